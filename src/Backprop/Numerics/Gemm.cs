@@ -53,7 +53,7 @@ public static class Gemm
             throw new ArgumentException($"The bias must be empty or have n = {n} elements, but it has {bias.Length}.", nameof(bias));
         }
 
-        MultiplyUnchecked(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias);
+        MultiplyUnchecked(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism);
     }
 
     private static void CheckOperand(int length, int leadingDimension, int rows, int columns, string name, string ldName)
@@ -76,6 +76,15 @@ public static class Gemm
         Span<T> c, int ldc,
         int m, int n, int k,
         bool accumulate, ReadOnlySpan<T> bias)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        MultiplyUnchecked(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, 1);
+
+    internal static void MultiplyUnchecked<T>(
+        ReadOnlySpan<T> a, int lda, bool transposeA,
+        ReadOnlySpan<T> b, int ldb, bool transposeB,
+        Span<T> c, int ldc,
+        int m, int n, int k,
+        bool accumulate, ReadOnlySpan<T> bias, int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int i = 0; i < m; i++)

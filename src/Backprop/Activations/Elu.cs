@@ -1,0 +1,50 @@
+using System.Numerics;
+
+namespace Backprop;
+
+/// <summary>The exponential linear unit: f(z) = z for z &gt; 0 and α·(e^z − 1) otherwise;
+/// f′(z) = 1 for z &gt; 0 and α·e^z otherwise.</summary>
+/// <remarks>Clevert, Unterthiner and Hochreiter, "Fast and accurate deep network learning by exponential linear units (ELUs)", ICLR 2016.
+/// e^z − 1 is computed as expm1-accurate for small |z| through <c>T.ExpM1</c>.</remarks>
+public sealed class Elu : ElementwiseActivation
+{
+    /// <summary>Creates an ELU.</summary>
+    /// <param name="alpha">The saturation value −α for z → −∞; finite and greater than 0. 1 by default.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is not a finite positive number.</exception>
+    public Elu(double alpha = 1.0)
+    {
+        Guard.PositiveFinite(alpha, nameof(alpha));
+        Alpha = alpha;
+    }
+
+    /// <summary>The scale α of the negative part.</summary>
+    public double Alpha { get; }
+
+    /// <inheritdoc />
+    public override string Name => "elu";
+
+    /// <inheritdoc />
+    public override T Apply<T>(T z) => Op<T>().Value(z);
+
+    /// <inheritdoc />
+    public override T Derivative<T>(T z) => Op<T>().Derivative(z);
+
+    /// <inheritdoc />
+    public override void Forward<T>(ReadOnlySpan<T> preActivations, Span<T> activations, int width) =>
+        ElementwiseKernel.Forward(Op<T>(), preActivations, activations);
+
+    /// <inheritdoc />
+    public override void Backward<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int width) =>
+        ElementwiseKernel.Backward(Op<T>(), preActivations, outputGradients, localGradients);
+
+    private Operator<T> Op<T>()
+        where T : unmanaged, IFloatingPointIeee754<T> => new(T.CreateChecked(Alpha));
+
+    private readonly struct Operator<T>(T alpha) : IElementwiseOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T Value(T z) => z > T.Zero ? z : alpha * T.ExpM1(z);
+
+        public T Derivative(T z) => z > T.Zero ? T.One : alpha * T.Exp(z);
+    }
+}

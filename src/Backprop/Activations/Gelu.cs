@@ -1,0 +1,49 @@
+using System.Numerics;
+using MathNet.Numerics;
+
+namespace Backprop;
+
+/// <summary>The Gaussian error linear unit, exact form: f(z) = z·Φ(z) = ½·z·(1 + erf(z/√2)),
+/// with f′(z) = Φ(z) + z·φ(z), where φ(z) = e^(−z²/2)/√(2π).</summary>
+/// <remarks>Hendrycks and Gimpel, "Gaussian error linear units (GELUs)" (2016). The exact (erf) form, as PyTorch's default;
+/// erf is MathNet.Numerics' double-precision <see cref="SpecialFunctions.Erf(double)"/>.</remarks>
+public sealed class Gelu : ElementwiseActivation
+{
+    /// <inheritdoc />
+    public override string Name => "gelu";
+
+    /// <inheritdoc />
+    public override T Apply<T>(T z) => default(Operator<T>).Value(z);
+
+    /// <inheritdoc />
+    public override T Derivative<T>(T z) => default(Operator<T>).Derivative(z);
+
+    /// <inheritdoc />
+    public override void Forward<T>(ReadOnlySpan<T> preActivations, Span<T> activations, int width) =>
+        ElementwiseKernel.Forward(default(Operator<T>), preActivations, activations);
+
+    /// <inheritdoc />
+    public override void Backward<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int width) =>
+        ElementwiseKernel.Backward(default(Operator<T>), preActivations, outputGradients, localGradients);
+
+    private readonly struct Operator<T> : IElementwiseOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private const double InverseSqrt2 = 0.70710678118654752440;
+        private const double InverseSqrt2Pi = 0.39894228040143267794;
+
+        public T Value(T z)
+        {
+            double x = double.CreateChecked(z);
+            return T.CreateChecked(0.5 * x * (1 + SpecialFunctions.Erf(x * InverseSqrt2)));
+        }
+
+        public T Derivative(T z)
+        {
+            double x = double.CreateChecked(z);
+            double cdf = 0.5 * (1 + SpecialFunctions.Erf(x * InverseSqrt2));
+            double pdf = InverseSqrt2Pi * Math.Exp(-0.5 * x * x);
+            return T.CreateChecked(cdf + x * pdf);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using System.Numerics;
+
+namespace Backprop;
+
+/// <summary>The sigmoid-weighted linear unit (swish with β = 1): f(z) = z·σ(z),
+/// with f′(z) = σ(z)·(1 + z·(1 − σ(z))).</summary>
+/// <remarks>Elfwing, Uchibe and Doya, "Sigmoid-weighted linear units for neural network function approximation in reinforcement learning" (2018).</remarks>
+public sealed class Silu : ElementwiseActivation
+{
+    /// <inheritdoc />
+    public override string Name => "silu";
+
+    /// <inheritdoc />
+    public override T Apply<T>(T z) => default(Operator<T>).Value(z);
+
+    /// <inheritdoc />
+    public override T Derivative<T>(T z) => default(Operator<T>).Derivative(z);
+
+    /// <inheritdoc />
+    public override void Forward<T>(ReadOnlySpan<T> preActivations, Span<T> activations, int width) =>
+        ElementwiseKernel.Forward(default(Operator<T>), preActivations, activations);
+
+    /// <inheritdoc />
+    public override void Backward<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int width) =>
+        ElementwiseKernel.Backward(default(Operator<T>), preActivations, outputGradients, localGradients);
+
+    private readonly struct Operator<T> : IElementwiseOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T Value(T z) => z * ElementwiseKernel.Sigmoid(z);
+
+        public T Derivative(T z)
+        {
+            T s = ElementwiseKernel.Sigmoid(z);
+            return s * (T.One + z * (T.One - s));
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Backprop;
+
+/// <summary>The softmax over each sample's values: aᵢ = e^(zᵢ − m) / Σⱼ e^(zⱼ − m), with m = maxⱼ zⱼ.</summary>
+/// <remarks>
+/// <para>Not element-wise: every output depends on every input of the row, with Jacobian ∂aⱼ/∂zᵢ = aⱼ·([i = j] − aᵢ).
+/// <see cref="Backward{T}"/> therefore computes the Jacobian-vector product δᵢ = aᵢ·(gᵢ − Σⱼ gⱼ·aⱼ) per row.</para>
+/// <para>Subtracting the row maximum makes it overflow-free for any finite input. Paired with
+/// <see cref="CategoricalCrossEntropy"/>, the trainer uses the fused local gradient δ = (a − y)/n instead.</para>
+/// </remarks>
+public sealed class Softmax : IActivation
+{
+    /// <inheritdoc />
+    public string Name => "softmax";
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">The spans differ in length or do not hold whole rows of <paramref name="width"/>.</exception>
+    public void Forward<T>(ReadOnlySpan<T> preActivations, Span<T> activations, int width)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ActivationGuard.SameLength(preActivations.Length, activations.Length, nameof(activations));
+        ActivationGuard.Rows(preActivations.Length, width, nameof(preActivations));
+        for (int start = 0; start < preActivations.Length; start += width)
+        {
+            var z = preActivations.Slice(start, width);
+            var a = activations.Slice(start, width);
+            T max = TensorPrimitives.Max(z);
+            TensorPrimitives.Subtract(z, max, a);
+            TensorPrimitives.Exp(a, a);
+            T sum = TensorPrimitives.Sum<T>(a);
+            TensorPrimitives.Divide(a, sum, a);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">The spans differ in length or do not hold whole rows of <paramref name="width"/>.</exception>
+    public void Backward<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int width)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ActivationGuard.SameLength(activations.Length, outputGradients.Length, nameof(outputGradients));
+        ActivationGuard.SameLength(activations.Length, localGradients.Length, nameof(localGradients));
+        ActivationGuard.Rows(activations.Length, width, nameof(activations));
+        for (int start = 0; start < activations.Length; start += width)
+        {
+            var a = activations.Slice(start, width);
+            var g = outputGradients.Slice(start, width);
+            var d = localGradients.Slice(start, width);
+            T dot = TensorPrimitives.Dot(g, a);
+            TensorPrimitives.Subtract(g, dot, d);
+            TensorPrimitives.Multiply(d, a, d);
+        }
+    }
+
+    /// <summary>Returns <see cref="Name"/>.</summary>
+    /// <returns>"softmax".</returns>
+    public override string ToString() => Name;
+}

@@ -1,0 +1,33 @@
+using System.Numerics;
+
+namespace Backprop;
+
+/// <summary>The softplus: f(z) = ln(1 + e^z), with f′(z) = σ(z) = 1 / (1 + e^(−z)).</summary>
+/// <remarks>Computed as max(z, 0) + ln(1 + e^(−|z|)), which neither overflows for large z nor loses the small values for very negative z.</remarks>
+public sealed class Softplus : ElementwiseActivation
+{
+    /// <inheritdoc />
+    public override string Name => "softplus";
+
+    /// <inheritdoc />
+    public override T Apply<T>(T z) => default(Operator<T>).Value(z);
+
+    /// <inheritdoc />
+    public override T Derivative<T>(T z) => ElementwiseKernel.Sigmoid(z);
+
+    /// <inheritdoc />
+    public override void Forward<T>(ReadOnlySpan<T> preActivations, Span<T> activations, int width) =>
+        ElementwiseKernel.Forward(default(Operator<T>), preActivations, activations);
+
+    /// <inheritdoc />
+    public override void Backward<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int width) =>
+        ElementwiseKernel.Backward(default(Operator<T>), preActivations, outputGradients, localGradients);
+
+    internal readonly struct Operator<T> : IElementwiseOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T Value(T z) => T.Max(z, T.Zero) + ElementwiseKernel.Log1P(T.Exp(-T.Abs(z)));
+
+        public T Derivative(T z) => ElementwiseKernel.Sigmoid(z);
+    }
+}

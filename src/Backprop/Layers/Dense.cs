@@ -1,0 +1,152 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Backprop.Numerics;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Backprop;
+
+/// <summary>
+/// A fully connected layer: z = x·W + b and a = f(z), with W an inputs × units MathNet matrix and b a vector of units.
+/// </summary>
+/// <remarks>
+/// <para>For a batch X (rows are samples): Z = X·W + 1·bᵀ, A = f(Z). Backward, from δ = ∂L/∂Z:
+/// ∂L/∂W = Xᵀ·δ, ∂L/∂b = Σ over rows of δ, and the error sent back ∂L/∂X = δ·Wᵀ.</para>
+/// <para><see cref="Weights"/> and <see cref="Biases"/> are the layer's live storage: the products run on their own
+/// arrays (MathNet's column-major layout of W is the units × inputs row-major layout the kernels read), so a change
+/// made through them is seen by the next pass.</para>
+/// </remarks>
+/// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
+public sealed class Dense<T> : Layer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly IActivation _activation;
+    private readonly IInitializer _initializer;
+    private Matrix<T>? _weights;
+    private MathNet.Numerics.LinearAlgebra.Vector<T>? _biases;
+    private Parameter<T>[] _parameters = [];
+
+    /// <summary>Creates a dense layer; its weights are created when a network is built with it.</summary>
+    /// <param name="units">The number of units (outputs); at least 1.</param>
+    /// <param name="activation">The activation f; <see cref="Activations.Identity"/> when null.</param>
+    /// <param name="initializer">How to draw the initial weights; <see cref="Initializers.GlorotUniform"/> when null. Biases start at 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="units"/> is less than 1.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
+    public Dense(int units, IActivation? activation = null, IInitializer? initializer = null)
+    {
+        Guard.Positive(units, nameof(units));
+        Units = units;
+        _activation = activation ?? Activations.Identity;
+        _initializer = initializer ?? Initializers.GlorotUniform;
+    }
+
+    /// <summary>The number of units, which is the width of the layer's output.</summary>
+    public int Units { get; }
+
+    /// <inheritdoc />
+    public override int OutputSize => Units;
+
+    /// <inheritdoc />
+    public override IActivation Activation => _activation;
+
+    /// <summary>The initializer that drew the initial weights.</summary>
+    public IInitializer Initializer => _initializer;
+
+    /// <summary>W, <see cref="Layer{T}.InputSize"/> × <see cref="Units"/>: element (i, j) weighs input i into unit j.</summary>
+    /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    public Matrix<T> Weights
+    {
+        get
+        {
+            EnsureBuilt();
+            return _weights!;
+        }
+    }
+
+    /// <summary>b, one bias per unit.</summary>
+    /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    public MathNet.Numerics.LinearAlgebra.Vector<T> Biases
+    {
+        get
+        {
+            EnsureBuilt();
+            return _biases!;
+        }
+    }
+
+    /// <summary>∂L/∂W from the last backward pass, as a new matrix of the shape of <see cref="Weights"/>.</summary>
+    /// <returns>A copy of the weight gradients.</returns>
+    /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    public Matrix<T> GetWeightGradients()
+    {
+        EnsureBuilt();
+        return Matrix<T>.Build.Dense(InputSize, Units, (T[])_parameters[0].GradientArray.Clone());
+    }
+
+    /// <summary>∂L/∂b from the last backward pass, as a new vector.</summary>
+    /// <returns>A copy of the bias gradients.</returns>
+    /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    public MathNet.Numerics.LinearAlgebra.Vector<T> GetBiasGradients()
+    {
+        EnsureBuilt();
+        return MathNet.Numerics.LinearAlgebra.Vector<T>.Build.Dense((T[])_parameters[1].GradientArray.Clone());
+    }
+
+    /// <summary>The weights (first) and biases (second).</summary>
+    public override IReadOnlyList<Parameter<T>> Parameters => _parameters;
+
+    /// <summary>Describes the layer.</summary>
+    /// <returns>For example "Dense(128, relu)".</returns>
+    public override string ToString() => $"Dense({Units}, {_activation.Name})";
+
+    /// <inheritdoc />
+    protected override void OnBuild(int inputSize, DeterministicRandom random)
+    {
+        var weights = new T[inputSize * Units];
+        _initializer.Initialize<T>(weights, inputSize, Units, random);
+        var biases = new T[Units];
+        // MathNet's dense matrices are column-major: this array is W (inputs × units), equally Wᵀ (units × inputs) row-major.
+        _weights = Matrix<T>.Build.Dense(inputSize, Units, weights);
+        _biases = MathNet.Numerics.LinearAlgebra.Vector<T>.Build.Dense(biases);
+        _parameters = [new Parameter<T>("weights", weights), new Parameter<T>("biases", biases)];
+    }
+
+    /// <inheritdoc />
+    protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> preActivations, Span<T> activations, int rows, bool training)
+    {
+        int n = InputSize;
+        // Z (rows × units) = X (rows × n) · Wᵀ-stored (units × n)ᵀ + b.
+        Gemm.MultiplyUnchecked<T>(inputs, n, false, _parameters[0].ValueArray, n, true, preActivations, Units,
+            rows, Units, n, accumulate: false, bias: _parameters[1].ValueArray, MaxDegreeOfParallelism);
+        _activation.Forward<T>(preActivations, activations, Units);
+    }
+
+    /// <inheritdoc />
+    protected override void OnComputeLocalGradients(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows) =>
+        _activation.Backward(preActivations, activations, outputGradients, localGradients, Units);
+
+    /// <inheritdoc />
+    protected override void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
+    {
+        int n = InputSize;
+        T[] weightGradients = _parameters[0].GradientArray;
+        T[] biasGradients = _parameters[1].GradientArray;
+
+        // ∂L/∂Wᵀ-stored (units × n) = δᵀ (units × rows) · X (rows × n).
+        Gemm.MultiplyUnchecked<T>(localGradients, Units, true, inputs, n, false, weightGradients, n,
+            Units, n, rows, accumulate: false, bias: default, MaxDegreeOfParallelism);
+
+        // ∂L/∂b = Σ over rows of δ, always summed in row order.
+        localGradients[..Units].CopyTo(biasGradients);
+        for (int r = 1; r < rows; r++)
+        {
+            TensorPrimitives.Add(biasGradients, localGradients.Slice(r * Units, Units), biasGradients);
+        }
+
+        if (!inputGradients.IsEmpty)
+        {
+            // ∂L/∂X (rows × n) = δ (rows × units) · Wᵀ-stored (units × n).
+            Gemm.MultiplyUnchecked<T>(localGradients, Units, false, _parameters[0].ValueArray, n, false, inputGradients, n,
+                rows, n, Units, accumulate: false, bias: default, MaxDegreeOfParallelism);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Numerics;
+
+namespace Backprop;
+
+/// <summary>Binary cross-entropy on raw scores (logits) z: terms max(z, 0) − z·y + ln(1 + e^(−|z|)), which equal
+/// −[y·ln σ(z) + (1 − y)·ln(1 − σ(z))] without overflow; ∂/∂z = σ(z) − y.</summary>
+/// <remarks>Use it with an <see cref="Identity"/> output layer; the targets y lie in [0, 1].
+/// With <see cref="LossReduction.Mean"/> (the default) the terms are averaged over all elements, as PyTorch's BCEWithLogitsLoss.</remarks>
+public sealed class BinaryCrossEntropyWithLogits : ILossFunction
+{
+    /// <summary>Creates the loss.</summary>
+    /// <param name="reduction">How terms are combined; <see cref="LossReduction.Mean"/> by default.</param>
+    public BinaryCrossEntropyWithLogits(LossReduction reduction = LossReduction.Mean) => Reduction = reduction;
+
+    /// <inheritdoc />
+    public string Name => "binary_cross_entropy_with_logits";
+
+    /// <inheritdoc />
+    public LossReduction Reduction { get; }
+
+    /// <inheritdoc />
+    public T Value<T>(ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, int width)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossKernel.Value(default(Operator<T>), outputs, targets, width, Reduction);
+
+    /// <inheritdoc />
+    public void Gradient<T>(ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, Span<T> outputGradients, int width)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossKernel.Gradient(default(Operator<T>), outputs, targets, outputGradients, width, Reduction);
+
+    /// <inheritdoc />
+    public void ValidateTargets<T>(ReadOnlySpan<T> targets, int width, string paramName)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossKernel.TargetsInUnitInterval(targets, width, paramName, Name);
+
+    /// <summary>Returns the name and reduction.</summary>
+    /// <returns>For example "binary_cross_entropy_with_logits (Mean)".</returns>
+    public override string ToString() => $"{Name} ({Reduction})";
+
+    internal readonly struct Operator<T> : IElementLossOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public double Term(T output, T target)
+        {
+            double z = double.CreateChecked(output);
+            return LossKernel.Softplus(z) - z * double.CreateChecked(target);
+        }
+
+        public T Derivative(T output, T target) => ElementwiseKernel.Sigmoid(output) - target;
+    }
+}

@@ -1,0 +1,247 @@
+using System.Buffers;
+using System.Globalization;
+using System.Numerics;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Backprop;
+
+/// <summary>
+/// A feed-forward neural network: an ordered composition of layers, each fed the previous one's output.
+/// </summary>
+/// <remarks>
+/// <para>Creating the network builds its layers: each is sized from the previous width and initialised from one
+/// generator seeded by the caller, so the same seed and architecture always give the same weights.</para>
+/// <para>Batches are MathNet matrices whose rows are samples. <see cref="Predict(ReadOnlySpan{T}, Span{T})"/> and the
+/// other predictions use no shared scratch state and may run on any number of threads at once, as long as no thread
+/// is changing the weights (training) at the same time.</para>
+/// </remarks>
+/// <typeparam name="T">The element type: <see cref="float"/> for fast training, <see cref="double"/> for precise work and gradient checks.</typeparam>
+public sealed class Network<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>The seed used by the constructor that takes none.</summary>
+    public const int DefaultSeed = 0;
+
+    private readonly Layer<T>[] _layers;
+    private readonly int _maxWidth;
+    private int _maxDegreeOfParallelism = 1;
+
+    /// <summary>Creates and initialises a network with the default seed (<see cref="DefaultSeed"/>).</summary>
+    /// <param name="inputs">The number of values per input sample; at least 1.</param>
+    /// <param name="layers">The layers, first to last; at least one, none belonging to another network.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputs"/> is less than 1.</exception>
+    /// <exception cref="ArgumentException"><paramref name="layers"/> is empty, contains null, or contains a layer of another network.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
+    public Network(int inputs, params Layer<T>[] layers)
+        : this(inputs, DefaultSeed, layers)
+    {
+    }
+
+    /// <summary>Creates a network and initialises its weights from a generator seeded with <paramref name="seed"/>.</summary>
+    /// <param name="inputs">The number of values per input sample; at least 1.</param>
+    /// <param name="seed">The seed of the weight initialisation; equal seeds give equal networks.</param>
+    /// <param name="layers">The layers, first to last; at least one, none belonging to another network.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputs"/> is less than 1.</exception>
+    /// <exception cref="ArgumentException"><paramref name="layers"/> is empty, contains null, or contains a layer of another network.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
+    public Network(int inputs, int seed, params Layer<T>[] layers)
+    {
+        Guard.SupportedElementType<T>();
+        Guard.Positive(inputs, nameof(inputs));
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Length == 0)
+        {
+            throw new ArgumentException("layers must contain at least one layer, but it is empty: a network needs an output layer.", nameof(layers));
+        }
+
+        var random = new DeterministicRandom(seed);
+        int width = inputs, maxWidth = inputs;
+        for (int i = 0; i < layers.Length; i++)
+        {
+            var layer = layers[i] ?? throw new ArgumentException($"layers[{i}] is null; every layer must be an object.", nameof(layers));
+            if (layer.IsBuilt || Array.IndexOf(layers, layer, 0, i) >= 0)
+            {
+                throw new ArgumentException($"layers[{i}] ({layer}) already belongs to a network; create a new layer for each position and network.", nameof(layers));
+            }
+
+            layer.Build(width, random);
+            width = layer.OutputSize;
+            maxWidth = Math.Max(maxWidth, width);
+        }
+
+        _layers = (Layer<T>[])layers.Clone();
+        _maxWidth = maxWidth;
+        InputSize = inputs;
+        Seed = seed;
+    }
+
+    /// <summary>The number of values per input sample.</summary>
+    public int InputSize { get; }
+
+    /// <summary>The number of values per output sample: the last layer's width.</summary>
+    public int OutputSize => _layers[^1].OutputSize;
+
+    /// <summary>The seed the weights were initialised from.</summary>
+    public int Seed { get; }
+
+    /// <summary>The layers, first to last.</summary>
+    public IReadOnlyList<Layer<T>> Layers => _layers;
+
+    /// <summary>The total number of trainable values (weights and biases) in all layers.</summary>
+    public long ParameterCount => _layers.Sum(l => l.Parameters.Sum(p => (long)p.Length));
+
+    /// <summary>The most threads one matrix product may use, in training and batch prediction. 1 by default.
+    /// Results are bit-identical whatever the value: work is split by output tiles, never inside a sum.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        set
+        {
+            Guard.Positive(value, nameof(value));
+            _maxDegreeOfParallelism = value;
+            foreach (var layer in _layers)
+            {
+                layer.MaxDegreeOfParallelism = value;
+            }
+        }
+    }
+
+    /// <summary>Predicts the output for one sample.</summary>
+    /// <param name="sample">The input, <see cref="InputSize"/> values.</param>
+    /// <returns>A new array of <see cref="OutputSize"/> values.</returns>
+    /// <exception cref="ArgumentException"><paramref name="sample"/> has the wrong length or a value that is not finite.</exception>
+    public T[] Predict(ReadOnlySpan<T> sample)
+    {
+        var result = new T[OutputSize];
+        Predict(sample, result);
+        return result;
+    }
+
+    /// <summary>Predicts the output for one sample into a caller-supplied destination, without allocating.</summary>
+    /// <param name="sample">The input, <see cref="InputSize"/> values.</param>
+    /// <param name="destination">Receives the <see cref="OutputSize"/> output values.</param>
+    /// <exception cref="ArgumentException"><paramref name="sample"/> or <paramref name="destination"/> has the wrong length, or the sample has a value that is not finite.</exception>
+    public void Predict(ReadOnlySpan<T> sample, Span<T> destination)
+    {
+        CheckInputWidth(sample.Length, nameof(sample));
+        if (destination.Length != OutputSize)
+        {
+            throw new ArgumentException($"destination must have {OutputSize} elements (the network's output size), but it has {destination.Length}.", nameof(destination));
+        }
+
+        Guard.FiniteValues(sample, InputSize, nameof(sample));
+        PredictRows(sample, destination, 1);
+    }
+
+    /// <summary>Predicts the outputs for a batch whose rows are samples.</summary>
+    /// <param name="inputs">rows × <see cref="InputSize"/>.</param>
+    /// <returns>A new rows × <see cref="OutputSize"/> matrix.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> has the wrong number of columns, no rows, or a value that is not finite.</exception>
+    public Matrix<T> Predict(Matrix<T> inputs)
+    {
+        T[] rowMajor = ToRowMajor(inputs, nameof(inputs));
+        int rows = inputs.RowCount;
+        var output = new T[rows * OutputSize];
+        PredictRows(rowMajor, output, rows);
+        return Matrix<T>.Build.DenseOfRowMajor(rows, OutputSize, output);
+    }
+
+    /// <summary>Predicts the most likely class of every sample: the index of its largest output.</summary>
+    /// <param name="inputs">rows × <see cref="InputSize"/>.</param>
+    /// <returns>One class index per row, in [0, <see cref="OutputSize"/>); the first index wins a tie.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> has the wrong number of columns, no rows, or a value that is not finite.</exception>
+    public int[] PredictClasses(Matrix<T> inputs)
+    {
+        T[] rowMajor = ToRowMajor(inputs, nameof(inputs));
+        int rows = inputs.RowCount, width = OutputSize;
+        var output = new T[rows * width];
+        PredictRows(rowMajor, output, rows);
+        var classes = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            classes[r] = ArgMax(output.AsSpan(r * width, width));
+        }
+
+        return classes;
+    }
+
+    /// <summary>Describes the architecture.</summary>
+    /// <returns>For example "Network&lt;Single&gt;(4 → Dense(16, relu) → Dense(3, softmax))".</returns>
+    public override string ToString() =>
+        $"Network<{typeof(T).Name}>({InputSize} → {string.Join(" → ", _layers.Select(l => l.ToString()))})";
+
+    internal int MaxWidth => _maxWidth;
+
+    internal static int ArgMax(ReadOnlySpan<T> values)
+    {
+        int best = 0;
+        for (int j = 1; j < values.Length; j++)
+        {
+            if (values[j] > values[best])
+            {
+                best = j;
+            }
+        }
+
+        return best;
+    }
+
+    internal void CheckInputWidth(int width, string paramName)
+    {
+        if (width != InputSize)
+        {
+            throw new ArgumentException(
+                $"{paramName} has {width} values per sample, but layer 0 ({_layers[0]}) expects {InputSize} (the network's input size).", paramName);
+        }
+    }
+
+    /// <summary>Checks a batch matrix against the network's input and copies it row-major.</summary>
+    internal T[] ToRowMajor(Matrix<T> inputs, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(inputs, paramName);
+        CheckInputWidth(inputs.ColumnCount, paramName);
+        if (inputs.RowCount == 0)
+        {
+            throw new ArgumentException($"{paramName} must have at least one row (sample), but it has none.", paramName);
+        }
+
+        T[] rowMajor = inputs.ToRowMajorArray();
+        Guard.FiniteValues<T>(rowMajor, InputSize, paramName);
+        return rowMajor;
+    }
+
+    /// <summary>Runs inference on row-major rows with pooled ping-pong buffers: thread-safe, allocation-free.</summary>
+    internal void PredictRows(ReadOnlySpan<T> inputs, Span<T> outputs, int rows)
+    {
+        int chunk = Math.Max(1, Math.Min(rows, 256));
+        T[] first = ArrayPool<T>.Shared.Rent(chunk * _maxWidth);
+        T[] second = ArrayPool<T>.Shared.Rent(chunk * _maxWidth);
+        try
+        {
+            for (int start = 0; start < rows; start += chunk)
+            {
+                int count = Math.Min(chunk, rows - start);
+                ReadOnlySpan<T> current = inputs.Slice(start * InputSize, count * InputSize);
+                for (int l = 0; l < _layers.Length; l++)
+                {
+                    var layer = _layers[l];
+                    Span<T> target = (l % 2 == 0 ? first : second).AsSpan(0, count * layer.OutputSize);
+                    layer.Forward(current, target, target, count, training: false);
+                    current = target;
+                }
+
+                current.CopyTo(outputs.Slice(start * OutputSize, count * OutputSize));
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(first);
+            ArrayPool<T>.Shared.Return(second);
+        }
+    }
+
+    internal static string Format(T value) => value.ToString(null, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,23 @@
+using System.Numerics;
+
+namespace Backprop;
+
+/// <summary>
+/// An update rule that changes parameters from their gradients: step 4 of backpropagation.
+/// </summary>
+/// <remarks>
+/// The optimizer owns its state (velocities, moments), kept per <see cref="Parameter{T}"/> object, so one optimizer
+/// serves one network. The trainer calls <see cref="Update{T}"/> once for every parameter after each backward pass.
+/// </remarks>
+public interface IOptimizer
+{
+    /// <summary>The step size η; schedules may change it between steps.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a value that is not a finite positive number.</exception>
+    double LearningRate { get; set; }
+
+    /// <summary>Applies one step to <paramref name="parameter"/> from its <see cref="Parameter{T}.Gradients"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="parameter">The parameter to change.</param>
+    void Update<T>(Parameter<T> parameter)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+}

@@ -1,0 +1,408 @@
+using System.Numerics;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Backprop;
+
+/// <summary>
+/// Trains a <see cref="Network{T}"/> by backpropagation: the four steps one at a time, one batch at a time, or over a
+/// whole data set with <see cref="Fit(Matrix{T}, Matrix{T}, FitOptions?)"/>.
+/// </summary>
+/// <remarks>
+/// <para>The four steps, for a batch X with targets Y (rows are samples), layers l = 1…L with zₗ = aₗ₋₁·Wₗ + bₗ, aₗ = fₗ(zₗ), a₀ = X:</para>
+/// <list type="number">
+/// <item><see cref="Forward(Matrix{T})"/>: forward propagation, keeping every zₗ and aₗ.</item>
+/// <item><see cref="ComputeLocalGradients"/>: the loss and the output layer's local gradients
+/// δ_L = ∂L/∂z_L = f′_L(z_L) ⊙ ∂L/∂a_L (or the fused form, such as p − y for softmax with cross-entropy).</item>
+/// <item><see cref="BackpropagateErrors"/>: for l = L…1, ∂L/∂Wₗ = aₗ₋₁ᵀ·δₗ and ∂L/∂bₗ = Σ_rows δₗ, then the error
+/// propagated back δₗ₋₁ = f′ₗ₋₁(zₗ₋₁) ⊙ (δₗ·Wₗᵀ).</item>
+/// <item><see cref="UpdateWeights"/>: the optimizer changes every weight and bias, e.g. w ← w − η·∂L/∂w.</item>
+/// </list>
+/// <para>Training is deterministic: the same network seed, data, options and optimizer give bit-identical weights.
+/// A trainer is not thread-safe; use one thread per trainer.</para>
+/// </remarks>
+/// <typeparam name="T">The element type.</typeparam>
+public sealed class Trainer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private ForwardPass<T>? _fitPass;
+
+    /// <summary>Creates a trainer.</summary>
+    /// <param name="network">The network to train.</param>
+    /// <param name="loss">The loss to minimise.</param>
+    /// <param name="optimizer">The update rule; it keeps per-parameter state, so give each trainer its own.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public Trainer(Network<T> network, ILossFunction loss, IOptimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        Network = network;
+        Loss = loss;
+        Optimizer = optimizer;
+    }
+
+    /// <summary>The network being trained.</summary>
+    public Network<T> Network { get; }
+
+    /// <summary>The loss being minimised.</summary>
+    public ILossFunction Loss { get; }
+
+    /// <summary>The update rule.</summary>
+    public IOptimizer Optimizer { get; }
+
+    /// <summary>Whether the loss is fused with the output layer's activation (for example cross-entropy after softmax).</summary>
+    public bool IsLossFused => Loss is IFusedOutputLoss fused && Network.Layers[^1].Activation is { } activation && fused.CanFuseWith(activation);
+
+    /// <summary>Step 1, forward propagation: feeds a batch through every layer, keeping each layer's pre-activations and activations.</summary>
+    /// <param name="inputs">The batch, rows × input size.</param>
+    /// <returns>A new pass, at stage <see cref="ForwardPassStage.Forwarded"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> has the wrong width, no rows, or a value that is not finite.</exception>
+    public ForwardPass<T> Forward(Matrix<T> inputs)
+    {
+        T[] rowMajor = Network.ToRowMajor(inputs, nameof(inputs));
+        var pass = new ForwardPass<T>(Network, inputs.RowCount);
+        rowMajor.CopyTo(pass.Input, 0);
+        ForwardCore(pass, inputs.RowCount, training: true);
+        return pass;
+    }
+
+    /// <summary>Step 2: computes the batch's loss and the output layer's local gradients δ_L = ∂L/∂z_L.</summary>
+    /// <param name="pass">A pass from <see cref="Forward(Matrix{T})"/>.</param>
+    /// <param name="targets">The targets, rows × output size.</param>
+    /// <returns>The batch's loss.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The pass belongs to another network, or <paramref name="targets"/> has the wrong shape, a non-finite value, or a value outside the loss's domain.</exception>
+    /// <exception cref="InvalidOperationException">The pass is not at stage <see cref="ForwardPassStage.Forwarded"/>.</exception>
+    public double ComputeLocalGradients(ForwardPass<T> pass, Matrix<T> targets)
+    {
+        CheckPass(pass, ForwardPassStage.Forwarded);
+        ArgumentNullException.ThrowIfNull(targets);
+        CheckTargetShape(targets.RowCount, targets.ColumnCount, pass.Rows, nameof(targets));
+        T[] rowMajor = targets.ToRowMajorArray();
+        CheckTargetValues(rowMajor, nameof(targets));
+        rowMajor.CopyTo(pass.Targets, 0);
+        return LocalGradientsCore(pass);
+    }
+
+    /// <summary>Step 3, backward propagation of errors: every layer's local gradients and the gradients of every weight and bias.</summary>
+    /// <param name="pass">A pass after <see cref="ComputeLocalGradients"/>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="pass"/> is null.</exception>
+    /// <exception cref="ArgumentException">The pass belongs to another network.</exception>
+    /// <exception cref="InvalidOperationException">The pass is not at stage <see cref="ForwardPassStage.LocalGradientsComputed"/>.</exception>
+    public void BackpropagateErrors(ForwardPass<T> pass)
+    {
+        CheckPass(pass, ForwardPassStage.LocalGradientsComputed);
+        BackpropagateCore(pass, computeInputGradients: false);
+    }
+
+    /// <summary>Step 4: the optimizer adjusts every weight and bias from the gradients of step 3.</summary>
+    /// <param name="pass">A pass after <see cref="BackpropagateErrors"/>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="pass"/> is null.</exception>
+    /// <exception cref="ArgumentException">The pass belongs to another network.</exception>
+    /// <exception cref="InvalidOperationException">The pass is not at stage <see cref="ForwardPassStage.ErrorsBackpropagated"/>, or the layer parameters changed since.</exception>
+    public void UpdateWeights(ForwardPass<T> pass)
+    {
+        CheckPass(pass, ForwardPassStage.ErrorsBackpropagated);
+        UpdateCore();
+        pass.Stage = ForwardPassStage.WeightsUpdated;
+    }
+
+    /// <summary>Runs the four steps on one batch.</summary>
+    /// <param name="inputs">The batch, rows × input size.</param>
+    /// <param name="targets">The targets, rows × output size.</param>
+    /// <returns>The batch's loss before the update.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">A matrix has the wrong shape or a non-finite value, or a target is outside the loss's domain.</exception>
+    /// <exception cref="TrainingDivergedException">The loss is NaN or infinite; the weights are left unchanged.</exception>
+    public double TrainBatch(Matrix<T> inputs, Matrix<T> targets)
+    {
+        var pass = Forward(inputs);
+        double loss = ComputeLocalGradients(pass, targets);
+        if (!double.IsFinite(loss))
+        {
+            throw new TrainingDivergedException(1, 1, loss);
+        }
+
+        BackpropagateErrors(pass);
+        UpdateWeights(pass);
+        return loss;
+    }
+
+    /// <summary>Trains on a data set with regression-style targets (or one-hot rows), over shuffled mini-batches.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="targets">The targets, rows × output size.</param>
+    /// <param name="options">Epochs, batch size, shuffling and seed; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <returns>The per-epoch training loss.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="targets"/> is null.</exception>
+    /// <exception cref="ArgumentException">The data set is empty, the matrices disagree in rows or in width with the network, a value is not finite, or a target is outside the loss's domain.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; the weights are those before the failing step.</exception>
+    public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, FitOptions? options = null)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        T[] x = Network.ToRowMajor(inputs, nameof(inputs));
+        ArgumentNullException.ThrowIfNull(targets);
+        CheckTargetShape(targets.RowCount, targets.ColumnCount, inputs.RowCount, nameof(targets));
+        T[] y = targets.ToRowMajorArray();
+        CheckTargetValues(y, nameof(targets));
+        return FitCore(x, y, inputs.RowCount, options);
+    }
+
+    /// <summary>Trains a classifier on a data set with integer class labels, turned into one-hot rows.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="labels">One class per row, each in [0, output size).</param>
+    /// <param name="options">Epochs, batch size, shuffling and seed; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <returns>The per-epoch training loss.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="labels"/> is null.</exception>
+    /// <exception cref="ArgumentException">The data set is empty, the counts of rows and labels differ, a value is not finite, or the loss rejects the one-hot targets.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, output size), or an option is out of range.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; the weights are those before the failing step.</exception>
+    public TrainingHistory Fit(Matrix<T> inputs, int[] labels, FitOptions? options = null)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        T[] x = Network.ToRowMajor(inputs, nameof(inputs));
+        T[] y = OneHot(labels, inputs.RowCount, Network.OutputSize, nameof(labels));
+        CheckTargetValues(y, nameof(labels));
+        return FitCore(x, y, inputs.RowCount, options);
+    }
+
+    /// <summary>Computes the loss of the network on a data set without training, batch by batch.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="targets">The targets, rows × output size.</param>
+    /// <returns>The loss over the whole set (for a mean loss, the mean over all of it).</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">A matrix has the wrong shape or a non-finite value.</exception>
+    public double Evaluate(Matrix<T> inputs, Matrix<T> targets)
+    {
+        T[] x = Network.ToRowMajor(inputs, nameof(inputs));
+        ArgumentNullException.ThrowIfNull(targets);
+        CheckTargetShape(targets.RowCount, targets.ColumnCount, inputs.RowCount, nameof(targets));
+        T[] y = targets.ToRowMajorArray();
+        CheckTargetValues(y, nameof(targets));
+        int rows = inputs.RowCount, chunk = Math.Min(rows, 256);
+        var pass = new ForwardPass<T>(Network, chunk);
+        double total = 0;
+        for (int start = 0; start < rows; start += chunk)
+        {
+            int count = Math.Min(chunk, rows - start);
+            x.AsSpan(start * Network.InputSize, count * Network.InputSize).CopyTo(pass.Input);
+            y.AsSpan(start * Network.OutputSize, count * Network.OutputSize).CopyTo(pass.Targets);
+            ForwardCore(pass, count, training: false);
+            total += LossValueCore(pass) * BatchWeight(count);
+        }
+
+        return Loss.Reduction == LossReduction.Sum ? total : total / rows;
+    }
+
+    internal TrainingHistory FitCore(T[] x, T[] y, int rows, FitOptions options)
+    {
+        int batchSize = Math.Min(options.BatchSize, rows);
+        if (_fitPass is null || _fitPass.Capacity < batchSize)
+        {
+            _fitPass = new ForwardPass<T>(Network, batchSize);
+        }
+
+        var pass = _fitPass;
+        var history = new TrainingHistory();
+        var random = new DeterministicRandom(options.Seed);
+        var order = new int[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            order[i] = i;
+        }
+
+        int inputWidth = Network.InputSize, outputWidth = Network.OutputSize;
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            if (options.Shuffle)
+            {
+                random.Shuffle(order.AsSpan());
+            }
+
+            double total = 0;
+            int batch = 0;
+            for (int start = 0; start < rows; start += batchSize)
+            {
+                batch++;
+                int count = Math.Min(batchSize, rows - start);
+                for (int r = 0; r < count; r++)
+                {
+                    int source = order[start + r];
+                    x.AsSpan(source * inputWidth, inputWidth).CopyTo(pass.Input.AsSpan(r * inputWidth));
+                    y.AsSpan(source * outputWidth, outputWidth).CopyTo(pass.Targets.AsSpan(r * outputWidth));
+                }
+
+                ForwardCore(pass, count, training: true);
+                double loss = LocalGradientsCore(pass);
+                if (!double.IsFinite(loss))
+                {
+                    throw new TrainingDivergedException(epoch, batch, loss);
+                }
+
+                BackpropagateCore(pass, computeInputGradients: false);
+                UpdateCore();
+                total += loss * BatchWeight(count);
+            }
+
+            history.AddEpoch(Loss.Reduction == LossReduction.Sum ? total : total / rows);
+        }
+
+        return history;
+    }
+
+    /// <summary>How much one batch's reduced loss counts in a data set's loss: its row count for a mean, 1 for a sum.</summary>
+    private double BatchWeight(int rows) => Loss.Reduction == LossReduction.Sum ? 1 : rows;
+
+    internal void ForwardCore(ForwardPass<T> pass, int rows, bool training)
+    {
+        pass.Rows = rows;
+        var layers = Network.Layers;
+        ReadOnlySpan<T> x = pass.Input.AsSpan(0, rows * Network.InputSize);
+        for (int l = 0; l < layers.Count; l++)
+        {
+            int length = rows * layers[l].OutputSize;
+            layers[l].Forward(x, pass.PreActivationBuffers[l].AsSpan(0, length), pass.ActivationBuffers[l].AsSpan(0, length), rows, training);
+            x = pass.ActivationBuffers[l].AsSpan(0, length);
+        }
+
+        pass.Loss = double.NaN;
+        pass.Stage = ForwardPassStage.Forwarded;
+    }
+
+    internal double LossValueCore(ForwardPass<T> pass)
+    {
+        int last = Network.Layers.Count - 1, width = Network.OutputSize, length = pass.Rows * width;
+        ReadOnlySpan<T> targets = pass.Targets.AsSpan(0, length);
+        return IsLossFused
+            ? double.CreateChecked(((IFusedOutputLoss)Loss).FusedValue<T>(pass.PreActivationBuffers[last].AsSpan(0, length), targets, width))
+            : double.CreateChecked(Loss.Value<T>(pass.ActivationBuffers[last].AsSpan(0, length), targets, width));
+    }
+
+    internal double LocalGradientsCore(ForwardPass<T> pass)
+    {
+        int last = Network.Layers.Count - 1, width = Network.OutputSize, rows = pass.Rows, length = rows * width;
+        ReadOnlySpan<T> targets = pass.Targets.AsSpan(0, length);
+        ReadOnlySpan<T> z = pass.PreActivationBuffers[last].AsSpan(0, length);
+        ReadOnlySpan<T> a = pass.ActivationBuffers[last].AsSpan(0, length);
+        Span<T> delta = pass.LocalGradientBuffers[last].AsSpan(0, length);
+        double loss = LossValueCore(pass);
+        pass.LossFused = IsLossFused;
+        if (pass.LossFused)
+        {
+            ((IFusedOutputLoss)Loss).FusedLocalGradients(a, targets, delta, width);
+        }
+        else
+        {
+            Span<T> outputGradients = pass.OutputGradientBuffers[last].AsSpan(0, length);
+            Loss.Gradient(a, targets, outputGradients, width);
+            Network.Layers[last].ComputeLocalGradients(z, a, outputGradients, delta, rows);
+        }
+
+        pass.Loss = loss;
+        pass.Stage = ForwardPassStage.LocalGradientsComputed;
+        return loss;
+    }
+
+    internal void BackpropagateCore(ForwardPass<T> pass, bool computeInputGradients)
+    {
+        var layers = Network.Layers;
+        int rows = pass.Rows;
+        for (int l = layers.Count - 1; l >= 0; l--)
+        {
+            var layer = layers[l];
+            ReadOnlySpan<T> inputs = l == 0
+                ? pass.Input.AsSpan(0, rows * Network.InputSize)
+                : pass.ActivationBuffers[l - 1].AsSpan(0, rows * layer.InputSize);
+            Span<T> inputGradients = l > 0
+                ? pass.OutputGradientBuffers[l - 1].AsSpan(0, rows * layer.InputSize)
+                : computeInputGradients
+                    ? (pass.InputGradients ??= new T[pass.Capacity * Network.InputSize]).AsSpan(0, rows * Network.InputSize)
+                    : default;
+            layer.Backpropagate(inputs, pass.LocalGradientBuffers[l].AsSpan(0, rows * layer.OutputSize), inputGradients, rows);
+            if (l > 0)
+            {
+                var previous = layers[l - 1];
+                int length = rows * previous.OutputSize;
+                previous.ComputeLocalGradients(
+                    pass.PreActivationBuffers[l - 1].AsSpan(0, length),
+                    pass.ActivationBuffers[l - 1].AsSpan(0, length),
+                    pass.OutputGradientBuffers[l - 1].AsSpan(0, length),
+                    pass.LocalGradientBuffers[l - 1].AsSpan(0, length),
+                    rows);
+            }
+        }
+
+        pass.Stage = ForwardPassStage.ErrorsBackpropagated;
+    }
+
+    internal void UpdateCore()
+    {
+        foreach (var layer in Network.Layers)
+        {
+            foreach (var parameter in layer.Parameters)
+            {
+                Optimizer.Update(parameter);
+            }
+        }
+    }
+
+    private void CheckPass(ForwardPass<T> pass, ForwardPassStage expected)
+    {
+        ArgumentNullException.ThrowIfNull(pass);
+        if (!ReferenceEquals(pass.Network, Network))
+        {
+            throw new ArgumentException("pass was made by a trainer of another network; use a pass from this trainer's Forward.", nameof(pass));
+        }
+
+        if (pass.Stage != expected)
+        {
+            throw new InvalidOperationException($"This step needs a pass at stage {expected}, but the pass is at stage {pass.Stage}: run the four steps in order, once each.");
+        }
+    }
+
+    private void CheckTargetShape(int rows, int columns, int expectedRows, string paramName)
+    {
+        if (columns != Network.OutputSize)
+        {
+            throw new ArgumentException($"{paramName} has {columns} values per sample, but the network's output layer ({Network.Layers[^1]}) has {Network.OutputSize}.", paramName);
+        }
+
+        if (rows != expectedRows)
+        {
+            throw new ArgumentException($"{paramName} has {rows} rows, but there are {expectedRows} input samples; every sample needs one target row.", paramName);
+        }
+    }
+
+    private void CheckTargetValues(T[] rowMajor, string paramName)
+    {
+        Guard.FiniteValues<T>(rowMajor, Network.OutputSize, paramName);
+        Loss.ValidateTargets<T>(rowMajor, Network.OutputSize, paramName);
+    }
+
+    private static T[] OneHot(int[] labels, int rows, int classes, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(labels, paramName);
+        if (labels.Length != rows)
+        {
+            throw new ArgumentException($"{paramName} has {labels.Length} labels, but there are {rows} input samples; every sample needs one label.", paramName);
+        }
+
+        var y = new T[rows * classes];
+        for (int r = 0; r < rows; r++)
+        {
+            int label = labels[r];
+            if ((uint)label >= (uint)classes)
+            {
+                throw new ArgumentOutOfRangeException(paramName, label,
+                    $"{paramName}[{r}] is {label}, but class labels must be in [0, {classes - 1}] for a network with {classes} outputs.");
+            }
+
+            y[r * classes + label] = T.One;
+        }
+
+        return y;
+    }
+}
