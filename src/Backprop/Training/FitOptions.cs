@@ -15,6 +15,9 @@ public sealed class FitOptions
     /// <summary>The seed of the shuffling; equal seeds (and data and network) give bit-identical training. 0 by default.</summary>
     public int Seed { get; init; }
 
+    /// <summary>Observers notified at the start and end of every epoch and after every batch. None by default.</summary>
+    public IReadOnlyList<ITrainingObserver> Observers { get; init; } = [];
+
     internal void Validate()
     {
         if (Epochs <= 0)
@@ -25,6 +28,11 @@ public sealed class FitOptions
         if (BatchSize <= 0)
         {
             throw new ArgumentOutOfRangeException("options", BatchSize, $"options.BatchSize must be at least 1, but it is {BatchSize}.");
+        }
+
+        if (Observers is null || Observers.Any(o => o is null))
+        {
+            throw new ArgumentException("options.Observers must be a list of observers without nulls.", "options");
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -129,6 +130,45 @@ public sealed class Trainer<T>
         return loss;
     }
 
+    /// <summary>Runs the four steps on one batch given as row-major spans, without allocating once the trainer has seen a
+    /// batch of this size: the fast path for callers that assemble their own batches.</summary>
+    /// <param name="inputs">rows × input size values, one sample after another.</param>
+    /// <param name="targets">rows × output size values, one sample after another.</param>
+    /// <returns>The batch's loss before the update.</returns>
+    /// <exception cref="ArgumentException">A span is empty or not a whole number of rows, the two disagree in rows, a value is not finite, or a target is outside the loss's domain.</exception>
+    /// <exception cref="TrainingDivergedException">The loss is NaN or infinite; the weights are left unchanged.</exception>
+    public double TrainBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets)
+    {
+        int inputWidth = Network.InputSize, outputWidth = Network.OutputSize;
+        if (inputs.IsEmpty || inputs.Length % inputWidth != 0)
+        {
+            throw new ArgumentException($"inputs must hold one or more whole rows of {inputWidth} values (the network's input size), but it has {inputs.Length} values.", nameof(inputs));
+        }
+
+        int rows = inputs.Length / inputWidth;
+        if (targets.Length != rows * outputWidth)
+        {
+            throw new ArgumentException($"targets must hold {rows} rows of {outputWidth} values ({rows * outputWidth}), one per input row, but it has {targets.Length} values.", nameof(targets));
+        }
+
+        Guard.FiniteValues(inputs, inputWidth, nameof(inputs));
+        Guard.FiniteValues(targets, outputWidth, nameof(targets));
+        Loss.ValidateTargets(targets, outputWidth, nameof(targets));
+        var pass = FitPass(rows);
+        inputs.CopyTo(pass.Input);
+        targets.CopyTo(pass.Targets);
+        ForwardCore(pass, rows, training: true);
+        double loss = LocalGradientsCore(pass);
+        if (!double.IsFinite(loss))
+        {
+            throw new TrainingDivergedException(1, 1, loss);
+        }
+
+        BackpropagateCore(pass, computeInputGradients: false);
+        UpdateCore();
+        return loss;
+    }
+
     /// <summary>Trains on a data set with regression-style targets (or one-hot rows), over shuffled mini-batches.</summary>
     /// <param name="inputs">The samples, rows × input size.</param>
     /// <param name="targets">The targets, rows × output size.</param>
@@ -200,12 +240,7 @@ public sealed class Trainer<T>
     internal TrainingHistory FitCore(T[] x, T[] y, int rows, FitOptions options)
     {
         int batchSize = Math.Min(options.BatchSize, rows);
-        if (_fitPass is null || _fitPass.Capacity < batchSize)
-        {
-            _fitPass = new ForwardPass<T>(Network, batchSize);
-        }
-
-        var pass = _fitPass;
+        var pass = FitPass(batchSize);
         var history = new TrainingHistory();
         var random = new DeterministicRandom(options.Seed);
         var order = new int[rows];
@@ -215,8 +250,15 @@ public sealed class Trainer<T>
         }
 
         int inputWidth = Network.InputSize, outputWidth = Network.OutputSize;
+        var observers = options.Observers;
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
+            long started = Stopwatch.GetTimestamp();
+            foreach (var observer in observers)
+            {
+                observer.OnEpochBegin(epoch);
+            }
+
             if (options.Shuffle)
             {
                 random.Shuffle(order.AsSpan());
@@ -245,12 +287,36 @@ public sealed class Trainer<T>
                 BackpropagateCore(pass, computeInputGradients: false);
                 UpdateCore();
                 total += loss * BatchWeight(count);
+                for (int o = 0; o < observers.Count; o++)
+                {
+                    observers[o].OnBatchEnd(epoch, batch, loss);
+                }
             }
 
-            history.AddEpoch(Loss.Reduction == LossReduction.Sum ? total : total / rows);
+            double epochLoss = Loss.Reduction == LossReduction.Sum ? total : total / rows;
+            history.AddEpoch(epochLoss);
+            if (observers.Count > 0)
+            {
+                var result = new EpochResult(epoch, epochLoss, Stopwatch.GetElapsedTime(started));
+                foreach (var observer in observers)
+                {
+                    observer.OnEpochEnd(result);
+                }
+            }
         }
 
         return history;
+    }
+
+    /// <summary>The trainer's reusable pass, grown to hold <paramref name="rows"/> rows.</summary>
+    private ForwardPass<T> FitPass(int rows)
+    {
+        if (_fitPass is null || _fitPass.Capacity < rows)
+        {
+            _fitPass = new ForwardPass<T>(Network, rows);
+        }
+
+        return _fitPass;
     }
 
     /// <summary>How much one batch's reduced loss counts in a data set's loss: its row count for a mean, 1 for a sum.</summary>
@@ -340,11 +406,14 @@ public sealed class Trainer<T>
 
     internal void UpdateCore()
     {
-        foreach (var layer in Network.Layers)
+        // Indexed loops: enumerating the interfaces would allocate an enumerator on every step.
+        var layers = Network.Layers;
+        for (int l = 0; l < layers.Count; l++)
         {
-            foreach (var parameter in layer.Parameters)
+            var parameters = layers[l].Parameters;
+            for (int p = 0; p < parameters.Count; p++)
             {
-                Optimizer.Update(parameter);
+                Optimizer.Update(parameters[p]);
             }
         }
     }

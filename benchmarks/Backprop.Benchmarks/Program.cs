@@ -1,0 +1,24 @@
+using System.Globalization;
+using BenchmarkDotNet.Running;
+using Backprop.Benchmarks;
+
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+if (args.Length > 0 && args[0] == "train")
+{
+    return TrainBenchmark.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "micro")
+{
+    BenchmarkSwitcher.FromAssembly(typeof(TrainBenchmark).Assembly).Run(args[1..]);
+    return 0;
+}
+
+Console.Error.WriteLine("""
+    usage:
+      train [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR]
+            the Fashion-MNIST throughput workload; the last line is RESULT {json}
+      micro [BenchmarkDotNet arguments, e.g. --filter *Gemm*]
+            micro-benchmarks of the kernels and of one training step
+    """);
+return 2;

@@ -1,0 +1,300 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Numerics;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Backprop;
+
+/// <summary>The element types of the IDX format, by their type code.</summary>
+public enum IdxElementType : byte
+{
+    /// <summary>0x08: unsigned byte.</summary>
+    UnsignedByte = 0x08,
+
+    /// <summary>0x09: signed byte.</summary>
+    SignedByte = 0x09,
+
+    /// <summary>0x0B: big-endian 16-bit integer.</summary>
+    Int16 = 0x0B,
+
+    /// <summary>0x0C: big-endian 32-bit integer.</summary>
+    Int32 = 0x0C,
+
+    /// <summary>0x0D: big-endian 32-bit float.</summary>
+    Single = 0x0D,
+
+    /// <summary>0x0E: big-endian 64-bit float.</summary>
+    Double = 0x0E,
+}
+
+/// <summary>
+/// A tensor read from an IDX file, the format of MNIST and Fashion-MNIST: its dimensions, element type and raw payload.
+/// </summary>
+/// <remarks>
+/// Format (Y. LeCun, "THE MNIST DATABASE of handwritten digits"): two zero bytes, a type code, the number of dimensions d,
+/// then d big-endian 32-bit sizes, then the elements in row-major order, big-endian. Files may be gzip-compressed,
+/// as the data sets ship; <see cref="Read(string)"/> detects that from the first two bytes.
+/// </remarks>
+public sealed class IdxData
+{
+    private const int MaxDimensions = 8;
+    private readonly byte[] _payload;
+
+    private IdxData(IdxElementType elementType, int[] dimensions, byte[] payload)
+    {
+        ElementType = elementType;
+        Dimensions = dimensions;
+        _payload = payload;
+    }
+
+    /// <summary>The element type of the file.</summary>
+    public IdxElementType ElementType { get; }
+
+    /// <summary>The sizes of the dimensions, outermost first (for images: count, rows, columns).</summary>
+    public IReadOnlyList<int> Dimensions { get; }
+
+    /// <summary>The number of elements: the product of the dimensions.</summary>
+    public long Count => Dimensions.Aggregate(1L, (a, d) => a * d);
+
+    /// <summary>Reads an IDX file, plain or gzip-compressed.</summary>
+    /// <param name="path">The file's path.</param>
+    /// <returns>The tensor.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not valid IDX (the message names the file, the offset and the problem).</exception>
+    public static IdxData Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var file = File.OpenRead(path);
+        return Read(file, path);
+    }
+
+    /// <summary>Reads IDX data from a stream, plain or gzip-compressed.</summary>
+    /// <param name="stream">The stream, positioned at the start of the data.</param>
+    /// <param name="sourceName">A name for the data in error messages, such as the file name.</param>
+    /// <returns>The tensor.</returns>
+    /// <exception cref="InvalidDataException">The data is not valid IDX.</exception>
+    public static IdxData Read(Stream stream, string sourceName = "stream")
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var buffered = new BufferedStream(stream);
+        int first = buffered.ReadByte(), second = buffered.ReadByte();
+        if (first < 0 || second < 0)
+        {
+            throw new InvalidDataException($"{sourceName}: the data ends before the IDX header (offset {Math.Max(first, 0) + (first >= 0 ? 1 : 0)}).");
+        }
+
+        using var rest = new PrefixedStream([(byte)first, (byte)second], buffered);
+        if (first == 0x1F && second == 0x8B)
+        {
+            using var gzip = new GZipStream(rest, CompressionMode.Decompress);
+            return ReadPlain(gzip, sourceName + " (gzip)");
+        }
+
+        return ReadPlain(rest, sourceName);
+    }
+
+    /// <summary>Reads an IDX image file (count × rows × columns, unsigned bytes) into a matrix of one flattened image per row, each byte divided by <paramref name="divisor"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="path">The file's path, plain or gzip.</param>
+    /// <param name="divisor">Every byte is divided by it; 255 (the default) maps pixels to [0, 1].</param>
+    /// <returns>A count × (rows·columns) matrix.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="divisor"/> is not a finite positive number.</exception>
+    /// <exception cref="InvalidDataException">The file is not an IDX file of unsigned bytes with at least two dimensions.</exception>
+    public static Matrix<T> ReadImages<T>(string path, double divisor = 255)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.PositiveFinite(divisor, nameof(divisor));
+        var data = Read(path);
+        if (data.ElementType != IdxElementType.UnsignedByte || data.Dimensions.Count < 2)
+        {
+            throw new InvalidDataException($"{path}: expected images (unsigned bytes, at least 2 dimensions), but the file holds {data.ElementType} with dimensions [{string.Join(", ", data.Dimensions)}].");
+        }
+
+        int count = data.Dimensions[0];
+        int width = (int)(data.Count / Math.Max(count, 1));
+        var values = new T[data._payload.Length];
+        T by = T.CreateChecked(divisor);
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = T.CreateChecked(data._payload[i]) / by;
+        }
+
+        return Matrix<T>.Build.DenseOfRowMajor(count, width, values);
+    }
+
+    /// <summary>Reads an IDX label file (one dimension of unsigned bytes) into class indices.</summary>
+    /// <param name="path">The file's path, plain or gzip.</param>
+    /// <returns>One label per sample.</returns>
+    /// <exception cref="InvalidDataException">The file is not a one-dimensional IDX file of unsigned bytes.</exception>
+    public static int[] ReadLabels(string path)
+    {
+        var data = Read(path);
+        if (data.ElementType != IdxElementType.UnsignedByte || data.Dimensions.Count != 1)
+        {
+            throw new InvalidDataException($"{path}: expected labels (unsigned bytes, 1 dimension), but the file holds {data.ElementType} with dimensions [{string.Join(", ", data.Dimensions)}].");
+        }
+
+        return data._payload.Select(b => (int)b).ToArray();
+    }
+
+    /// <summary>The elements as doubles, in row-major order.</summary>
+    /// <returns>A new array of <see cref="Count"/> values.</returns>
+    public double[] ToDoubleArray()
+    {
+        int size = ElementSize(ElementType);
+        var result = new double[_payload.Length / size];
+        ReadOnlySpan<byte> p = _payload;
+        for (int i = 0; i < result.Length; i++)
+        {
+            var bytes = p.Slice(i * size, size);
+            result[i] = ElementType switch
+            {
+                IdxElementType.UnsignedByte => bytes[0],
+                IdxElementType.SignedByte => (sbyte)bytes[0],
+                IdxElementType.Int16 => BinaryPrimitives.ReadInt16BigEndian(bytes),
+                IdxElementType.Int32 => BinaryPrimitives.ReadInt32BigEndian(bytes),
+                IdxElementType.Single => BinaryPrimitives.ReadSingleBigEndian(bytes),
+                _ => BinaryPrimitives.ReadDoubleBigEndian(bytes),
+            };
+        }
+
+        return result;
+    }
+
+    private static int ElementSize(IdxElementType type) => type switch
+    {
+        IdxElementType.UnsignedByte or IdxElementType.SignedByte => 1,
+        IdxElementType.Int16 => 2,
+        IdxElementType.Int32 or IdxElementType.Single => 4,
+        _ => 8,
+    };
+
+    private static IdxData ReadPlain(Stream stream, string sourceName)
+    {
+        Span<byte> header = stackalloc byte[4];
+        ReadExactly(stream, header, 0, sourceName, "the header");
+        if (header[0] != 0 || header[1] != 0)
+        {
+            throw new InvalidDataException($"{sourceName}: not an IDX file: the first two bytes must be 0, but they are 0x{header[0]:X2} 0x{header[1]:X2} (offset 0).");
+        }
+
+        if (!Enum.IsDefined((IdxElementType)header[2]))
+        {
+            throw new InvalidDataException($"{sourceName}: unknown IDX element type 0x{header[2]:X2} at offset 2; expected 0x08, 0x09, 0x0B, 0x0C, 0x0D or 0x0E.");
+        }
+
+        var type = (IdxElementType)header[2];
+        int rank = header[3];
+        if (rank is 0 or > MaxDimensions)
+        {
+            throw new InvalidDataException($"{sourceName}: the number of dimensions at offset 3 is {rank}; expected 1 to {MaxDimensions}.");
+        }
+
+        var dimensions = new int[rank];
+        Span<byte> size = stackalloc byte[4];
+        long count = 1;
+        for (int d = 0; d < rank; d++)
+        {
+            ReadExactly(stream, size, 4 + 4 * d, sourceName, $"dimension {d}");
+            dimensions[d] = BinaryPrimitives.ReadInt32BigEndian(size);
+            if (dimensions[d] < 0)
+            {
+                throw new InvalidDataException($"{sourceName}: dimension {d} at offset {4 + 4 * d} is {dimensions[d]}; sizes cannot be negative.");
+            }
+
+            count *= dimensions[d];
+            if (count * ElementSize(type) > Array.MaxLength)
+            {
+                throw new InvalidDataException($"{sourceName}: the dimensions [{string.Join(", ", dimensions.Take(d + 1))}] describe more than {Array.MaxLength} bytes of data, more than one array can hold.");
+            }
+        }
+
+        long bytes = count * ElementSize(type);
+        long dataOffset = 4 + 4L * rank;
+        // Grow the buffer with the data actually present, so that a lying header cannot make us allocate gigabytes.
+        var payload = new byte[(int)Math.Min(bytes, 1 << 20)];
+        int filled = 0;
+        while (filled < bytes)
+        {
+            if (filled == payload.Length)
+            {
+                Array.Resize(ref payload, (int)Math.Min(bytes, (long)payload.Length * 2));
+            }
+
+            int read = stream.Read(payload, filled, payload.Length - filled);
+            if (read == 0)
+            {
+                throw new InvalidDataException($"{sourceName}: the data ends at offset {dataOffset + filled}, but the header's dimensions [{string.Join(", ", dimensions)}] need {bytes} bytes of elements from offset {dataOffset}.");
+            }
+
+            filled += read;
+        }
+
+        if (stream.ReadByte() >= 0)
+        {
+            throw new InvalidDataException($"{sourceName}: there are bytes after offset {dataOffset + bytes}, where the header's dimensions [{string.Join(", ", dimensions)}] say the data ends.");
+        }
+
+        return new IdxData(type, dimensions, payload);
+    }
+
+    private static void ReadExactly(Stream stream, Span<byte> buffer, long offset, string sourceName, string what)
+    {
+        int filled = 0;
+        while (filled < buffer.Length)
+        {
+            int read = stream.Read(buffer[filled..]);
+            if (read == 0)
+            {
+                throw new InvalidDataException($"{sourceName}: the data ends at offset {offset + filled}, inside {what}.");
+            }
+
+            filled += read;
+        }
+    }
+
+    /// <summary>A read-only stream that yields a few already-read bytes before the rest of another stream.</summary>
+    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_position < prefix.Length && buffer.Length > 0)
+            {
+                int n = Math.Min(prefix.Length - _position, buffer.Length);
+                prefix.AsSpan(_position, n).CopyTo(buffer);
+                _position += n;
+                return n;
+            }
+
+            return inner.Read(buffer);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,124 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Backprop.Tests.Data;
+
+public class IdxDataTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("backprop-idx-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static byte[] Idx(byte type, int[] dimensions, byte[] payload)
+    {
+        var bytes = new byte[4 + 4 * dimensions.Length + payload.Length];
+        bytes[2] = type;
+        bytes[3] = (byte)dimensions.Length;
+        for (int d = 0; d < dimensions.Length; d++)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * d), dimensions[d]);
+        }
+
+        payload.CopyTo(bytes, 4 + 4 * dimensions.Length);
+        return bytes;
+    }
+
+    private string Write(string name, byte[] bytes, bool gzip)
+    {
+        string path = Path.Combine(_folder, name);
+        if (gzip)
+        {
+            using var file = File.Create(path);
+            using var zip = new GZipStream(file, CompressionLevel.Fastest);
+            zip.Write(bytes);
+        }
+        else
+        {
+            File.WriteAllBytes(path, bytes);
+        }
+
+        return path;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Reads_images_as_scaled_rows_plain_or_gzip(bool gzip)
+    {
+        byte[] pixels = [0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8];
+        string path = Write("images", Idx(0x08, [3, 2, 2], pixels), gzip);
+
+        var images = IdxData.ReadImages<float>(path);
+
+        images.RowCount.Should().Be(3);
+        images.ColumnCount.Should().Be(4);
+        images[0, 1].Should().Be(1f);
+        images[0, 2].Should().Be(51f / 255f);
+        images[2, 3].Should().Be(8f / 255f);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Reads_labels(bool gzip)
+    {
+        string path = Write("labels", Idx(0x08, [5], [3, 1, 4, 1, 5]), gzip);
+        IdxData.ReadLabels(path).Should().Equal(3, 1, 4, 1, 5);
+    }
+
+    [Fact]
+    public void Reads_big_endian_element_types()
+    {
+        var payload = new byte[8];
+        BinaryPrimitives.WriteInt32BigEndian(payload, -7);
+        BinaryPrimitives.WriteSingleBigEndian(payload.AsSpan(4), 2.5f);
+        IdxData.Read(new MemoryStream(Idx(0x0C, [1], payload[..4]))).ToDoubleArray().Should().Equal(-7);
+        IdxData.Read(new MemoryStream(Idx(0x0D, [1], payload[4..]))).ToDoubleArray().Should().Equal(2.5);
+    }
+
+    [Fact]
+    public void Bad_magic_names_the_source_and_offset() =>
+        FluentActions.Invoking(() => IdxData.Read(new MemoryStream([1, 0, 8, 1, 0, 0, 0, 0]), "x.idx"))
+            .Should().Throw<InvalidDataException>().WithMessage("x.idx*first two bytes must be 0*offset 0*");
+
+    [Fact]
+    public void An_unknown_type_code_is_rejected() =>
+        FluentActions.Invoking(() => IdxData.Read(new MemoryStream([0, 0, 0x42, 1, 0, 0, 0, 0])))
+            .Should().Throw<InvalidDataException>().WithMessage("*unknown IDX element type 0x42*offset 2*");
+
+    [Fact]
+    public void Truncated_data_names_the_offset_where_it_ends()
+    {
+        byte[] bytes = Idx(0x08, [10], [1, 2, 3]);
+        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(bytes), "short.idx"))
+            .Should().Throw<InvalidDataException>().WithMessage("short.idx*ends at offset 11*need 10 bytes*");
+    }
+
+    [Fact]
+    public void A_lying_header_does_not_allocate_what_it_claims()
+    {
+        byte[] bytes = Idx(0x08, [60_000, 28, 28], [1, 2, 3]);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(bytes))).Should().Throw<InvalidDataException>().WithMessage("*ends at offset*");
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().BeLessThan(8 << 20);
+
+        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(Idx(0x0E, [int.MaxValue, int.MaxValue], []))))
+            .Should().Throw<InvalidDataException>().WithMessage("*more than*bytes*");
+        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(Idx(0x08, [-1], []))))
+            .Should().Throw<InvalidDataException>().WithMessage("*negative*");
+    }
+
+    [Fact]
+    public void Trailing_bytes_are_rejected() =>
+        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(Idx(0x08, [2], [1, 2, 3]))))
+            .Should().Throw<InvalidDataException>().WithMessage("*bytes after offset 10*");
+
+    [Fact]
+    public void Labels_and_images_are_told_apart()
+    {
+        string images = Write("i", Idx(0x08, [2, 1, 1], [1, 2]), gzip: false);
+        FluentActions.Invoking(() => IdxData.ReadLabels(images)).Should().Throw<InvalidDataException>().WithMessage("*expected labels*");
+        string labels = Write("l", Idx(0x08, [2], [1, 2]), gzip: false);
+        FluentActions.Invoking(() => IdxData.ReadImages<double>(labels)).Should().Throw<InvalidDataException>().WithMessage("*expected images*");
+    }
+}
