@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs our Fashion-MNIST benchmark and the numpy peer alternately on the same workload and prints the ratio of their
+# median seconds per epoch (ours / numpy: below 1 means we are faster). The machines are shared and noisy, so the
+# two are interleaved round by round and each side's figure is the median over rounds.
+#
+# usage: benchmarks/compare.sh [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--rounds 3] [--data DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+hidden=128 batch=64 epochs=3 threads=2 rounds=3 data=/usr/share/datasets/fashion-mnist
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --hidden) hidden=$2 ;; --batch) batch=$2 ;; --epochs) epochs=$2 ;;
+    --threads) threads=$2 ;; --rounds) rounds=$2 ;; --data) data=$2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift 2
+done
+
+peer=../shared/peers/mlp_numpy.py
+[ -f "$peer" ] || { echo "numpy peer not found at $peer (it lives in the shared folder beside the repository)" >&2; exit 1; }
+/usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "numpy missing: apt-get install -y python3-numpy libopenblas0" >&2; exit 1; }
+
+dotnet build -c Release benchmarks/Backprop.Benchmarks >/dev/null
+ours=() theirs=()
+for round in $(seq "$rounds"); do
+  o=$(dotnet run -c Release --no-build --project benchmarks/Backprop.Benchmarks -- train \
+        --hidden "$hidden" --batch "$batch" --epochs "$epochs" --threads "$threads" --data "$data" | tail -n 1)
+  n=$(FMNIST_DIR="$data" OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 "$peer" \
+        --hidden "$hidden" --batch "$batch" --epochs "$epochs" | tail -n 1)
+  echo "round $round: ours  $o"
+  echo "round $round: numpy $n"
+  ours+=("$(echo "${o#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_epoch"])')")
+  theirs+=("$(echo "${n#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["median_epoch_s"])')")
+done
+
+/usr/bin/python3 - "${ours[*]}" "${theirs[*]}" "$hidden" "$batch" "$threads" <<'PY'
+import statistics, sys
+ours = [float(v) for v in sys.argv[1].split()]
+theirs = [float(v) for v in sys.argv[2].split()]
+o, t = statistics.median(ours), statistics.median(theirs)
+print(f"hidden {sys.argv[3]}, batch {sys.argv[4]}, {sys.argv[5]} thread(s): ours {o:.3f} s/epoch, numpy {t:.3f} s/epoch, "
+      f"ratio ours/numpy = {o / t:.2f} (median of {len(ours)} alternating rounds)")
+PY
