@@ -58,6 +58,21 @@ internal static class ElementwiseKernel
         return e / (T.One + e);
     }
 
+    /// <summary>e^x − 1, accurate also for tiny x (Kahan's trick: the rounding error of e^x cancels).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T ExpM1<T>(T x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T u = T.Exp(x);
+        if (u == T.One)
+        {
+            return x;
+        }
+
+        T um1 = u - T.One;
+        return um1 == -T.One ? -T.One : um1 * x / T.Log(u);
+    }
+
     /// <summary>ln(1 + x), accurate also for tiny x (Goldberg's trick: the rounding error of 1 + x cancels).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Log1P<T>(T x)

@@ -5,7 +5,7 @@ namespace Backprop;
 /// <summary>The exponential linear unit: f(z) = z for z &gt; 0 and α·(e^z − 1) otherwise;
 /// f′(z) = 1 for z &gt; 0 and α·e^z otherwise.</summary>
 /// <remarks>Clevert, Unterthiner and Hochreiter, "Fast and accurate deep network learning by exponential linear units (ELUs)", ICLR 2016.
-/// e^z − 1 is computed as expm1-accurate for small |z| through <c>T.ExpM1</c>.</remarks>
+/// e^z − 1 is computed with Kahan's expm1 trick, accurate also for tiny |z| (the runtime's ExpM1 is plain e^z − 1).</remarks>
 public sealed class Elu : ElementwiseActivation
 {
     /// <summary>Creates an ELU.</summary>
@@ -43,7 +43,7 @@ public sealed class Elu : ElementwiseActivation
     private readonly struct Operator<T>(T alpha) : IElementwiseOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public T Value(T z) => z > T.Zero ? z : alpha * T.ExpM1(z);
+        public T Value(T z) => z > T.Zero ? z : alpha * ElementwiseKernel.ExpM1(z);
 
         public T Derivative(T z) => z > T.Zero ? T.One : alpha * T.Exp(z);
     }

@@ -35,13 +35,13 @@ public sealed class Gelu : ElementwiseActivation
         public T Value(T z)
         {
             double x = double.CreateChecked(z);
-            return T.CreateChecked(0.5 * x * (1 + SpecialFunctions.Erf(x * InverseSqrt2)));
+            return T.CreateChecked(0.5 * x * SpecialFunctions.Erfc(-x * InverseSqrt2));
         }
 
         public T Derivative(T z)
         {
             double x = double.CreateChecked(z);
-            double cdf = 0.5 * (1 + SpecialFunctions.Erf(x * InverseSqrt2));
+            double cdf = 0.5 * SpecialFunctions.Erfc(-x * InverseSqrt2);
             double pdf = InverseSqrt2Pi * Math.Exp(-0.5 * x * x);
             return T.CreateChecked(cdf + x * pdf);
         }

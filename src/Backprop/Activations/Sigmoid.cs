@@ -19,7 +19,7 @@ public sealed class Sigmoid : ElementwiseActivation
     public override T Derivative<T>(T z)
     {
         T s = ElementwiseKernel.Sigmoid(z);
-        return s * (T.One - s);
+        return s * ElementwiseKernel.Sigmoid(-z);
     }
 
     /// <summary>The derivative written in terms of the output a = σ(z): f′ = a·(1 − a), the shortcut the classic
@@ -54,7 +54,7 @@ public sealed class Sigmoid : ElementwiseActivation
         public T Derivative(T z)
         {
             T s = ElementwiseKernel.Sigmoid(z);
-            return s * (T.One - s);
+            return s * ElementwiseKernel.Sigmoid(-z);
         }
     }
 }

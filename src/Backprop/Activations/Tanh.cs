@@ -1,8 +1,8 @@
-using System.Numerics.Tensors;
-
 namespace Backprop;
 
-/// <summary>The hyperbolic tangent: f(z) = tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z)), with f′(z) = 1 − tanh²(z).</summary>
+/// <summary>The hyperbolic tangent: f(z) = tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z)), with f′(z) = 1 − tanh²(z) = 4e^(−2|z|) / (1 + e^(−2|z|))².</summary>
+/// <remarks><see cref="Derivative{T}"/> uses the second form, which keeps its precision for large |z|; <see cref="Backward{T}"/>
+/// uses 1 − a² from the activations it is given.</remarks>
 public sealed class Tanh : ElementwiseActivation
 {
     /// <inheritdoc />
@@ -14,15 +14,18 @@ public sealed class Tanh : ElementwiseActivation
     /// <inheritdoc />
     public override T Derivative<T>(T z)
     {
-        T t = T.Tanh(z);
-        return T.One - t * t;
+        T e = T.Exp(-(T.Abs(z) + T.Abs(z)));
+        return T.CreateChecked(4) * e / ((T.One + e) * (T.One + e));
     }
 
     /// <inheritdoc />
     public override void Forward<T>(ReadOnlySpan<T> preActivations, Span<T> activations, int width)
     {
         ActivationGuard.SameLength(preActivations.Length, activations.Length, nameof(activations));
-        TensorPrimitives.Tanh(preActivations, activations);
+        for (int i = 0; i < preActivations.Length; i++)
+        {
+            activations[i] = T.Tanh(preActivations[i]);
+        }
     }
 
     /// <inheritdoc />

@@ -45,12 +45,12 @@ public sealed class BinaryCrossEntropy : IFusedOutputLoss
     /// <inheritdoc />
     public T FusedValue<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> targets, int width)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossKernel.Value(default(BinaryCrossEntropyWithLogits.Operator<T>), preActivations, targets, width, Reduction);
+        LossKernel.Value(default(BinaryCrossEntropyWithLogits.Operator<T>), preActivations, targets, width, Reduction, nameof(preActivations));
 
     /// <inheritdoc />
     public void FusedLocalGradients<T>(ReadOnlySpan<T> activations, ReadOnlySpan<T> targets, Span<T> localGradients, int width)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossKernel.Gradient(default(Difference<T>), activations, targets, localGradients, width, Reduction);
+        LossKernel.Gradient(default(Difference<T>), activations, targets, localGradients, width, Reduction, nameof(activations), nameof(localGradients));
 
     /// <summary>Returns the name and reduction.</summary>
     /// <returns>For example "binary_cross_entropy (Mean)".</returns>

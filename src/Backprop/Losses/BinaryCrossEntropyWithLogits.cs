@@ -2,7 +2,7 @@ using System.Numerics;
 
 namespace Backprop;
 
-/// <summary>Binary cross-entropy on raw scores (logits) z: terms max(z, 0) − z·y + ln(1 + e^(−|z|)), which equal
+/// <summary>Binary cross-entropy on raw scores (logits) z: terms (1 − y)·softplus(z) + y·softplus(−z), with softplus(x) = max(x, 0) + ln(1 + e^(−|x|)), which equal
 /// −[y·ln σ(z) + (1 − y)·ln(1 − σ(z))] without overflow; ∂/∂z = σ(z) − y.</summary>
 /// <remarks>Use it with an <see cref="Identity"/> output layer; the targets y lie in [0, 1].
 /// With <see cref="LossReduction.Mean"/> (the default) the terms are averaged over all elements, as PyTorch's BCEWithLogitsLoss.</remarks>
@@ -42,8 +42,10 @@ public sealed class BinaryCrossEntropyWithLogits : ILossFunction
     {
         public double Term(T output, T target)
         {
-            double z = double.CreateChecked(output);
-            return LossKernel.Softplus(z) - z * double.CreateChecked(target);
+            // softplus(z) − y·z written as (1 − y)·softplus(z) + y·softplus(−z): equal, but without the cancellation
+            // that turns a tiny loss into 0 when z and y agree strongly.
+            double z = double.CreateChecked(output), y = double.CreateChecked(target);
+            return (1 - y) * LossKernel.Softplus(z) + y * LossKernel.Softplus(-z);
         }
 
         public T Derivative(T output, T target) => ElementwiseKernel.Sigmoid(output) - target;

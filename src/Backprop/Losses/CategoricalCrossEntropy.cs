@@ -65,12 +65,12 @@ public sealed class CategoricalCrossEntropy : IFusedOutputLoss
 
     /// <inheritdoc />
     public T FusedValue<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> targets, int width)
-        where T : unmanaged, IFloatingPointIeee754<T> => CrossEntropyKernel.ValueFromLogits(preActivations, targets, width, Reduction);
+        where T : unmanaged, IFloatingPointIeee754<T> => CrossEntropyKernel.ValueFromLogits(preActivations, targets, width, Reduction, nameof(preActivations));
 
     /// <inheritdoc />
     public void FusedLocalGradients<T>(ReadOnlySpan<T> activations, ReadOnlySpan<T> targets, Span<T> localGradients, int width)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        CrossEntropyKernel.GradientFromProbabilities(activations, targets, localGradients, width, Reduction);
+        CrossEntropyKernel.GradientFromProbabilities(activations, targets, localGradients, width, Reduction, nameof(activations), nameof(localGradients));
 
     /// <summary>Returns the name and reduction.</summary>
     /// <returns>For example "categorical_cross_entropy (Mean)".</returns>
@@ -118,10 +118,10 @@ public sealed class CategoricalCrossEntropyWithLogits : ILossFunction
 
 internal static class CrossEntropyKernel
 {
-    public static T ValueFromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int width, LossReduction reduction)
+    public static T ValueFromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int width, LossReduction reduction, string logitsName = "outputs")
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        LossKernel.CheckShapes(logits.Length, targets.Length, width);
+        LossKernel.CheckShapes(logits.Length, targets.Length, width, logitsName);
         double sum = 0;
         for (int start = 0; start < logits.Length; start += width)
         {
@@ -149,11 +149,12 @@ internal static class CrossEntropyKernel
     }
 
     /// <summary>δ = scale·(p·Σy − y), row by row; <paramref name="gradients"/> may alias <paramref name="probabilities"/>.</summary>
-    public static void GradientFromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, Span<T> gradients, int width, LossReduction reduction)
+    public static void GradientFromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, Span<T> gradients, int width, LossReduction reduction,
+        string probabilitiesName = "outputs", string gradientsName = "outputGradients")
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        LossKernel.CheckShapes(probabilities.Length, targets.Length, width);
-        LossKernel.CheckGradientShape(probabilities.Length, gradients.Length);
+        LossKernel.CheckShapes(probabilities.Length, targets.Length, width, probabilitiesName);
+        LossKernel.CheckGradientShape(probabilities.Length, gradients.Length, gradientsName);
         T scale = T.CreateChecked(LossKernel.Scale(reduction, probabilities.Length / width));
         for (int start = 0; start < probabilities.Length; start += width)
         {

@@ -17,7 +17,7 @@ internal interface IElementLossOperator<T>
 /// <summary>The shared loops of the element-wise losses: checks, reduction, and the 1/count scale of a mean.</summary>
 internal static class LossKernel
 {
-    public static void CheckShapes(int outputs, int targets, int width)
+    public static void CheckShapes(int outputs, int targets, int width, string outputsName = "outputs")
     {
         if (targets != outputs)
         {
@@ -26,26 +26,26 @@ internal static class LossKernel
 
         if (width <= 0 || outputs % width != 0)
         {
-            throw new ArgumentException($"outputs must hold whole rows of width {width}, but it has {outputs} elements.", nameof(outputs));
+            throw new ArgumentException($"{outputsName} must hold whole rows of width {width}, but it has {outputs} elements.", outputsName);
         }
     }
 
-    public static void CheckGradientShape(int outputs, int gradients)
+    public static void CheckGradientShape(int outputs, int gradients, string gradientsName = "outputGradients")
     {
         if (gradients != outputs)
         {
-            throw new ArgumentException($"outputGradients must have {outputs} elements (as many as the outputs), but it has {gradients}.", "outputGradients");
+            throw new ArgumentException($"{gradientsName} must have {outputs} elements (as many as the outputs), but it has {gradients}.", gradientsName);
         }
     }
 
     /// <summary>1 for a sum, 1/count for a mean over <paramref name="count"/> terms.</summary>
     public static double Scale(LossReduction reduction, int count) => reduction == LossReduction.Sum || count == 0 ? 1.0 : 1.0 / count;
 
-    public static T Value<T, TOperator>(TOperator op, ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, int width, LossReduction reduction)
+    public static T Value<T, TOperator>(TOperator op, ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, int width, LossReduction reduction, string outputsName = "outputs")
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOperator : struct, IElementLossOperator<T>
     {
-        CheckShapes(outputs.Length, targets.Length, width);
+        CheckShapes(outputs.Length, targets.Length, width, outputsName);
         double sum = 0;
         ref T o = ref MemoryMarshal.GetReference(outputs);
         ref T y = ref MemoryMarshal.GetReference(targets);
@@ -57,12 +57,13 @@ internal static class LossKernel
         return T.CreateChecked(sum * Scale(reduction, outputs.Length));
     }
 
-    public static void Gradient<T, TOperator>(TOperator op, ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, Span<T> gradients, int width, LossReduction reduction)
+    public static void Gradient<T, TOperator>(TOperator op, ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, Span<T> gradients, int width, LossReduction reduction,
+        string outputsName = "outputs", string gradientsName = "outputGradients")
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOperator : struct, IElementLossOperator<T>
     {
-        CheckShapes(outputs.Length, targets.Length, width);
-        CheckGradientShape(outputs.Length, gradients.Length);
+        CheckShapes(outputs.Length, targets.Length, width, outputsName);
+        CheckGradientShape(outputs.Length, gradients.Length, gradientsName);
         T scale = T.CreateChecked(Scale(reduction, outputs.Length));
         ref T o = ref MemoryMarshal.GetReference(outputs);
         ref T y = ref MemoryMarshal.GetReference(targets);
