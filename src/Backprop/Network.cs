@@ -25,6 +25,7 @@ public sealed class Network<T>
     private readonly Layer<T>[] _layers;
     private readonly int _maxWidth;
     private int _maxDegreeOfParallelism = 1;
+    private int _training;
 
     /// <summary>Creates and initialises a network with the default seed (<see cref="DefaultSeed"/>).</summary>
     /// <param name="inputs">The number of values per input sample; at least 1.</param>
@@ -107,6 +108,19 @@ public sealed class Network<T>
         }
     }
 
+    /// <summary>The sum of every layer's <see cref="Layer{T}.RegularizationPenalty"/>: what regularisation adds to the training objective.</summary>
+    /// <returns>The total penalty; 0 when no layer is regularised.</returns>
+    public double RegularizationPenalty()
+    {
+        double total = 0;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            total += _layers[l].RegularizationPenalty();
+        }
+
+        return total;
+    }
+
     /// <summary>Predicts the output for one sample.</summary>
     /// <param name="sample">The input, <see cref="InputSize"/> values.</param>
     /// <returns>A new array of <see cref="OutputSize"/> values.</returns>
@@ -174,6 +188,17 @@ public sealed class Network<T>
         $"Network<{typeof(T).Name}>({InputSize} → {string.Join(" → ", _layers.Select(l => l.ToString()))})";
 
     internal int MaxWidth => _maxWidth;
+
+    /// <summary>Marks the network as being trained by a <c>Fit</c> call; a second concurrent call fails instead of corrupting weights.</summary>
+    internal void BeginTraining()
+    {
+        if (Interlocked.CompareExchange(ref _training, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("This network is already being trained by another Fit call; a network can be trained by one call at a time.");
+        }
+    }
+
+    internal void EndTraining() => Volatile.Write(ref _training, 0);
 
     internal static int ArgMax(ReadOnlySpan<T> values)
     {

@@ -24,6 +24,8 @@ public sealed class Dense<T> : Layer<T>
     private Matrix<T>? _weights;
     private MathNet.Numerics.LinearAlgebra.Vector<T>? _biases;
     private Parameter<T>[] _parameters = [];
+    private double _l1;
+    private double _l2;
 
     /// <summary>Creates a dense layer; its weights are created when a network is built with it.</summary>
     /// <param name="units">The number of units (outputs); at least 1.</param>
@@ -37,6 +39,34 @@ public sealed class Dense<T> : Layer<T>
         Units = units;
         _activation = activation ?? Activations.Identity;
         _initializer = initializer ?? Initializers.GlorotUniform;
+    }
+
+    /// <summary>The L1 penalty λ₁ on the weights (not the biases): the objective gains λ₁·Σ|w| and each weight's
+    /// gradient λ₁·sign(w). At least 0; 0 by default.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative or non-finite value.</exception>
+    public double L1
+    {
+        get => _l1;
+        init
+        {
+            Guard.Finite(value, nameof(L1));
+            Guard.InRange(value, 0, double.MaxValue, nameof(L1));
+            _l1 = value;
+        }
+    }
+
+    /// <summary>The L2 penalty λ₂ on the weights (not the biases): the objective gains λ₂·Σ w² and each weight's
+    /// gradient 2·λ₂·w, as Keras's l2 regulariser. At least 0; 0 by default.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative or non-finite value.</exception>
+    public double L2
+    {
+        get => _l2;
+        init
+        {
+            Guard.Finite(value, nameof(L2));
+            Guard.InRange(value, 0, double.MaxValue, nameof(L2));
+            _l2 = value;
+        }
     }
 
     /// <summary>The number of units, which is the width of the layer's output.</summary>
@@ -94,6 +124,29 @@ public sealed class Dense<T> : Layer<T>
     /// <summary>The weights (first) and biases (second).</summary>
     public override IReadOnlyList<Parameter<T>> Parameters => _parameters;
 
+    /// <inheritdoc />
+    public override double RegularizationPenalty()
+    {
+        if (!IsBuilt || (_l1 == 0 && _l2 == 0))
+        {
+            return 0;
+        }
+
+        ReadOnlySpan<T> w = _parameters[0].ValueArray;
+        double penalty = 0;
+        if (_l1 != 0)
+        {
+            penalty += _l1 * double.CreateChecked(TensorPrimitives.SumOfMagnitudes(w));
+        }
+
+        if (_l2 != 0)
+        {
+            penalty += _l2 * double.CreateChecked(TensorPrimitives.SumOfSquares(w));
+        }
+
+        return penalty;
+    }
+
     /// <summary>Describes the layer.</summary>
     /// <returns>For example "Dense(128, relu)".</returns>
     public override string ToString() => $"Dense({Units}, {_activation.Name})";
@@ -135,6 +188,11 @@ public sealed class Dense<T> : Layer<T>
         Gemm.MultiplyUnchecked<T>(localGradients, Units, true, inputs, n, false, weightGradients, n,
             Units, n, rows, accumulate: false, bias: default, MaxDegreeOfParallelism);
 
+        if (_l1 != 0 || _l2 != 0)
+        {
+            AddRegularizationGradient(_parameters[0].ValueArray, weightGradients);
+        }
+
         // ∂L/∂b = Σ over rows of δ, always summed in row order.
         localGradients[..Units].CopyTo(biasGradients);
         for (int r = 1; r < rows; r++)
@@ -147,6 +205,16 @@ public sealed class Dense<T> : Layer<T>
             // ∂L/∂X (rows × n) = δ (rows × units) · Wᵀ-stored (units × n).
             Gemm.MultiplyUnchecked<T>(localGradients, Units, false, _parameters[0].ValueArray, n, false, inputGradients, n,
                 rows, n, Units, accumulate: false, bias: default, MaxDegreeOfParallelism);
+        }
+    }
+
+    private void AddRegularizationGradient(ReadOnlySpan<T> weights, Span<T> gradients)
+    {
+        T l1 = T.CreateChecked(_l1), twiceL2 = T.CreateChecked(2 * _l2);
+        for (int i = 0; i < weights.Length; i++)
+        {
+            T w = weights[i];
+            gradients[i] += twiceL2 * w + (w > T.Zero ? l1 : w < T.Zero ? -l1 : T.Zero);
         }
     }
 }

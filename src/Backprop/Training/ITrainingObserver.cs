@@ -12,6 +12,13 @@ public interface ITrainingObserver
     {
     }
 
+    /// <summary>Called before each batch.</summary>
+    /// <param name="epoch">The 1-based epoch.</param>
+    /// <param name="batch">The 1-based batch within the epoch.</param>
+    void OnBatchBegin(int epoch, int batch)
+    {
+    }
+
     /// <summary>Called after each batch's update.</summary>
     /// <param name="epoch">The 1-based epoch.</param>
     /// <param name="batch">The 1-based batch within the epoch.</param>
@@ -20,8 +27,8 @@ public interface ITrainingObserver
     {
     }
 
-    /// <summary>Called after the last batch of an epoch.</summary>
-    /// <param name="result">The epoch's loss and duration.</param>
+    /// <summary>Called after the last batch of an epoch and its validation.</summary>
+    /// <param name="result">The epoch's losses, accuracies, learning rate and duration.</param>
     void OnEpochEnd(EpochResult result)
     {
     }
@@ -29,6 +36,11 @@ public interface ITrainingObserver
 
 /// <summary>The summary of one training epoch.</summary>
 /// <param name="Epoch">The 1-based epoch.</param>
-/// <param name="Loss">The epoch's training loss, as recorded in <see cref="TrainingHistory.Loss"/>.</param>
-/// <param name="Duration">The wall-clock time the epoch took, observers' time included.</param>
-public sealed record EpochResult(int Epoch, double Loss, TimeSpan Duration);
+/// <param name="Loss">The epoch's training loss, accumulated over its batches as the weights changed: for a mean loss
+/// the batch losses weighted by batch size (the mean over all samples), for a sum loss their total.</param>
+/// <param name="ValidationLoss">The loss on the validation data after the epoch, or null without validation data.</param>
+/// <param name="Accuracy">The fraction of training samples classified correctly during the epoch, or null unless the targets are classes.</param>
+/// <param name="ValidationAccuracy">The fraction of validation samples classified correctly after the epoch, or null.</param>
+/// <param name="LearningRate">The optimizer's learning rate during the epoch.</param>
+/// <param name="Duration">The wall-clock time the epoch took, validation and observers included.</param>
+public sealed record EpochResult(int Epoch, double Loss, double? ValidationLoss, double? Accuracy, double? ValidationAccuracy, double LearningRate, TimeSpan Duration);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -6,7 +5,7 @@ namespace Backprop;
 
 /// <summary>
 /// Trains a <see cref="Network{T}"/> by backpropagation: the four steps one at a time, one batch at a time, or over a
-/// whole data set with <see cref="Fit(Matrix{T}, Matrix{T}, FitOptions?)"/>.
+/// whole data set with <see cref="Fit(Matrix{T}, Matrix{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/>.
 /// </summary>
 /// <remarks>
 /// <para>The four steps, for a batch X with targets Y (rows are samples), layers l = 1…L with zₗ = aₗ₋₁·Wₗ + bₗ, aₗ = fₗ(zₗ), a₀ = X:</para>
@@ -22,7 +21,7 @@ namespace Backprop;
 /// A trainer is not thread-safe; use one thread per trainer.</para>
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class Trainer<T>
+public sealed partial class Trainer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private ForwardPass<T>? _fitPass;
@@ -115,17 +114,18 @@ public sealed class Trainer<T>
     /// <returns>The batch's loss before the update.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">A matrix has the wrong shape or a non-finite value, or a target is outside the loss's domain.</exception>
-    /// <exception cref="TrainingDivergedException">The loss is NaN or infinite; the weights are left unchanged.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient is NaN or infinite; the weights are left unchanged.</exception>
     public double TrainBatch(Matrix<T> inputs, Matrix<T> targets)
     {
         var pass = Forward(inputs);
         double loss = ComputeLocalGradients(pass, targets);
         if (!double.IsFinite(loss))
         {
-            throw new TrainingDivergedException(1, 1, loss);
+            throw new TrainingDivergedException(0, 0, -1, "loss", loss);
         }
 
         BackpropagateErrors(pass);
+        CheckAndClipGradients(0, 0, maxNorm: null);
         UpdateWeights(pass);
         return loss;
     }
@@ -136,7 +136,7 @@ public sealed class Trainer<T>
     /// <param name="targets">rows × output size values, one sample after another.</param>
     /// <returns>The batch's loss before the update.</returns>
     /// <exception cref="ArgumentException">A span is empty or not a whole number of rows, the two disagree in rows, a value is not finite, or a target is outside the loss's domain.</exception>
-    /// <exception cref="TrainingDivergedException">The loss is NaN or infinite; the weights are left unchanged.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient is NaN or infinite; the weights are left unchanged.</exception>
     public double TrainBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets)
     {
         int inputWidth = Network.InputSize, outputWidth = Network.OutputSize;
@@ -161,151 +161,13 @@ public sealed class Trainer<T>
         double loss = LocalGradientsCore(pass);
         if (!double.IsFinite(loss))
         {
-            throw new TrainingDivergedException(1, 1, loss);
+            throw new TrainingDivergedException(0, 0, -1, "loss", loss);
         }
 
         BackpropagateCore(pass, computeInputGradients: false);
+        CheckAndClipGradients(0, 0, maxNorm: null);
         UpdateCore();
         return loss;
-    }
-
-    /// <summary>Trains on a data set with regression-style targets (or one-hot rows), over shuffled mini-batches.</summary>
-    /// <param name="inputs">The samples, rows × input size.</param>
-    /// <param name="targets">The targets, rows × output size.</param>
-    /// <param name="options">Epochs, batch size, shuffling and seed; the defaults of <see cref="FitOptions"/> when null.</param>
-    /// <returns>The per-epoch training loss.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="targets"/> is null.</exception>
-    /// <exception cref="ArgumentException">The data set is empty, the matrices disagree in rows or in width with the network, a value is not finite, or a target is outside the loss's domain.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; the weights are those before the failing step.</exception>
-    public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, FitOptions? options = null)
-    {
-        options ??= new FitOptions();
-        options.Validate();
-        T[] x = Network.ToRowMajor(inputs, nameof(inputs));
-        ArgumentNullException.ThrowIfNull(targets);
-        CheckTargetShape(targets.RowCount, targets.ColumnCount, inputs.RowCount, nameof(targets));
-        T[] y = targets.ToRowMajorArray();
-        CheckTargetValues(y, nameof(targets));
-        return FitCore(x, y, inputs.RowCount, options);
-    }
-
-    /// <summary>Trains a classifier on a data set with integer class labels, turned into one-hot rows.</summary>
-    /// <param name="inputs">The samples, rows × input size.</param>
-    /// <param name="labels">One class per row, each in [0, output size).</param>
-    /// <param name="options">Epochs, batch size, shuffling and seed; the defaults of <see cref="FitOptions"/> when null.</param>
-    /// <returns>The per-epoch training loss.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="labels"/> is null.</exception>
-    /// <exception cref="ArgumentException">The data set is empty, the counts of rows and labels differ, a value is not finite, or the loss rejects the one-hot targets.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, output size), or an option is out of range.</exception>
-    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; the weights are those before the failing step.</exception>
-    public TrainingHistory Fit(Matrix<T> inputs, int[] labels, FitOptions? options = null)
-    {
-        options ??= new FitOptions();
-        options.Validate();
-        T[] x = Network.ToRowMajor(inputs, nameof(inputs));
-        T[] y = OneHot(labels, inputs.RowCount, Network.OutputSize, nameof(labels));
-        CheckTargetValues(y, nameof(labels));
-        return FitCore(x, y, inputs.RowCount, options);
-    }
-
-    /// <summary>Computes the loss of the network on a data set without training, batch by batch.</summary>
-    /// <param name="inputs">The samples, rows × input size.</param>
-    /// <param name="targets">The targets, rows × output size.</param>
-    /// <returns>The loss over the whole set (for a mean loss, the mean over all of it).</returns>
-    /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentException">A matrix has the wrong shape or a non-finite value.</exception>
-    public double Evaluate(Matrix<T> inputs, Matrix<T> targets)
-    {
-        T[] x = Network.ToRowMajor(inputs, nameof(inputs));
-        ArgumentNullException.ThrowIfNull(targets);
-        CheckTargetShape(targets.RowCount, targets.ColumnCount, inputs.RowCount, nameof(targets));
-        T[] y = targets.ToRowMajorArray();
-        CheckTargetValues(y, nameof(targets));
-        int rows = inputs.RowCount, chunk = Math.Min(rows, 256);
-        var pass = new ForwardPass<T>(Network, chunk);
-        double total = 0;
-        for (int start = 0; start < rows; start += chunk)
-        {
-            int count = Math.Min(chunk, rows - start);
-            x.AsSpan(start * Network.InputSize, count * Network.InputSize).CopyTo(pass.Input);
-            y.AsSpan(start * Network.OutputSize, count * Network.OutputSize).CopyTo(pass.Targets);
-            ForwardCore(pass, count, training: false);
-            total += LossValueCore(pass) * BatchWeight(count);
-        }
-
-        return Loss.Reduction == LossReduction.Sum ? total : total / rows;
-    }
-
-    internal TrainingHistory FitCore(T[] x, T[] y, int rows, FitOptions options)
-    {
-        int batchSize = Math.Min(options.BatchSize, rows);
-        var pass = FitPass(batchSize);
-        var history = new TrainingHistory();
-        var random = new DeterministicRandom(options.Seed);
-        var order = new int[rows];
-        for (int i = 0; i < rows; i++)
-        {
-            order[i] = i;
-        }
-
-        int inputWidth = Network.InputSize, outputWidth = Network.OutputSize;
-        var observers = options.Observers;
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
-        {
-            long started = Stopwatch.GetTimestamp();
-            foreach (var observer in observers)
-            {
-                observer.OnEpochBegin(epoch);
-            }
-
-            if (options.Shuffle)
-            {
-                random.Shuffle(order.AsSpan());
-            }
-
-            double total = 0;
-            int batch = 0;
-            for (int start = 0; start < rows; start += batchSize)
-            {
-                batch++;
-                int count = Math.Min(batchSize, rows - start);
-                for (int r = 0; r < count; r++)
-                {
-                    int source = order[start + r];
-                    x.AsSpan(source * inputWidth, inputWidth).CopyTo(pass.Input.AsSpan(r * inputWidth));
-                    y.AsSpan(source * outputWidth, outputWidth).CopyTo(pass.Targets.AsSpan(r * outputWidth));
-                }
-
-                ForwardCore(pass, count, training: true);
-                double loss = LocalGradientsCore(pass);
-                if (!double.IsFinite(loss))
-                {
-                    throw new TrainingDivergedException(epoch, batch, loss);
-                }
-
-                BackpropagateCore(pass, computeInputGradients: false);
-                UpdateCore();
-                total += loss * BatchWeight(count);
-                for (int o = 0; o < observers.Count; o++)
-                {
-                    observers[o].OnBatchEnd(epoch, batch, loss);
-                }
-            }
-
-            double epochLoss = Loss.Reduction == LossReduction.Sum ? total : total / rows;
-            history.AddEpoch(epochLoss);
-            if (observers.Count > 0)
-            {
-                var result = new EpochResult(epoch, epochLoss, Stopwatch.GetElapsedTime(started));
-                foreach (var observer in observers)
-                {
-                    observer.OnEpochEnd(result);
-                }
-            }
-        }
-
-        return history;
     }
 
     /// <summary>The trainer's reusable pass, grown to hold <paramref name="rows"/> rows.</summary>
@@ -338,7 +200,11 @@ public sealed class Trainer<T>
         pass.Stage = ForwardPassStage.Forwarded;
     }
 
-    internal double LossValueCore(ForwardPass<T> pass)
+    /// <summary>The batch's objective: the loss plus the layers' regularisation penalties.</summary>
+    internal double LossValueCore(ForwardPass<T> pass) => DataLossCore(pass) + Network.RegularizationPenalty();
+
+    /// <summary>The batch's loss alone, from the logits when the loss is fused with the output activation.</summary>
+    internal double DataLossCore(ForwardPass<T> pass)
     {
         int last = Network.Layers.Count - 1, width = Network.OutputSize, length = pass.Rows * width;
         ReadOnlySpan<T> targets = pass.Targets.AsSpan(0, length);

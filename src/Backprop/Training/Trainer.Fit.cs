@@ -1,0 +1,458 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Backprop;
+
+/// <content>Training over a whole data set: mini-batches, validation, early stopping, numeric health, clipping, cancellation.</content>
+public sealed partial class Trainer<T>
+{
+    private const int EvaluationChunk = 256;
+
+    /// <summary>Trains on a data set with target rows (regression targets, or one-hot rows for classes), over shuffled mini-batches.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="targets">The targets, rows × output size.</param>
+    /// <param name="options">Epochs, batch size, shuffling, seed, validation, early stopping and clipping; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch; when null, <see cref="FitOptions.ValidationFraction"/> of the data is held out instead (if above 0).</param>
+    /// <param name="cancellationToken">Stops training between two batches with <see cref="OperationCanceledException"/>; the network keeps the weights of the last finished step.</param>
+    /// <returns>Every epoch's losses and accuracies, and how training ended.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="targets"/> is null.</exception>
+    /// <exception cref="ArgumentException">The data set is empty, the matrices disagree in rows or in width with the network, a value is not finite, a target is outside the loss's domain, or the validation split leaves a side empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        var data = Prepare(inputs, targets, nameof(inputs), nameof(targets));
+        return FitCore(data, PrepareValidation(validation), options, cancellationToken);
+    }
+
+    /// <summary>Trains a classifier on a data set with integer class labels, turned into one-hot rows.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="labels">One class per row, each in [0, output size).</param>
+    /// <param name="options">Epochs, batch size, shuffling, seed, validation, early stopping and clipping; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch; when null, <see cref="FitOptions.ValidationFraction"/> of the data is held out instead (stratified by class).</param>
+    /// <param name="cancellationToken">Stops training between two batches with <see cref="OperationCanceledException"/>; the network keeps the weights of the last finished step.</param>
+    /// <returns>Every epoch's losses and accuracies, and how training ended.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="labels"/> is null.</exception>
+    /// <exception cref="ArgumentException">The data set is empty, the counts of rows and labels differ, a value is not finite, the loss rejects one-hot targets, or the validation split leaves a side empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, output size), or an option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public TrainingHistory Fit(Matrix<T> inputs, int[] labels, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        var data = Prepare(inputs, labels, nameof(inputs), nameof(labels));
+        return FitCore(data, PrepareValidation(validation), options, cancellationToken);
+    }
+
+    /// <summary>Runs <see cref="Fit(Matrix{T}, Matrix{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/> on the thread pool.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="targets">The targets, rows × output size.</param>
+    /// <param name="options">The training settings; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch, or null.</param>
+    /// <param name="cancellationToken">Stops training between two batches.</param>
+    /// <returns>A task whose result is the training history; it faults with the exceptions <c>Fit</c> documents.</returns>
+    public Task<TrainingHistory> FitAsync(Matrix<T> inputs, Matrix<T> targets, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Fit(inputs, targets, options, validation, cancellationToken), cancellationToken);
+
+    /// <summary>Runs <see cref="Fit(Matrix{T}, int[], FitOptions?, ValidationData{T}?, CancellationToken)"/> on the thread pool.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="labels">One class per row.</param>
+    /// <param name="options">The training settings; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch, or null.</param>
+    /// <param name="cancellationToken">Stops training between two batches.</param>
+    /// <returns>A task whose result is the training history; it faults with the exceptions <c>Fit</c> documents.</returns>
+    public Task<TrainingHistory> FitAsync(Matrix<T> inputs, int[] labels, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Fit(inputs, labels, options, validation, cancellationToken), cancellationToken);
+
+    /// <summary>Computes the loss of the network on a data set without training, batch by batch.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="targets">The targets, rows × output size.</param>
+    /// <returns>The loss over the whole set (for a mean loss, the mean over all of it), plus the layers' regularisation
+    /// penalties if any: the objective that training minimises.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">A matrix has the wrong shape or a non-finite value.</exception>
+    public double Evaluate(Matrix<T> inputs, Matrix<T> targets) =>
+        EvaluateCore(Prepare(inputs, targets, nameof(inputs), nameof(targets))).Loss;
+
+    /// <summary>A data set ready for training: row-major copies, and the class of every row when the targets are classes.</summary>
+    internal sealed record DataSet(T[] X, T[] Y, int Rows, int[]? Classes);
+
+    private DataSet Prepare(Matrix<T> inputs, Matrix<T> targets, string inputsName, string targetsName)
+    {
+        T[] x = Network.ToRowMajor(inputs, inputsName);
+        ArgumentNullException.ThrowIfNull(targets, targetsName);
+        CheckTargetShape(targets.RowCount, targets.ColumnCount, inputs.RowCount, targetsName);
+        T[] y = targets.ToRowMajorArray();
+        CheckTargetValues(y, targetsName);
+        return new DataSet(x, y, inputs.RowCount, ClassesOfOneHotRows(y, inputs.RowCount, Network.OutputSize));
+    }
+
+    private DataSet Prepare(Matrix<T> inputs, int[] labels, string inputsName, string labelsName)
+    {
+        T[] x = Network.ToRowMajor(inputs, inputsName);
+        T[] y = OneHot(labels, inputs.RowCount, Network.OutputSize, labelsName);
+        CheckTargetValues(y, labelsName);
+        return new DataSet(x, y, inputs.RowCount, (int[])labels.Clone());
+    }
+
+    private DataSet? PrepareValidation(ValidationData<T>? validation) => validation switch
+    {
+        null => null,
+        { Labels: { } labels } => Prepare(validation.Inputs, labels, "validation.Inputs", "validation.Labels"),
+        _ => Prepare(validation.Inputs, validation.Targets!, "validation.Inputs", "validation.Targets"),
+    };
+
+    /// <summary>The class of every row when each row is one-hot (one 1, the rest 0) and there are at least two columns; else null.</summary>
+    private static int[]? ClassesOfOneHotRows(T[] y, int rows, int width)
+    {
+        if (width < 2)
+        {
+            return null;
+        }
+
+        var classes = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            int hot = -1;
+            for (int j = 0; j < width; j++)
+            {
+                T v = y[r * width + j];
+                if (v == T.One && hot < 0)
+                {
+                    hot = j;
+                }
+                else if (v != T.Zero)
+                {
+                    return null;
+                }
+            }
+
+            if (hot < 0)
+            {
+                return null;
+            }
+
+            classes[r] = hot;
+        }
+
+        return classes;
+    }
+
+    /// <summary>Holds out a fraction of the data, stratified by class when the rows have classes, with a seeded shuffle.</summary>
+    private (DataSet Train, DataSet Validation) Split(DataSet data, double fraction, int seed)
+    {
+        var random = new DeterministicRandom(unchecked(seed * 31 + 17));
+        var groups = data.Classes is null
+            ? [Enumerable.Range(0, data.Rows).ToArray()]
+            : Enumerable.Range(0, data.Rows).GroupBy(i => data.Classes[i]).OrderBy(g => g.Key).Select(g => g.ToArray()).ToArray();
+        var held = new List<int>();
+        var kept = new List<int>();
+        foreach (var group in groups)
+        {
+            random.Shuffle(group.AsSpan());
+            int count = (int)Math.Round(group.Length * fraction, MidpointRounding.AwayFromZero);
+            held.AddRange(group.Take(count));
+            kept.AddRange(group.Skip(count));
+        }
+
+        if (held.Count == 0 || kept.Count == 0)
+        {
+            throw new ArgumentException(FormattableString.Invariant(
+                $"options.ValidationFraction = {fraction} of {data.Rows} samples leaves {kept.Count} for training and {held.Count} for validation; both need at least one."), "options");
+        }
+
+        held.Sort();
+        kept.Sort();
+        return (Subset(data, kept), Subset(data, held));
+    }
+
+    private DataSet Subset(DataSet data, List<int> rows)
+    {
+        int inputWidth = Network.InputSize, outputWidth = Network.OutputSize;
+        var x = new T[rows.Count * inputWidth];
+        var y = new T[rows.Count * outputWidth];
+        int[]? classes = data.Classes is null ? null : new int[rows.Count];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            data.X.AsSpan(rows[i] * inputWidth, inputWidth).CopyTo(x.AsSpan(i * inputWidth));
+            data.Y.AsSpan(rows[i] * outputWidth, outputWidth).CopyTo(y.AsSpan(i * outputWidth));
+            if (classes is not null)
+            {
+                classes[i] = data.Classes![rows[i]];
+            }
+        }
+
+        return new DataSet(x, y, rows.Count, classes);
+    }
+
+    internal TrainingHistory FitCore(DataSet data, DataSet? validation, FitOptions options, CancellationToken cancellationToken)
+    {
+        if (validation is null && options.ValidationFraction > 0)
+        {
+            (data, validation) = Split(data, options.ValidationFraction, options.Seed);
+        }
+
+        Network.BeginTraining();
+        try
+        {
+            return RunEpochs(data, validation, options, cancellationToken);
+        }
+        finally
+        {
+            Network.EndTraining();
+        }
+    }
+
+    private TrainingHistory RunEpochs(DataSet data, DataSet? validation, FitOptions options, CancellationToken cancellationToken)
+    {
+        int rows = data.Rows;
+        int batchSize = Math.Min(options.BatchSize, rows);
+        var pass = FitPass(batchSize);
+        var history = new TrainingHistory();
+        var random = new DeterministicRandom(options.Seed);
+        var order = new int[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            order[i] = i;
+        }
+
+        var early = options.EarlyStopping;
+        double best = double.PositiveInfinity;
+        int bestEpoch = 0, epochsWithoutImprovement = 0;
+        T[][]? bestWeights = null;
+
+        int inputWidth = Network.InputSize, outputWidth = Network.OutputSize;
+        var observers = options.Observers;
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            long started = Stopwatch.GetTimestamp();
+            double learningRate = Optimizer.LearningRate;
+            for (int o = 0; o < observers.Count; o++)
+            {
+                observers[o].OnEpochBegin(epoch);
+            }
+
+            if (options.Shuffle)
+            {
+                random.Shuffle(order.AsSpan());
+            }
+
+            double total = 0;
+            int batch = 0, correct = 0;
+            for (int start = 0; start < rows; start += batchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                batch++;
+                for (int o = 0; o < observers.Count; o++)
+                {
+                    observers[o].OnBatchBegin(epoch, batch);
+                }
+
+                int count = Math.Min(batchSize, rows - start);
+                for (int r = 0; r < count; r++)
+                {
+                    int source = order[start + r];
+                    data.X.AsSpan(source * inputWidth, inputWidth).CopyTo(pass.Input.AsSpan(r * inputWidth));
+                    data.Y.AsSpan(source * outputWidth, outputWidth).CopyTo(pass.Targets.AsSpan(r * outputWidth));
+                }
+
+                ForwardCore(pass, count, training: true);
+                double loss = LocalGradientsCore(pass);
+                if (!double.IsFinite(loss))
+                {
+                    throw new TrainingDivergedException(epoch, batch, -1, "loss", loss);
+                }
+
+                if (data.Classes is not null)
+                {
+                    correct += CountCorrect(pass, data.Classes, order.AsSpan(start, count));
+                }
+
+                BackpropagateCore(pass, computeInputGradients: false);
+                CheckAndClipGradients(epoch, batch, options.MaxGradientNorm);
+                UpdateCore();
+                total += loss * BatchWeight(count);
+                for (int o = 0; o < observers.Count; o++)
+                {
+                    observers[o].OnBatchEnd(epoch, batch, loss);
+                }
+            }
+
+            double epochLoss = Loss.Reduction == LossReduction.Sum ? total : total / rows;
+            (double Loss, double? Accuracy)? validated = validation is null ? null : EvaluateCore(validation);
+            var result = new EpochResult(epoch, epochLoss, validated?.Loss,
+                data.Classes is null ? null : correct / (double)rows, validated?.Accuracy, learningRate, Stopwatch.GetElapsedTime(started));
+            history.Add(result);
+            for (int o = 0; o < observers.Count; o++)
+            {
+                observers[o].OnEpochEnd(result);
+            }
+
+            options.Progress?.Report(result);
+
+            if (early is not null)
+            {
+                double monitored = validated?.Loss ?? epochLoss;
+                if (monitored < best - early.MinDelta)
+                {
+                    best = monitored;
+                    bestEpoch = epoch;
+                    epochsWithoutImprovement = 0;
+                    if (early.RestoreBestWeights)
+                    {
+                        bestWeights = SnapshotWeights(bestWeights);
+                    }
+                }
+                else if (++epochsWithoutImprovement >= early.Patience)
+                {
+                    history.StoppedEarly = epoch < options.Epochs;
+                    break;
+                }
+            }
+        }
+
+        if (early is not null)
+        {
+            history.BestEpoch = bestEpoch;
+            if (bestWeights is not null && bestEpoch != history.EpochsCompleted)
+            {
+                RestoreWeights(bestWeights);
+            }
+        }
+
+        return history;
+    }
+
+    /// <summary>The objective (loss plus penalties) and, for class targets, the accuracy of the network on a data set, in inference mode.</summary>
+    private (double Loss, double? Accuracy) EvaluateCore(DataSet data)
+    {
+        int rows = data.Rows, chunk = Math.Min(rows, EvaluationChunk);
+        var pass = new ForwardPass<T>(Network, chunk);
+        double total = 0;
+        int correct = 0;
+        int[]? index = data.Classes is null ? null : Enumerable.Range(0, rows).ToArray();
+        for (int start = 0; start < rows; start += chunk)
+        {
+            int count = Math.Min(chunk, rows - start);
+            data.X.AsSpan(start * Network.InputSize, count * Network.InputSize).CopyTo(pass.Input);
+            data.Y.AsSpan(start * Network.OutputSize, count * Network.OutputSize).CopyTo(pass.Targets);
+            ForwardCore(pass, count, training: false);
+            total += DataLossCore(pass) * BatchWeight(count);
+            if (data.Classes is not null)
+            {
+                correct += CountCorrect(pass, data.Classes, index.AsSpan(start, count));
+            }
+        }
+
+        double loss = (Loss.Reduction == LossReduction.Sum ? total : total / rows) + Network.RegularizationPenalty();
+        return (loss, data.Classes is null ? null : correct / (double)rows);
+    }
+
+    /// <summary>How many rows of the pass have their largest output at their class; row r's class is classes[rows[r]].</summary>
+    private int CountCorrect(ForwardPass<T> pass, int[] classes, ReadOnlySpan<int> rows)
+    {
+        int width = Network.OutputSize, correct = 0;
+        T[] outputs = pass.ActivationBuffers[^1];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            if (Network<T>.ArgMax(outputs.AsSpan(r * width, width)) == classes[rows[r]])
+            {
+                correct++;
+            }
+        }
+
+        return correct;
+    }
+
+    /// <summary>Stops on the first non-finite gradient (naming its layer and parameter) and, when asked, rescales all
+    /// gradients so that their global L2 norm is at most <paramref name="maxNorm"/>.</summary>
+    private void CheckAndClipGradients(int epoch, int batch, double? maxNorm)
+    {
+        var layers = Network.Layers;
+        double squares = 0;
+        for (int l = 0; l < layers.Count; l++)
+        {
+            var parameters = layers[l].Parameters;
+            for (int p = 0; p < parameters.Count; p++)
+            {
+                ReadOnlySpan<T> g = parameters[p].GradientArray;
+                // A single vectorised reduction: NaN and ±∞ propagate into it, so only a non-finite result needs a scan.
+                T reduced = maxNorm is null ? TensorPrimitives.Sum(g) : TensorPrimitives.SumOfSquares(g);
+                if (!T.IsFinite(reduced))
+                {
+                    int bad = Guard.IndexOfNonFinite(g);
+                    if (bad >= 0)
+                    {
+                        throw new TrainingDivergedException(epoch, batch, l, parameters[p].Name, double.CreateChecked(g[bad]));
+                    }
+
+                    reduced = T.CreateChecked(SumOfSquaresInDouble(g));
+                }
+
+                squares += double.CreateChecked(reduced);
+            }
+        }
+
+        if (maxNorm is not double limit)
+        {
+            return;
+        }
+
+        double norm = Math.Sqrt(double.IsFinite(squares) ? squares : AllSquaresInDouble());
+        if (norm > limit)
+        {
+            T scale = T.CreateChecked(limit / norm);
+            for (int l = 0; l < layers.Count; l++)
+            {
+                var parameters = layers[l].Parameters;
+                for (int p = 0; p < parameters.Count; p++)
+                {
+                    TensorPrimitives.Multiply(parameters[p].GradientArray, scale, parameters[p].GradientArray);
+                }
+            }
+        }
+    }
+
+    private double AllSquaresInDouble() =>
+        Network.Layers.SelectMany(l => l.Parameters).Sum(p => SumOfSquaresInDouble(p.GradientArray));
+
+    private static double SumOfSquaresInDouble(ReadOnlySpan<T> values)
+    {
+        double sum = 0;
+        foreach (T v in values)
+        {
+            double d = double.CreateChecked(v);
+            sum += d * d;
+        }
+
+        return sum;
+    }
+
+    private T[][] SnapshotWeights(T[][]? reuse)
+    {
+        var parameters = Network.Layers.SelectMany(l => l.Parameters).ToArray();
+        reuse ??= parameters.Select(p => new T[p.Length]).ToArray();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            parameters[i].ValueArray.CopyTo(reuse[i], 0);
+        }
+
+        return reuse;
+    }
+
+    private void RestoreWeights(T[][] saved)
+    {
+        var parameters = Network.Layers.SelectMany(l => l.Parameters).ToArray();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            saved[i].CopyTo(parameters[i].ValueArray, 0);
+        }
+    }
+}
