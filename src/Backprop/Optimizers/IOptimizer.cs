@@ -8,6 +8,8 @@ namespace Backprop;
 /// <remarks>
 /// The optimizer owns its state (velocities, moments), kept per <see cref="Parameter{T}"/> object, so one optimizer
 /// serves one network. The trainer calls <see cref="Update{T}"/> once for every parameter after each backward pass.
+/// The library's optimizers derive from <see cref="Optimizer"/>, which keeps that state in one place and lets it be
+/// listed and restored exactly; implement this interface directly for a rule that needs none of that.
 /// </remarks>
 public interface IOptimizer
 {

@@ -1,57 +1,42 @@
-using System.Globalization;
-using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace Backprop;
 
 /// <summary>
-/// Stochastic gradient descent, optionally with momentum or Nesterov momentum.
+/// Stochastic gradient descent, optionally with momentum or Nesterov momentum and L2 weight decay.
 /// </summary>
 /// <remarks>
-/// <para>Without momentum: w ← w − η·g. With momentum μ (the formulation of PyTorch's SGD, whose velocity starts at 0):
-/// v ← μ·v + g, then w ← w − η·v; with Nesterov momentum, w ← w − η·(g + μ·v).</para>
+/// <para>As PyTorch's <c>torch.optim.SGD</c> (without dampening). With weight decay λ the gradient is first
+/// g ← g + λ·w (coupled, L2 regularisation; for plain SGD this equals the decoupled form w ← (1 − η·λ)·w − η·g).
+/// Without momentum: w ← w − η·g. With momentum μ (the velocity starts at 0): v ← μ·v + g, then w ← w − η·v; with
+/// Nesterov momentum, w ← w − η·(g + μ·v).</para>
 /// <para>Polyak, "Some methods of speeding up the convergence of iteration methods" (1964); Sutskever, Martens, Dahl and
 /// Hinton, "On the importance of initialization and momentum in deep learning", ICML 2013. Typical η: 0.01–0.1,
-/// μ = 0.9.</para>
+/// μ = 0.9, λ = 1e-4 to 5e-4.</para>
+/// <para>State: with momentum, one slot "momentum_buffer" (v) per parameter; none without.</para>
 /// </remarks>
-public sealed class Sgd : IOptimizer
+public sealed class Sgd : Optimizer
 {
-    private readonly Dictionary<object, object> _velocities = new(ReferenceEqualityComparer.Instance);
-    private double _learningRate;
-
     /// <summary>Creates the optimizer.</summary>
     /// <param name="learningRate">η, a finite number greater than 0.</param>
     /// <param name="momentum">μ in [0, 1); 0 (plain SGD) by default.</param>
     /// <param name="nesterov">Whether to use Nesterov momentum; needs <paramref name="momentum"/> &gt; 0.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is not finite and positive, or <paramref name="momentum"/> is outside [0, 1).</exception>
+    /// <param name="weightDecay">λ, a finite number ≥ 0; 0 (none) by default.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is not finite and positive, <paramref name="momentum"/> is outside [0, 1), or <paramref name="weightDecay"/> is negative or not finite.</exception>
     /// <exception cref="ArgumentException"><paramref name="nesterov"/> is set while <paramref name="momentum"/> is 0.</exception>
-    public Sgd(double learningRate, double momentum = 0, bool nesterov = false)
+    public Sgd(double learningRate, double momentum = 0, bool nesterov = false, double weightDecay = 0)
+        : base(learningRate, momentum > 0 ? ["momentum_buffer"] : [])
     {
-        LearningRate = learningRate;
-        if (!(momentum >= 0 && momentum < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(momentum), momentum,
-                string.Create(CultureInfo.InvariantCulture, $"momentum must be in [0, 1), but it is {momentum}."));
-        }
-
+        HyperParameters.ZeroToOneExclusive(momentum, nameof(momentum));
         if (nesterov && momentum == 0)
         {
             throw new ArgumentException("Nesterov momentum needs momentum > 0, but momentum is 0.", nameof(nesterov));
         }
 
+        HyperParameters.NonNegativeFinite(weightDecay, nameof(weightDecay));
         Momentum = momentum;
         Nesterov = nesterov;
-    }
-
-    /// <inheritdoc />
-    public double LearningRate
-    {
-        get => _learningRate;
-        set
-        {
-            Guard.PositiveFinite(value, nameof(LearningRate));
-            _learningRate = value;
-        }
+        WeightDecay = weightDecay;
     }
 
     /// <summary>The momentum μ; 0 for plain SGD.</summary>
@@ -60,44 +45,57 @@ public sealed class Sgd : IOptimizer
     /// <summary>Whether the momentum is Nesterov's.</summary>
     public bool Nesterov { get; }
 
-    /// <inheritdoc />
-    public void Update<T>(Parameter<T> parameter)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(parameter);
-        T[] w = parameter.ValueArray, g = parameter.GradientArray;
-        T eta = T.CreateChecked(_learningRate);
-        if (Momentum == 0)
-        {
-            // w ← w − η·g
-            TensorPrimitives.MultiplyAdd(g, -eta, w, w);
-            return;
-        }
-
-        T mu = T.CreateChecked(Momentum);
-        if (!_velocities.TryGetValue(parameter, out object? state))
-        {
-            state = new T[w.Length];
-            _velocities.Add(parameter, state);
-        }
-
-        var v = (T[])state;
-        // v ← μ·v + g
-        TensorPrimitives.MultiplyAdd(v, mu, g, v);
-        if (Nesterov)
-        {
-            // w ← w − η·(g + μ·v) = w − η·g − η·μ·v
-            TensorPrimitives.MultiplyAdd(g, -eta, w, w);
-            TensorPrimitives.MultiplyAdd(v, -eta * mu, w, w);
-        }
-        else
-        {
-            TensorPrimitives.MultiplyAdd(v, -eta, w, w);
-        }
-    }
+    /// <summary>The L2 weight decay λ, added to the gradient as λ·w; 0 for none.</summary>
+    public double WeightDecay { get; }
 
     /// <summary>Describes the optimizer.</summary>
     /// <returns>For example "SGD(η=0.1, μ=0.9, nesterov)".</returns>
     public override string ToString() => FormattableString.Invariant(
-        $"SGD(η={LearningRate}{(Momentum > 0 ? $", μ={Momentum}" : "")}{(Nesterov ? ", nesterov" : "")})");
+        $"SGD(η={LearningRate}{(Momentum > 0 ? $", μ={Momentum}" : "")}{(Nesterov ? ", nesterov" : "")}{(WeightDecay > 0 ? $", λ={WeightDecay}" : "")})");
+
+    /// <inheritdoc />
+    protected override void OnUpdate<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state)
+    {
+        Span<T> w = values;
+        T eta = T.CreateChecked(LearningRate);
+        T lambda = T.CreateChecked(WeightDecay);
+        if (Momentum == 0)
+        {
+            if (WeightDecay != 0)
+            {
+                // w ← w − η·(g + λ·w) = (1 − η·λ)·w − η·g
+                TensorPrimitives.Multiply(w, T.One - eta * lambda, w);
+            }
+
+            // w ← w − η·g
+            TensorPrimitives.MultiplyAdd(gradients, -eta, w, w);
+            return;
+        }
+
+        T mu = T.CreateChecked(Momentum);
+        Span<T> v = state.Slot(0);
+        // v ← μ·v + g (+ λ·w)
+        TensorPrimitives.MultiplyAdd(v, mu, gradients, v);
+        if (WeightDecay != 0)
+        {
+            TensorPrimitives.MultiplyAdd(w, lambda, v, v);
+        }
+
+        if (Nesterov)
+        {
+            // w ← w − η·(g + λ·w + μ·v) = (1 − η·λ)·w − η·g − η·μ·v
+            if (WeightDecay != 0)
+            {
+                TensorPrimitives.Multiply(w, T.One - eta * lambda, w);
+            }
+
+            TensorPrimitives.MultiplyAdd(gradients, -eta, w, w);
+            TensorPrimitives.MultiplyAdd(v, -eta * mu, w, w);
+        }
+        else
+        {
+            // w ← w − η·v
+            TensorPrimitives.MultiplyAdd(v, -eta, w, w);
+        }
+    }
 }

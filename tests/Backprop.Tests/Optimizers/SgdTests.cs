@@ -72,4 +72,48 @@ public class SgdTests
         first.Values[0].Should().Be(-1 - 1.5);
         second.Values[0].Should().Be(-1);
     }
+
+    /// <summary>PyTorch's SGD with coupled weight decay, written plainly: g ← g + λ·w, v ← μ·v + g, then the step.</summary>
+    private static Action<double[], double[], int> Reference(double eta, double mu, bool nesterov, double lambda)
+    {
+        double[] v = new double[3];
+        return (w, g, _) =>
+        {
+            for (int i = 0; i < w.Length; i++)
+            {
+                double gi = g[i] + lambda * w[i];
+                if (mu == 0)
+                {
+                    w[i] -= eta * gi;
+                    continue;
+                }
+
+                v[i] = mu * v[i] + gi;
+                w[i] -= nesterov ? eta * (gi + mu * v[i]) : eta * v[i];
+            }
+        };
+    }
+
+    [Theory]
+    [InlineData(0.0, false)]
+    [InlineData(0.9, false)]
+    [InlineData(0.9, true)]
+    public void Weight_decay_follows_the_rule_for_three_steps(double momentum, bool nesterov)
+    {
+        OptimizerTestKit.MatchesReferenceForThreeUpdates(
+            new Sgd(0.1, momentum, nesterov, weightDecay: 0.05),
+            Reference(0.1, momentum, nesterov, 0.05));
+    }
+
+    [Fact]
+    public void Without_weight_decay_the_rule_is_unchanged_on_the_shared_problem()
+    {
+        OptimizerTestKit.MatchesReferenceForThreeUpdates(new Sgd(0.1, 0.9), Reference(0.1, 0.9, false, 0));
+    }
+
+    [Fact]
+    public void Describes_itself()
+    {
+        new Sgd(0.1, momentum: 0.9, nesterov: true, weightDecay: 0.0001).ToString().Should().Be("SGD(η=0.1, μ=0.9, nesterov, λ=0.0001)");
+    }
 }

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Backprop;
+
+/// <summary>
+/// Inverted dropout: in training, sets each value to 0 with probability p and scales the others by 1 / (1 − p);
+/// at inference, passes its input through unchanged.
+/// </summary>
+/// <remarks>
+/// <para>Forward in training: a = x ⊙ m, with every mᵢ drawn independently, mᵢ = 0 with probability p and
+/// mᵢ = 1 / (1 − p) otherwise, so that E[aᵢ] = xᵢ and the next layer sees the same expected input in training and at
+/// inference. At inference (<c>training</c> false): a = x. Backward: δ = ∂L/∂x = m ⊙ ∂L/∂a, with the mask of the forward
+/// pass, which the layer keeps in the pre-activation buffer.</para>
+/// <para>The masks come from the layer's own <see cref="DeterministicRandom"/>, seeded by the constructor: element i is
+/// dropped when the generator's next <see cref="DeterministicRandom.NextDouble"/> is below p, element by element and
+/// pass by pass, so equal seeds and equal training runs give equal masks (with p = 0 nothing is drawn).</para>
+/// <para>N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever and R. Salakhutdinov, "Dropout: A Simple Way to Prevent
+/// Neural Networks from Overfitting", JMLR 15 (2014). Typical p: 0.5 for hidden layers, 0.1–0.2 for inputs.</para>
+/// <para>The layer has no parameters and its output width is its input width.</para>
+/// </remarks>
+/// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
+public sealed class Dropout<T> : Layer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly DeterministicRandom _random;
+    private readonly T _scale;
+    private int _size;
+
+    /// <summary>Creates a dropout layer.</summary>
+    /// <param name="rate">p, the probability of dropping each value, in [0, 1); 0 makes the layer the identity.</param>
+    /// <param name="seed">The seed of the layer's mask generator; equal seeds give equal masks.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1).</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
+    public Dropout(double rate, long seed)
+    {
+        HyperParameters.ZeroToOneExclusive(rate, nameof(rate));
+        Rate = rate;
+        Seed = seed;
+        _random = new DeterministicRandom(seed);
+        _scale = T.CreateChecked(1 / (1 - rate));
+    }
+
+    /// <summary>p, the probability of dropping each value in training.</summary>
+    public double Rate { get; }
+
+    /// <summary>The seed of the mask generator.</summary>
+    public long Seed { get; }
+
+    /// <summary>The width of the output: the input width once built, 0 before.</summary>
+    public override int OutputSize => _size;
+
+    /// <summary>None: dropout has nothing to train.</summary>
+    public override IReadOnlyList<Parameter<T>> Parameters => [];
+
+    /// <summary>Describes the layer.</summary>
+    /// <returns>For example "Dropout(0.5)".</returns>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Dropout({Rate})");
+
+    /// <inheritdoc />
+    protected override void OnBuild(int inputSize, DeterministicRandom random) => _size = inputSize;
+
+    /// <inheritdoc />
+    protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> preActivations, Span<T> activations, int rows, bool training)
+    {
+        if (!training)
+        {
+            // a = x; the pre-activation buffer may be the activations' memory and is left alone.
+            inputs.CopyTo(activations);
+            return;
+        }
+
+        // m: 0 with probability p, 1 / (1 − p) otherwise; kept for the backward pass.
+        Span<T> mask = preActivations;
+        double rate = Rate;
+        if (rate == 0)
+        {
+            mask.Fill(T.One);
+            inputs.CopyTo(activations);
+            return;
+        }
+
+        T scale = _scale;
+        for (int i = 0; i < mask.Length; i++)
+        {
+            mask[i] = _random.NextDouble() < rate ? T.Zero : scale;
+        }
+
+        // a = x ⊙ m
+        TensorPrimitives.Multiply(inputs, mask, activations);
+    }
+
+    /// <inheritdoc />
+    protected override void OnComputeLocalGradients(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows) =>
+        // δ = m ⊙ ∂L/∂a
+        TensorPrimitives.Multiply(outputGradients, preActivations, localGradients);
+
+    /// <inheritdoc />
+    protected override void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
+    {
+        // ∂L/∂x = δ: the mask was applied in the local gradients.
+        if (!inputGradients.IsEmpty)
+        {
+            localGradients.CopyTo(inputGradients);
+        }
+    }
+}

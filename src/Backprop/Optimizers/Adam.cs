@@ -1,0 +1,57 @@
+
+namespace Backprop;
+
+/// <summary>
+/// Adam: adaptive moment estimation, with bias-corrected first and second moments of the gradient.
+/// </summary>
+/// <remarks>
+/// <para>For update t = 1, 2, … of a parameter (m and v start at 0), as in the paper's Algorithm 1 and PyTorch's
+/// <c>torch.optim.Adam</c>, with ε outside the square root:</para>
+/// <para>m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²;  m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);
+/// w ← w − η·m̂ / (√v̂ + ε).</para>
+/// <para>With weight decay λ &gt; 0 the gradient is first g ← g + λ·w (coupled L2 regularisation, as PyTorch's Adam);
+/// for the decoupled form, which usually generalises better, use <see cref="AdamW"/>.</para>
+/// <para>D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015 (arXiv:1412.6980).
+/// Typical η: 1e-3 (the paper's default; 1e-4 to 3e-3 in practice), β₁ = 0.9, β₂ = 0.999, ε = 1e-8.</para>
+/// <para>State: slots "exp_avg" (m) and "exp_avg_sq" (v) per parameter, and the parameter's update count t.</para>
+/// </remarks>
+public sealed class Adam : Optimizer
+{
+    /// <summary>Creates the optimizer.</summary>
+    /// <param name="learningRate">η, a finite number greater than 0; 1e-3 by default.</param>
+    /// <param name="beta1">β₁, the decay of the first-moment average, in [0, 1); 0.9 by default.</param>
+    /// <param name="beta2">β₂, the decay of the second-moment average, in [0, 1); 0.999 by default.</param>
+    /// <param name="epsilon">ε, added to √v̂ for numerical stability; a finite number greater than 0; 1e-8 by default.</param>
+    /// <param name="weightDecay">λ, the coupled L2 weight decay, a finite number ≥ 0; 0 (none) by default.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is outside its range.</exception>
+    public Adam(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
+        : base(learningRate, AdamKernel.SlotNames)
+    {
+        AdamKernel.Validate(beta1, beta2, epsilon, weightDecay);
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+        WeightDecay = weightDecay;
+    }
+
+    /// <summary>β₁, the decay rate of the first-moment (mean) estimate.</summary>
+    public double Beta1 { get; }
+
+    /// <summary>β₂, the decay rate of the second-moment (uncentred variance) estimate.</summary>
+    public double Beta2 { get; }
+
+    /// <summary>ε, the term added to √v̂ in the denominator.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>λ, the coupled L2 weight decay added to the gradient as λ·w; 0 for none.</summary>
+    public double WeightDecay { get; }
+
+    /// <summary>Describes the optimizer.</summary>
+    /// <returns>For example "Adam(η=0.001, β1=0.9, β2=0.999, ε=1E-08)".</returns>
+    public override string ToString() => FormattableString.Invariant(
+        $"Adam(η={LearningRate}, β1={Beta1}, β2={Beta2}, ε={Epsilon}{(WeightDecay > 0 ? $", λ={WeightDecay}" : "")})");
+
+    /// <inheritdoc />
+    protected override void OnUpdate<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state) =>
+        AdamKernel.Step(values, gradients, state, GetScratch<T>(values.Length), LearningRate, Beta1, Beta2, Epsilon, WeightDecay);
+}

@@ -1,0 +1,90 @@
+using System.Numerics;
+
+namespace Backprop;
+
+/// <summary>
+/// What an <see cref="Optimizer"/> remembers about one <see cref="Parameter{T}"/>: the number of updates applied to it
+/// and the optimizer's per-value arrays (its "slots": moments, velocities, step sizes, previous gradients).
+/// </summary>
+/// <remarks>
+/// <para>Each slot holds exactly <see cref="Length"/> values, one per value of the parameter, in the parameter's storage
+/// order. The slot names are the optimizer's <see cref="Optimizer.SlotNames"/>, in the same order; for example
+/// Adam's are "exp_avg" (m) and "exp_avg_sq" (v).</para>
+/// <para><see cref="GetSlot(int)"/> returns the live storage, as <see cref="Parameter{T}.Values"/> does: writing to it
+/// changes what the next update sees. To save and restore state, read <see cref="Step"/> and every slot, and give them
+/// back with <see cref="Optimizer.RestoreState{T}(Parameter{T}, long, IReadOnlyList{T[]})"/>.</para>
+/// </remarks>
+/// <typeparam name="T">The element type of the parameter.</typeparam>
+public sealed class OptimizerState<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[][] _slots;
+
+    internal OptimizerState(int length, IReadOnlyList<string> slotNames)
+    {
+        Length = length;
+        SlotNames = slotNames;
+        _slots = new T[slotNames.Count][];
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            _slots[i] = new T[length];
+        }
+    }
+
+    /// <summary>The number of updates applied to the parameter so far (t in the papers' formulas); at least 1 once the
+    /// state exists. During an update it is already the number of the update being applied, starting at 1.</summary>
+    public long Step { get; internal set; }
+
+    /// <summary>The number of values in every slot: the parameter's <see cref="Parameter{T}.Length"/>.</summary>
+    public int Length { get; }
+
+    /// <summary>The names of the slots, in order; the optimizer's <see cref="Optimizer.SlotNames"/>.</summary>
+    public IReadOnlyList<string> SlotNames { get; }
+
+    /// <summary>The number of slots.</summary>
+    public int SlotCount => _slots.Length;
+
+    /// <summary>The live values of one slot.</summary>
+    /// <param name="index">The slot's position in <see cref="SlotNames"/>.</param>
+    /// <returns>The slot's storage, <see cref="Length"/> values.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside [0, <see cref="SlotCount"/>).</exception>
+    public Span<T> GetSlot(int index)
+    {
+        if ((uint)index >= (uint)_slots.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index,
+                $"index must be in [0, {_slots.Length - 1}] (the optimizer has {_slots.Length} slots), but it is {index}.");
+        }
+
+        return _slots[index];
+    }
+
+    /// <summary>The live values of the slot with the given name.</summary>
+    /// <param name="name">One of <see cref="SlotNames"/>.</param>
+    /// <returns>The slot's storage, <see cref="Length"/> values.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not one of <see cref="SlotNames"/>.</exception>
+    public Span<T> GetSlot(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        for (int i = 0; i < SlotNames.Count; i++)
+        {
+            if (SlotNames[i] == name)
+            {
+                return _slots[i];
+            }
+        }
+
+        throw new ArgumentException(
+            $"name must be one of the optimizer's slots ({(SlotNames.Count == 0 ? "it has none" : string.Join(", ", SlotNames))}), but it is \"{name}\".",
+            nameof(name));
+    }
+
+    /// <summary>Describes the state.</summary>
+    /// <returns>For example "step 3: exp_avg[512], exp_avg_sq[512]".</returns>
+    public override string ToString() =>
+        FormattableString.Invariant($"step {Step}: {string.Join(", ", SlotNames.Select(n => $"{n}[{Length}]"))}");
+
+    /// <summary>The slot's array, for the optimizer's update.</summary>
+    internal T[] Slot(int index) => _slots[index];
+}
