@@ -14,7 +14,8 @@ namespace Backprop;
 /// agreement to 1e-6 and better is reachable in double.</para>
 /// <para>The error of one value is |analytic − numeric| / max(|analytic|, |numeric|, floor): relative for ordinary
 /// gradients, absolute below the floor, where rounding noise of the loss dominates.</para>
-/// <para>The network's parameters are perturbed in place and restored bit for bit before the method returns.</para>
+/// <para>The network's parameters are perturbed in place and restored bit for bit before the method returns.
+/// Every pass runs in inference mode, so a <see cref="Dropout{T}"/> layer is checked as the identity it is at inference.</para>
 /// </remarks>
 public static class GradientCheck
 {
@@ -37,8 +38,11 @@ public static class GradientCheck
         options.Validate();
 
         // The analytic gradients: steps 1–3 of a trainer whose optimizer is never called.
+        // Both the analytic and the numeric derivatives are of the inference-mode function, so that layers with
+        // randomness (dropout) compare the same deterministic function.
         var trainer = new Trainer<double>(network, loss, new Sgd(1));
         var pass = trainer.Forward(inputs);
+        trainer.ForwardCore(pass, pass.Rows, training: false);
         trainer.ComputeLocalGradients(pass, targets);
         trainer.BackpropagateCore(pass, computeInputGradients: options.CheckInputs);
 

@@ -66,7 +66,13 @@ public sealed class Dropout<T> : Layer<T>
     {
         if (!training)
         {
-            // a = x; the pre-activation buffer may be the activations' memory and is left alone.
+            // a = x. When the caller keeps a separate buffer for the backward pass (a gradient check in inference
+            // mode), the mask is all ones so that backward is the identity too; otherwise it is the activations' memory.
+            if (!preActivations.Overlaps(activations))
+            {
+                preActivations.Fill(T.One);
+            }
+
             inputs.CopyTo(activations);
             return;
         }

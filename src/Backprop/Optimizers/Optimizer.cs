@@ -38,7 +38,8 @@ public abstract class Optimizer : IOptimizer
     protected Optimizer(double learningRate, params string[] slotNames)
     {
         ArgumentNullException.ThrowIfNull(slotNames);
-        LearningRate = learningRate;
+        Guard.PositiveFinite(learningRate, nameof(learningRate));
+        _learningRate = learningRate;
         _slotNames = Array.AsReadOnly((string[])slotNames.Clone());
     }
 

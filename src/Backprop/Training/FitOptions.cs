@@ -29,6 +29,10 @@ public sealed class FitOptions
     /// is at most this value (Pascanu, Mikolov and Bengio, 2013). Null (no clipping) by default.</summary>
     public double? MaxGradientNorm { get; init; }
 
+    /// <summary>Sets the optimizer's learning rate before every epoch from the rate it had when <c>Fit</c> started, and
+    /// hears the monitored loss (validation loss, else training loss) after every epoch. Null (the rate is left alone) by default.</summary>
+    public ILearningRateSchedule? LearningRateSchedule { get; init; }
+
     /// <summary>Receives each epoch's result as training goes; null by default.</summary>
     public IProgress<EpochResult>? Progress { get; init; }
 

@@ -19,7 +19,7 @@ public sealed partial class Trainer<T>
     /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="targets"/> is null.</exception>
     /// <exception cref="ArgumentException">The data set is empty, the matrices disagree in rows or in width with the network, a value is not finite, a target is outside the loss's domain, or the validation split leaves a side empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    /// <exception cref="InvalidOperationException">The network is already being trained by another call.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
@@ -40,7 +40,7 @@ public sealed partial class Trainer<T>
     /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="labels"/> is null.</exception>
     /// <exception cref="ArgumentException">The data set is empty, the counts of rows and labels differ, a value is not finite, the loss rejects one-hot targets, or the validation split leaves a side empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, output size), or an option is out of range.</exception>
-    /// <exception cref="InvalidOperationException">The network is already being trained by another call.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public TrainingHistory Fit(Matrix<T> inputs, int[] labels, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
@@ -230,9 +230,23 @@ public sealed partial class Trainer<T>
 
         int inputWidth = Network.InputSize, outputWidth = Network.OutputSize;
         var observers = options.Observers;
+        var schedule = options.LearningRateSchedule;
+        double baseLearningRate = Optimizer.LearningRate;
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             long started = Stopwatch.GetTimestamp();
+            if (schedule is not null)
+            {
+                double scheduled = schedule.LearningRateFor(epoch, baseLearningRate);
+                if (!(scheduled > 0) || !double.IsFinite(scheduled))
+                {
+                    throw new InvalidOperationException(FormattableString.Invariant(
+                        $"options.LearningRateSchedule ({schedule}) gave the learning rate {scheduled} for epoch {epoch}; optimizers need a finite rate greater than 0 (give the schedule a positive minimum)."));
+                }
+
+                Optimizer.LearningRate = scheduled;
+            }
+
             double learningRate = Optimizer.LearningRate;
             for (int o = 0; o < observers.Count; o++)
             {
@@ -296,6 +310,7 @@ public sealed partial class Trainer<T>
             }
 
             options.Progress?.Report(result);
+            schedule?.OnEpochEnd(epoch, validated?.Loss ?? epochLoss);
 
             if (early is not null)
             {

@@ -199,11 +199,11 @@ public class OptimizerTests
     public static TheoryData<string, Func<object>> BadSettings() => new()
     {
         // The learning rate is reported under the property's name, as Sgd always has (see BadInputTests).
-        { "LearningRate", () => new Adam(learningRate: 0) },
-        { "LearningRate", () => new AdamW(learningRate: double.NaN) },
-        { "LearningRate", () => new RmsProp(learningRate: double.PositiveInfinity) },
-        { "LearningRate", () => new Adagrad(learningRate: -0.01) },
-        { "LearningRate", () => new Rprop(learningRate: -1) },
+        { "learningRate", () => new Adam(learningRate: 0) },
+        { "learningRate", () => new AdamW(learningRate: double.NaN) },
+        { "learningRate", () => new RmsProp(learningRate: double.PositiveInfinity) },
+        { "learningRate", () => new Adagrad(learningRate: -0.01) },
+        { "learningRate", () => new Rprop(learningRate: -1) },
         { "beta1", () => new Adam(beta1: 1) },
         { "beta1", () => new AdamW(beta1: -0.1) },
         { "beta2", () => new Adam(beta2: 1.5) },

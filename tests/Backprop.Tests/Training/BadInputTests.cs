@@ -98,7 +98,7 @@ public class BadInputTests
     public void A_learning_rate_that_is_not_finite_and_positive_is_rejected(double rate)
     {
         FluentActions.Invoking(() => new Sgd(rate)).Should().Throw<ArgumentOutOfRangeException>()
-            .WithParameterName("LearningRate").WithMessage("*finite number greater than 0*");
+            .WithParameterName("learningRate").WithMessage("*finite number greater than 0*");
         var sgd = new Sgd(0.1);
         FluentActions.Invoking(() => sgd.LearningRate = rate).Should().Throw<ArgumentOutOfRangeException>();
         sgd.LearningRate.Should().Be(0.1);

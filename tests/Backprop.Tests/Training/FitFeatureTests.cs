@@ -256,6 +256,51 @@ public class FitFeatureTests
         history.Accuracy[^1].Should().Be(1.0);
     }
 
+    [Fact]
+    public void A_schedule_sets_the_learning_rate_of_every_epoch_from_the_starting_rate()
+    {
+        var optimizer = new Sgd(0.4);
+        var history = new Trainer<double>(SmallNetwork(), Losses.MeanSquaredError, optimizer).Fit(
+            TestData.Random<double>(8, 3, 1), TestData.Random<double>(8, 2, 2),
+            new FitOptions { Epochs = 5, LearningRateSchedule = new StepSchedule(stepSize: 2, gamma: 0.5) });
+
+        history.Epochs.Select(e => e.LearningRate).Should().Equal([0.4, 0.4, 0.2, 0.2, 0.1], (a, b) => Math.Abs(a - b) < 1e-15);
+        optimizer.LearningRate.Should().BeApproximately(0.1, 1e-15);
+    }
+
+    [Fact]
+    public void Reduce_on_plateau_hears_the_monitored_loss()
+    {
+        double[] script = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
+        var loss = new ScriptedValidationLoss(script, validationRows: 3);
+        var history = new Trainer<double>(SmallNetwork(), loss, new Sgd(0.1)).Fit(
+            TestData.Random<double>(8, 3, 1), TestData.Random<double>(8, 2, 2),
+            new FitOptions { Epochs = 6, BatchSize = 4, Observers = [loss], LearningRateSchedule = new ReduceOnPlateauSchedule(factor: 0.5, patience: 1) },
+            new ValidationData<double>(TestData.Random<double>(3, 3, 3), TestData.Random<double>(3, 2, 4)));
+
+        // The loss never improves after epoch 1: the rate halves after every patience + 1 = 2 bad epochs.
+        history.Epochs.Select(e => e.LearningRate).Should().Equal([0.1, 0.1, 0.1, 0.05, 0.05, 0.025], (a, b) => Math.Abs(a - b) < 1e-15);
+    }
+
+    [Fact]
+    public void A_schedule_that_reaches_zero_is_reported_by_name()
+    {
+        var act = () => new Trainer<double>(SmallNetwork(), Losses.MeanSquaredError, new Sgd(0.1)).Fit(
+            TestData.Random<double>(8, 3, 1), TestData.Random<double>(8, 2, 2),
+            new FitOptions { Epochs = 4, LearningRateSchedule = new CosineAnnealingSchedule(period: 2) });
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("*LearningRateSchedule*epoch 3*");
+    }
+
+    [Fact]
+    public void A_network_with_dropout_passes_the_gradient_check_in_inference_mode()
+    {
+        var network = new Network<double>(4, seed: 3,
+            new Dense<double>(6, Activations.Tanh), new Dropout<double>(0.5, seed: 1), new Dense<double>(2));
+        var report = GradientCheck.Run(network, Losses.MeanSquaredError, TestData.Random<double>(5, 4, 1), TestData.Random<double>(5, 2, 2));
+        report.MaxRelativeError.Should().BeLessThan(1e-6, report.ToString());
+    }
+
     private sealed class SynchronousProgress(List<EpochResult> reports) : IProgress<EpochResult>
     {
         public void Report(EpochResult value) => reports.Add(value);
