@@ -108,6 +108,31 @@ public sealed class DeterministicRandom
         }
     }
 
+    /// <summary>The generator's whole state, for saving and restoring it exactly (model checkpoints).</summary>
+    internal (ulong S0, ulong S1, ulong S2, ulong S3, double? Spare) State
+    {
+        get => (_s0, _s1, _s2, _s3, _spareGaussian);
+        set
+        {
+            if ((value.S0 | value.S1 | value.S2 | value.S3) == 0)
+            {
+                throw new ArgumentException("A xoshiro256** state of all zeros is invalid: the generator would only ever return 0.", nameof(value));
+            }
+
+            (_s0, _s1, _s2, _s3, _spareGaussian) = value;
+        }
+    }
+
+    /// <summary>Derives the seed of one member of a family of streams (for example one per epoch) from a base seed.</summary>
+    /// <param name="seed">The base seed.</param>
+    /// <param name="index">The member's index.</param>
+    /// <returns>A well-mixed 64-bit seed.</returns>
+    internal static long Derive(long seed, long index)
+    {
+        ulong x = unchecked((ulong)seed ^ ((ulong)index * 0xD1B54A32D192ED03UL));
+        return unchecked((long)SplitMix64(ref x));
+    }
+
     private static ulong SplitMix64(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;

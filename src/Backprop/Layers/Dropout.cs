@@ -48,6 +48,9 @@ public sealed class Dropout<T> : Layer<T>
     /// <summary>The seed of the mask generator.</summary>
     public long Seed { get; }
 
+    /// <summary>The mask generator, whose state model checkpoints save so that resumed training draws the same masks.</summary>
+    internal DeterministicRandom Random => _random;
+
     /// <summary>The width of the output: the input width once built, 0 before.</summary>
     public override int OutputSize => _size;
 

@@ -216,12 +216,7 @@ public sealed partial class Trainer<T>
         int batchSize = Math.Min(options.BatchSize, rows);
         var pass = FitPass(batchSize);
         var history = new TrainingHistory();
-        var random = new DeterministicRandom(options.Seed);
         var order = new int[rows];
-        for (int i = 0; i < rows; i++)
-        {
-            order[i] = i;
-        }
 
         var early = options.EarlyStopping;
         double best = double.PositiveInfinity;
@@ -231,8 +226,9 @@ public sealed partial class Trainer<T>
         int inputWidth = Network.InputSize, outputWidth = Network.OutputSize;
         var observers = options.Observers;
         var schedule = options.LearningRateSchedule;
-        double baseLearningRate = Optimizer.LearningRate;
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        double baseLearningRate = BaseLearningRate;
+        int firstEpoch = EpochsCompleted + 1, lastEpoch = EpochsCompleted + options.Epochs;
+        for (int epoch = firstEpoch; epoch <= lastEpoch; epoch++)
         {
             long started = Stopwatch.GetTimestamp();
             if (schedule is not null)
@@ -253,9 +249,16 @@ public sealed partial class Trainer<T>
                 observers[o].OnEpochBegin(epoch);
             }
 
+            // Every epoch starts from the natural order and shuffles with a generator derived from the seed and the
+            // epoch's number alone: a resumed run visits the samples exactly as an uninterrupted one.
+            for (int i = 0; i < rows; i++)
+            {
+                order[i] = i;
+            }
+
             if (options.Shuffle)
             {
-                random.Shuffle(order.AsSpan());
+                new DeterministicRandom(DeterministicRandom.Derive(options.Seed, epoch)).Shuffle(order.AsSpan());
             }
 
             double total = 0;
@@ -304,6 +307,7 @@ public sealed partial class Trainer<T>
             var result = new EpochResult(epoch, epochLoss, validated?.Loss,
                 data.Classes is null ? null : correct / (double)rows, validated?.Accuracy, learningRate, Stopwatch.GetElapsedTime(started));
             history.Add(result);
+            EpochsCompleted = epoch;
             for (int o = 0; o < observers.Count; o++)
             {
                 observers[o].OnEpochEnd(result);
@@ -327,7 +331,7 @@ public sealed partial class Trainer<T>
                 }
                 else if (++epochsWithoutImprovement >= early.Patience)
                 {
-                    history.StoppedEarly = epoch < options.Epochs;
+                    history.StoppedEarly = epoch < lastEpoch;
                     break;
                 }
             }
@@ -336,7 +340,7 @@ public sealed partial class Trainer<T>
         if (early is not null)
         {
             history.BestEpoch = bestEpoch;
-            if (bestWeights is not null && bestEpoch != history.EpochsCompleted)
+            if (bestWeights is not null && bestEpoch != EpochsCompleted)
             {
                 RestoreWeights(bestWeights);
             }

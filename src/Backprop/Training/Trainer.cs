@@ -39,6 +39,7 @@ public sealed partial class Trainer<T>
         Network = network;
         Loss = loss;
         Optimizer = optimizer;
+        BaseLearningRate = optimizer.LearningRate;
     }
 
     /// <summary>The network being trained.</summary>
@@ -49,6 +50,16 @@ public sealed partial class Trainer<T>
 
     /// <summary>The update rule.</summary>
     public IOptimizer Optimizer { get; }
+
+    /// <summary>The number of epochs this trainer has completed over all its <c>Fit</c> calls. Epochs are numbered
+    /// on from it: a second <c>Fit</c> continues with epoch <see cref="EpochsCompleted"/> + 1, so that training N epochs
+    /// and then M more equals training N + M at once, bit for bit (each epoch's shuffle depends only on the seed and
+    /// the epoch's number).</summary>
+    public int EpochsCompleted { get; internal set; }
+
+    /// <summary>The learning rate the optimizer had when the trainer was created: the base rate that learning-rate
+    /// schedules scale.</summary>
+    public double BaseLearningRate { get; internal set; }
 
     /// <summary>Whether the loss is fused with the output layer's activation (for example cross-entropy after softmax).</summary>
     public bool IsLossFused => Loss is IFusedOutputLoss fused && Network.Layers[^1].Activation is { } activation && fused.CanFuseWith(activation);

@@ -49,8 +49,8 @@ public class TrainerTests
         Matrix<float> Rows(int[] index) => Matrix<float>.Build.Dense(index.Length, 4, (r, j) => (float)((features[index[r]][j] - mean[j]) / std[j]));
 
         var network = new Network<float>(4, seed: 42, new Dense<float>(16, Activations.Tanh), new Dense<float>(3, Activations.Softmax));
-        var trainer = new Trainer<float>(network, Losses.CrossEntropy, new Sgd(0.05, momentum: 0.9));
-        trainer.Fit(Rows(train), train.Select(i => labels[i]).ToArray(), new FitOptions { Epochs = 100, BatchSize = 8, Seed = 42 });
+        var trainer = new Trainer<float>(network, Losses.CrossEntropy, new Sgd(0.02, momentum: 0.9));
+        trainer.Fit(Rows(train), train.Select(i => labels[i]).ToArray(), new FitOptions { Epochs = 200, BatchSize = 8, Seed = 42 });
 
         int[] predicted = network.PredictClasses(Rows(test));
         double accuracy = predicted.Where((p, r) => p == labels[test[r]]).Count() / (double)test.Length;
