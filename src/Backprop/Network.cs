@@ -182,6 +182,30 @@ public sealed class Network<T>
         return classes;
     }
 
+    /// <summary>Saves the network to a file in the library's model format, atomically (see <see cref="ModelFile"/>).</summary>
+    /// <param name="path">The file to create or replace.</param>
+    /// <exception cref="NotSupportedException">A layer or activation is not one of the built-ins the format can store.</exception>
+    /// <exception cref="IOException">The file cannot be written; the previous file, if any, is left as it was.</exception>
+    public void Save(string path) => ModelFile.Save(this, path);
+
+    /// <summary>Writes the network to a stream in the library's model format.</summary>
+    /// <param name="stream">A writable stream; it is not closed.</param>
+    /// <exception cref="NotSupportedException">A layer or activation is not one of the built-ins the format can store.</exception>
+    public void Save(Stream stream) => ModelFile.Save(this, stream);
+
+    /// <summary>Loads a network saved by <see cref="Save(string)"/> (or a checkpoint, ignoring its training state).</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>A network that predicts bit-identically to the saved one.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is truncated, corrupted, of a newer format, or not a <typeparamref name="T"/> network.</exception>
+    public static Network<T> Load(string path) => ModelFile.Load<T>(path);
+
+    /// <summary>Reads a network written by <see cref="Save(Stream)"/>.</summary>
+    /// <param name="stream">A readable stream; it is read to its end and not closed.</param>
+    /// <returns>A network that predicts bit-identically to the saved one.</returns>
+    /// <exception cref="InvalidDataException">The data is truncated, corrupted, of a newer format, or not a <typeparamref name="T"/> network.</exception>
+    public static Network<T> Load(Stream stream) => ModelFile.Load<T>(stream);
+
     /// <summary>Describes the architecture.</summary>
     /// <returns>For example "Network&lt;Single&gt;(4 → Dense(16, relu) → Dense(3, softmax))".</returns>
     public override string ToString() =>

@@ -89,7 +89,6 @@ public sealed class HeNormal : IInitializer
 /// <summary>Plain uniform initialisation on [−limit, limit], whatever the fans.</summary>
 public sealed class UniformInitializer : UniformInitializerBase
 {
-    private readonly double _limit;
 
     /// <summary>Creates the initializer.</summary>
     /// <param name="limit">The half-width a of U(−a, a); finite and greater than 0.</param>
@@ -97,14 +96,17 @@ public sealed class UniformInitializer : UniformInitializerBase
     public UniformInitializer(double limit)
     {
         Guard.PositiveFinite(limit, nameof(limit));
-        _limit = limit;
+        HalfWidth = limit;
     }
+
+    /// <summary>The half-width a of U(−a, a).</summary>
+    public double HalfWidth { get; }
 
     /// <inheritdoc />
     public override string Name => "uniform";
 
     /// <inheritdoc />
-    protected override double Limit(int fanIn, int fanOut) => _limit;
+    protected override double Limit(int fanIn, int fanOut) => HalfWidth;
 }
 
 /// <summary>Ready-made initializers: <c>new Dense&lt;float&gt;(128, Activations.ReLU, Initializers.HeNormal)</c>.</summary>

@@ -64,6 +64,20 @@ public sealed partial class Trainer<T>
     /// <summary>Whether the loss is fused with the output layer's activation (for example cross-entropy after softmax).</summary>
     public bool IsLossFused => Loss is IFusedOutputLoss fused && Network.Layers[^1].Activation is { } activation && fused.CanFuseWith(activation);
 
+    /// <summary>Saves the network with the training state (loss, optimizer state, epochs completed, dropout generators),
+    /// atomically, so that <see cref="LoadCheckpoint(string)"/> and <c>Fit</c> continue exactly where this trainer is.</summary>
+    /// <param name="path">The file to create or replace.</param>
+    /// <exception cref="NotSupportedException">A layer, activation, loss or optimizer is not one of the built-ins the format can store.</exception>
+    /// <exception cref="IOException">The file cannot be written; the previous file, if any, is left as it was.</exception>
+    public void SaveCheckpoint(string path) => ModelFile.SaveCheckpoint(this, path);
+
+    /// <summary>Loads a trainer saved by <see cref="SaveCheckpoint(string)"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>A trainer whose network, loss, optimizer state and epoch count are the saved ones.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is truncated, corrupted, of a newer format, not a <typeparamref name="T"/> network, or holds no training state.</exception>
+    public static Trainer<T> LoadCheckpoint(string path) => ModelFile.LoadCheckpoint<T>(path);
+
     /// <summary>Step 1, forward propagation: feeds a batch through every layer, keeping each layer's pre-activations and activations.</summary>
     /// <param name="inputs">The batch, rows × input size.</param>
     /// <returns>A new pass, at stage <see cref="ForwardPassStage.Forwarded"/>.</returns>
