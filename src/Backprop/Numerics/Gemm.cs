@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Numerics;
 
@@ -70,15 +71,18 @@ public static class Gemm
         }
     }
 
+    // Multiply without validation (the layers call it with shapes they own), on the calling thread only.
     internal static void MultiplyUnchecked<T>(
         ReadOnlySpan<T> a, int lda, bool transposeA,
         ReadOnlySpan<T> b, int ldb, bool transposeB,
         Span<T> c, int ldc,
         int m, int n, int k,
         bool accumulate, ReadOnlySpan<T> bias)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        MultiplyUnchecked(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, 1);
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => MultiplyUnchecked(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, 1);
 
+    // Multiply without validation, on up to maxDegreeOfParallelism threads (the caller and pool workers); the result
+    // is bit-identical for every degree of parallelism. Picks the widest hardware-accelerated vector width.
     internal static void MultiplyUnchecked<T>(
         ReadOnlySpan<T> a, int lda, bool transposeA,
         ReadOnlySpan<T> b, int ldb, bool transposeB,
@@ -87,25 +91,25 @@ public static class Gemm
         bool accumulate, ReadOnlySpan<T> bias, int maxDegreeOfParallelism)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < m; i++)
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
         {
-            for (int j = 0; j < n; j++)
-            {
-                T sum = T.Zero;
-                for (int p = 0; p < k; p++)
-                {
-                    T x = transposeA ? a[p * lda + i] : a[i * lda + p];
-                    T y = transposeB ? b[j * ldb + p] : b[p * ldb + j];
-                    sum += x * y;
-                }
-
-                if (!bias.IsEmpty)
-                {
-                    sum += bias[j];
-                }
-
-                c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum;
-            }
+            GemmDriver<GemmScalar<T>, T, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism);
+        }
+        else if (GemmSimd512<T>.IsPreferred)
+        {
+            GemmDriver<GemmSimd512<T>, Vector512<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism);
+        }
+        else if (GemmSimd256<T>.IsPreferred)
+        {
+            GemmDriver<GemmSimd256<T>, Vector256<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism);
+        }
+        else if (GemmSimd128<T>.IsPreferred)
+        {
+            GemmDriver<GemmSimd128<T>, Vector128<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism);
+        }
+        else
+        {
+            GemmDriver<GemmScalar<T>, T, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism);
         }
     }
 }

@@ -1,0 +1,362 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Backprop.Numerics;
+
+// The blocking of one GEMM call: fixed by the shape alone, never by the degree of parallelism, so that every element
+// of C is summed in the same order however the tiles are shared out.
+internal struct GemmPlan
+{
+    internal int M;
+    internal int N;
+    internal int K;
+    internal nint Ldb;
+    internal nint Ldc;
+    internal bool TransposeB;
+    internal bool Accumulate;
+    internal bool HasBias;
+
+    // Element (i, p) of op(A) is at a + i·ARow + p·AStep.
+    internal nint ARow;
+    internal nint AStep;
+
+    // The K block: every block but the last has exactly this many steps.
+    internal int Kc;
+
+    // Column panels of 2·lanes columns (the last may be narrower) and row tiles of TOps.Rows rows.
+    internal int Panels;
+    internal int RowTiles;
+
+    // Whether the kernels read row-major B in place instead of packing it: as fast while few row tiles share a panel.
+    internal bool DirectB;
+
+    // Whether the parts of a parallel call take row tiles rather than column panels.
+    internal bool SplitRows;
+}
+
+// C ← op(A)·op(B) [+ C] [+ bias] for one vector width: K blocks of at most KcMax steps; per block, column panels of
+// op(B) (packed into a per-thread buffer unless read in place); per panel, row tiles through the micro-kernels.
+internal static class GemmDriver<TOps, TVec, T>
+    where TOps : struct, IGemmSimd<TVec, T>
+    where TVec : struct
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    // Longest K block: a packed panel of KcMax × 2·lanes elements stays in L1 with room for the A slice.
+    private const int KcMax = 256;
+
+    // Row tiles up to which row-major B is read in place. Packing only pays once many tiles reuse a panel (or when long
+    // row strides start to conflict in the cache): measured equal at 16 tiles, and better for 1024×1024.
+    private const int DirectMaxRowTiles = 16;
+
+    // Work (2·m·n·k) below which a call stays on one thread (about 1.3 µs at 100 GFLOP/s: with the workers spinning
+    // between calls and the caller taking over parts they are late for, two threads already win there), and the
+    // least work per part.
+    private const long ParallelMinFlops = 1L << 17;
+    private const long PartMinFlops = 1L << 16;
+
+    // The same contract as Gemm.MultiplyUnchecked.
+    internal static void Multiply(
+        ReadOnlySpan<T> a, int lda, bool transposeA,
+        ReadOnlySpan<T> b, int ldb, bool transposeB,
+        Span<T> c, int ldc,
+        int m, int n, int k,
+        bool accumulate, ReadOnlySpan<T> bias, int maxDegreeOfParallelism)
+    {
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        ref T cRef = ref MemoryMarshal.GetReference(c);
+        ref T biasRef = ref MemoryMarshal.GetReference(bias);
+        if (k == 0)
+        {
+            AddBiasOnly(ref cRef, ldc, m, n, accumulate, ref biasRef, !bias.IsEmpty);
+            return;
+        }
+
+        GemmPlan plan = CreatePlan(lda, transposeA, ldb, transposeB, ldc, m, n, k, accumulate, !bias.IsEmpty);
+        ref T aRef = ref MemoryMarshal.GetReference(a);
+        ref T bRef = ref MemoryMarshal.GetReference(b);
+        int parts = PartCount(ref plan, maxDegreeOfParallelism);
+        if (parts > 1 && RunParallel(in plan, parts, ref aRef, ref bRef, ref cRef, ref biasRef))
+        {
+            return;
+        }
+
+        RunPart(in plan, ref aRef, ref bRef, ref cRef, ref biasRef, 0, 1);
+    }
+
+    // The blocking for a shape (m, n, k > 0).
+    internal static GemmPlan CreatePlan(
+        int lda, bool transposeA, int ldb, bool transposeB, int ldc, int m, int n, int k, bool accumulate, bool hasBias)
+    {
+        int lanes = TOps.Lanes;
+        int blocks = (k + KcMax - 1) / KcMax;
+        int kc = (k + blocks - 1) / blocks;
+        kc = Math.Min(KcMax, (kc + lanes - 1) / lanes * lanes);
+        int rowTiles = (m + TOps.Rows - 1) / TOps.Rows;
+        return new GemmPlan
+        {
+            M = m,
+            N = n,
+            K = k,
+            Ldb = ldb,
+            Ldc = ldc,
+            TransposeB = transposeB,
+            Accumulate = accumulate,
+            HasBias = hasBias,
+            ARow = transposeA ? 1 : lda,
+            AStep = transposeA ? lda : 1,
+            Kc = kc,
+            Panels = (n + (2 * lanes) - 1) / (2 * lanes),
+            RowTiles = rowTiles,
+            DirectB = !transposeB && rowTiles <= DirectMaxRowTiles,
+        };
+    }
+
+    // How many parts to split the call into, and whether they take row tiles or column panels.
+    internal static int PartCount(ref GemmPlan plan, int maxDegreeOfParallelism)
+    {
+        if (maxDegreeOfParallelism < 2)
+        {
+            return 1;
+        }
+
+        double flops = 2.0 * plan.M * plan.N * plan.K;
+        if (flops < ParallelMinFlops)
+        {
+            return 1;
+        }
+
+        int parts = (int)Math.Min(Math.Min(maxDegreeOfParallelism, ParallelWorkers.MaxParts), flops / PartMinFlops);
+        if (plan.Panels >= parts && (plan.Panels % parts == 0 || plan.Panels >= 3 * parts))
+        {
+            plan.SplitRows = false;
+        }
+        else if (plan.RowTiles >= parts)
+        {
+            plan.SplitRows = true;
+        }
+        else
+        {
+            plan.SplitRows = plan.RowTiles > plan.Panels;
+            parts = Math.Max(plan.RowTiles, plan.Panels);
+        }
+
+        return parts;
+    }
+
+    // The operands stay pinned while the workers run: the caller waits for every part before it leaves the fixed
+    // block, so the addresses the workers use cannot be moved by a collection.
+    private static unsafe bool RunParallel(in GemmPlan plan, int parts, ref T a, ref T b, ref T c, ref T bias)
+    {
+        if (!ParallelWorkers.TryAcquire())
+        {
+            return false;
+        }
+
+        fixed (T* pa = &a)
+        fixed (T* pb = &b)
+        fixed (T* pc = &c)
+        fixed (T* pbias = &bias)
+        {
+            GemmJob<TOps, TVec, T> job = GemmJob<TOps, TVec, T>.Instance;
+            job.Plan = plan;
+            job.Parts = parts;
+            job.Publish(pa, pb, pc, pbias);
+            ParallelWorkers.Start(job, parts);
+            try
+            {
+                RunPart(in plan, ref a, ref b, ref c, ref bias, 0, parts);
+                int part;
+                while ((part = ParallelWorkers.ClaimNext()) > 0)
+                {
+                    RunPart(in plan, ref a, ref b, ref c, ref bias, part, parts);
+                }
+            }
+            finally
+            {
+                ParallelWorkers.End();
+            }
+        }
+
+        return true;
+    }
+
+    // Computes the tiles of C that belong to `part` of `parts`.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void RunPart(in GemmPlan plan, ref T a, ref T b, ref T c, ref T bias, int part, int parts)
+    {
+        int firstPanel = 0, endPanel = plan.Panels, firstTile = 0, endTile = plan.RowTiles;
+        if (parts > 1)
+        {
+            if (plan.SplitRows)
+            {
+                firstTile = (int)((long)plan.RowTiles * part / parts);
+                endTile = (int)((long)plan.RowTiles * (part + 1) / parts);
+            }
+            else
+            {
+                firstPanel = (int)((long)plan.Panels * part / parts);
+                endPanel = (int)((long)plan.Panels * (part + 1) / parts);
+            }
+        }
+
+        if (firstPanel >= endPanel || firstTile >= endTile)
+        {
+            return;
+        }
+
+        int lanes = TOps.Lanes;
+        int wide = 2 * lanes;
+        int mr = TOps.Rows;
+        ref T panel = ref GemmBuffers<T>.GetReference(KcMax * wide);
+        int firstRow = firstTile * mr;
+        int endRow = Math.Min(plan.M, endTile * mr);
+        int n = plan.N;
+        int k = plan.K;
+        nint ldb = plan.Ldb;
+        nint ldc = plan.Ldc;
+        nint aRow = plan.ARow;
+        nint aStep = plan.AStep;
+        for (int kk = 0; kk < k; kk += plan.Kc)
+        {
+            int kc = Math.Min(plan.Kc, k - kk);
+            bool loadC = kk > 0 || plan.Accumulate;
+            bool addBias = plan.HasBias && kk + kc == k;
+            ref T aBlock = ref Unsafe.Add(ref a, kk * aStep);
+            for (int jp = firstPanel; jp < endPanel; jp++)
+            {
+                int j0 = jp * wide;
+                int width = n - j0 <= lanes ? lanes : wide;
+                int cols = Math.Min(width, n - j0);
+                scoped ref T bPanel = ref panel;
+                nint bStep = width;
+                if (plan.TransposeB)
+                {
+                    GemmPacking<TOps, TVec, T>.PackColumns(ref Unsafe.Add(ref b, (j0 * ldb) + kk), ldb, kc, cols, width, ref panel);
+                }
+                else if (plan.DirectB && cols == width)
+                {
+                    bPanel = ref Unsafe.Add(ref b, (kk * ldb) + j0);
+                    bStep = ldb;
+                }
+                else
+                {
+                    GemmPacking<TOps, TVec, T>.PackRows(ref Unsafe.Add(ref b, (kk * ldb) + j0), ldb, kc, cols, width, ref panel);
+                }
+
+                ref T biasPanel = ref Unsafe.Add(ref bias, j0);
+                for (int i = firstRow; i < endRow; i += mr)
+                {
+                    Tile(
+                        width == wide,
+                        Math.Min(mr, endRow - i),
+                        ref Unsafe.Add(ref aBlock, i * aRow),
+                        aRow,
+                        aStep,
+                        ref bPanel,
+                        bStep,
+                        kc,
+                        ref Unsafe.Add(ref c, (i * ldc) + j0),
+                        ldc,
+                        cols,
+                        loadC,
+                        ref biasPanel,
+                        addBias);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile(
+        bool wide, int rows, ref T a, nint aRow, nint aStep, ref T b, nint bStep, int kc, ref T c, nint ldc, int cols, bool loadC, ref T bias, bool addBias)
+    {
+        if (wide)
+        {
+            switch (rows)
+            {
+                case 8: GemmKernels<TOps, TVec, T>.Wide<GemmRows8>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                case 7: GemmKernels<TOps, TVec, T>.Wide<GemmRows7>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                case 6: GemmKernels<TOps, TVec, T>.Wide<GemmRows6>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                case 5: GemmKernels<TOps, TVec, T>.Wide<GemmRows5>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                case 4: GemmKernels<TOps, TVec, T>.Wide<GemmRows4>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                case 3: GemmKernels<TOps, TVec, T>.Wide<GemmRows3>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                case 2: GemmKernels<TOps, TVec, T>.Wide<GemmRows2>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                default: GemmKernels<TOps, TVec, T>.Wide<GemmRows1>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+            }
+        }
+        else
+        {
+            switch (rows)
+            {
+                case 8: GemmKernels<TOps, TVec, T>.Narrow<GemmRows8>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                case 7: GemmKernels<TOps, TVec, T>.Narrow<GemmRows7>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                case 6: GemmKernels<TOps, TVec, T>.Narrow<GemmRows6>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                case 5: GemmKernels<TOps, TVec, T>.Narrow<GemmRows5>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                case 4: GemmKernels<TOps, TVec, T>.Narrow<GemmRows4>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                case 3: GemmKernels<TOps, TVec, T>.Narrow<GemmRows3>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                case 2: GemmKernels<TOps, TVec, T>.Narrow<GemmRows2>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+                default: GemmKernels<TOps, TVec, T>.Narrow<GemmRows1>(ref a, aRow, aStep, ref b, bStep, kc, ref c, ldc, cols, loadC, ref bias, addBias); break;
+            }
+        }
+    }
+
+    // The k = 0 product: C ← [C] [+ bias].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddBiasOnly(ref T c, nint ldc, int m, int n, bool accumulate, ref T bias, bool hasBias)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            ref T cRow = ref Unsafe.Add(ref c, i * ldc);
+            for (int j = 0; j < n; j++)
+            {
+                T value = accumulate ? Unsafe.Add(ref cRow, j) : T.Zero;
+                if (hasBias)
+                {
+                    value += Unsafe.Add(ref bias, j);
+                }
+
+                Unsafe.Add(ref cRow, j) = value;
+            }
+        }
+    }
+}
+
+// The parallel share of a GEMM call, handed to the workers. Its spans cannot leave the caller's stack, so the caller
+// pins the operands (RunParallel's fixed block, which outlives every part) and publishes their addresses.
+internal sealed class GemmJob<TOps, TVec, T> : ParallelWork
+    where TOps : struct, IGemmSimd<TVec, T>
+    where TVec : struct
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    // The one job object per instantiation: only the holder of the worker pool writes it.
+    internal static readonly GemmJob<TOps, TVec, T> Instance = new();
+
+    internal GemmPlan Plan;
+    internal int Parts;
+    private nint _a;
+    private nint _b;
+    private nint _c;
+    private nint _bias;
+
+    // Records the pinned operands' addresses.
+    internal unsafe void Publish(T* a, T* b, T* c, T* bias)
+    {
+        _a = (nint)a;
+        _b = (nint)b;
+        _c = (nint)c;
+        _bias = (nint)bias;
+    }
+
+    internal override unsafe bool Execute(int part)
+    {
+        GemmDriver<TOps, TVec, T>.RunPart(in Plan,
+            ref Unsafe.AsRef<T>((void*)_a), ref Unsafe.AsRef<T>((void*)_b), ref Unsafe.AsRef<T>((void*)_c), ref Unsafe.AsRef<T>((void*)_bias),
+            part, Parts);
+        return true;
+    }
+}
