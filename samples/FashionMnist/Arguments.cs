@@ -1,0 +1,87 @@
+using System.Globalization;
+
+namespace FashionMnist;
+
+/// <summary>The command line: <c>--data DIR --epochs N --hidden N --batch N --seed N --limit N --help</c>.</summary>
+internal sealed class Arguments
+{
+    public const string DefaultData = "/usr/share/datasets/fashion-mnist";
+
+    public const string Usage = $"""
+        usage: dotnet run -c Release --project samples/FashionMnist -- [--data DIR] [--epochs N] [--hidden N] [--batch N] [--seed N] [--limit N]
+          --data DIR    folder with the four IDX files (default {DefaultData})
+          --epochs N    passes over the training data (default 15)
+          --hidden N    units in the hidden layer (default 256)
+          --batch N     samples per mini-batch (default 64)
+          --seed N      seed of the weights and the shuffling (default 1)
+          --limit N     train on the first N training images only (default: all 60,000)
+        """;
+
+    public string Data { get; private set; } = DefaultData;
+
+    public int Epochs { get; private set; } = 15;
+
+    public int Hidden { get; private set; } = 256;
+
+    public int Batch { get; private set; } = 64;
+
+    public int Seed { get; private set; } = 1;
+
+    public int? Limit { get; private set; }
+
+    public bool Help { get; private set; }
+
+    /// <summary>Parses the arguments; throws <see cref="FormatException"/> with a readable message on a bad one.</summary>
+    public static Arguments Parse(string[] args)
+    {
+        var result = new Arguments();
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--data":
+                    result.Data = Value(args, ref i);
+                    break;
+                case "--epochs":
+                    result.Epochs = PositiveInt(args, ref i);
+                    break;
+                case "--hidden":
+                    result.Hidden = PositiveInt(args, ref i);
+                    break;
+                case "--batch":
+                    result.Batch = PositiveInt(args, ref i);
+                    break;
+                case "--seed":
+                    result.Seed = Int(args, ref i);
+                    break;
+                case "--limit":
+                    result.Limit = PositiveInt(args, ref i);
+                    break;
+                case "--help" or "-h":
+                    result.Help = true;
+                    break;
+                default:
+                    throw new FormatException($"unknown argument '{args[i]}'");
+            }
+        }
+
+        return result;
+    }
+
+    private static string Value(string[] args, ref int i) =>
+        ++i < args.Length ? args[i] : throw new FormatException($"{args[i - 1]} needs a value");
+
+    private static int Int(string[] args, ref int i)
+    {
+        string text = Value(args, ref i);
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+            ? value
+            : throw new FormatException($"{args[i - 1]} needs a whole number, but got '{text}'");
+    }
+
+    private static int PositiveInt(string[] args, ref int i)
+    {
+        int value = Int(args, ref i);
+        return value > 0 ? value : throw new FormatException($"{args[i - 1]} must be at least 1, but got {value}");
+    }
+}

@@ -1,0 +1,7 @@
+namespace Backprop;
+
+/// <summary>Which rows of a data set go to training and which to testing: two disjoint sets of row indices, each in
+/// ascending order, that together cover every row once.</summary>
+/// <param name="Train">The training rows, ascending.</param>
+/// <param name="Test">The test rows, ascending.</param>
+public sealed record SplitIndices(int[] Train, int[] Test);
