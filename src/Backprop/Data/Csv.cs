@@ -193,7 +193,7 @@ public static class Csv
             throw new ArgumentOutOfRangeException(nameof(delimiter), delimiter, $"The delimiter cannot be a quote or a line break, but it is U+{(int)delimiter:X4}.");
         }
 
-        var decompressed = Decompression.OpenMaybeGzip(new NonDisposingStream(stream));
+        var decompressed = Decompression.OpenMaybeGzip(stream, leaveOpen: true);
         using var reader = new StreamReader(decompressed, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var table = new Table(sourceName);
         int lineNumber = 0, firstLine = 0;
@@ -380,37 +380,5 @@ public static class Csv
             return new InvalidDataException(
                 $"{sourceName}, line {record.Line}, column {column + 1}{name}: \"{record.Fields[column].Text}\" {problem}.");
         }
-    }
-
-    /// <summary>Lets a reader be disposed without disposing the caller's stream.</summary>
-    private sealed class NonDisposingStream(Stream inner) : Stream
-    {
-        public override bool CanRead => inner.CanRead;
-
-        public override bool CanSeek => inner.CanSeek;
-
-        public override bool CanWrite => false;
-
-        public override long Length => inner.Length;
-
-        public override long Position
-        {
-            get => inner.Position;
-            set => inner.Position = value;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override int Read(Span<byte> buffer) => inner.Read(buffer);
-
-        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
-
-        public override void Flush()
-        {
-        }
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

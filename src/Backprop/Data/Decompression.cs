@@ -6,9 +6,14 @@ namespace Backprop;
 internal static class Decompression
 {
     /// <summary>Returns a stream of the decompressed bytes of <paramref name="stream"/> if it is gzip, else the bytes
-    /// as they are. Disposing the result disposes <paramref name="stream"/>.</summary>
-    public static Stream OpenMaybeGzip(Stream stream)
+    /// as they are. Disposing the result disposes <paramref name="stream"/> unless <paramref name="leaveOpen"/> is set.</summary>
+    public static Stream OpenMaybeGzip(Stream stream, bool leaveOpen = false)
     {
+        if (leaveOpen)
+        {
+            stream = new NonDisposingStream(stream);
+        }
+
         byte[] magic = new byte[2];
         int read = 0;
         while (read < 2)
@@ -91,5 +96,37 @@ internal static class Decompression
 
             base.Dispose(disposing);
         }
+    }
+
+    /// <summary>Passes reads and seeks through to another stream but never disposes it.</summary>
+    private sealed class NonDisposingStream(Stream inner) : Stream
+    {
+        public override bool CanRead => inner.CanRead;
+
+        public override bool CanSeek => inner.CanSeek;
+
+        public override bool CanWrite => false;
+
+        public override long Length => inner.Length;
+
+        public override long Position
+        {
+            get => inner.Position;
+            set => inner.Position = value;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+
+        public override void Flush()
+        {
+        }
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -76,21 +76,9 @@ public sealed class IdxData
     public static IdxData Read(Stream stream, string sourceName = "stream")
     {
         ArgumentNullException.ThrowIfNull(stream);
-        var buffered = new BufferedStream(stream);
-        int first = buffered.ReadByte(), second = buffered.ReadByte();
-        if (first < 0 || second < 0)
-        {
-            throw new InvalidDataException($"{sourceName}: the data ends before the IDX header (offset {Math.Max(first, 0) + (first >= 0 ? 1 : 0)}).");
-        }
-
-        using var rest = new PrefixedStream([(byte)first, (byte)second], buffered);
-        if (first == 0x1F && second == 0x8B)
-        {
-            using var gzip = new GZipStream(rest, CompressionMode.Decompress);
-            return ReadPlain(gzip, sourceName + " (gzip)");
-        }
-
-        return ReadPlain(rest, sourceName);
+        // The caller's stream stays open: only the decompressor, if any, is disposed here.
+        using var data = Decompression.OpenMaybeGzip(new BufferedStream(stream), leaveOpen: true);
+        return ReadPlain(data, data is GZipStream ? sourceName + " (gzip)" : sourceName);
     }
 
     /// <summary>Reads an IDX image file (count × rows × columns, unsigned bytes) into a matrix of one flattened image per row, each byte divided by <paramref name="divisor"/>.</summary>
@@ -251,50 +239,5 @@ public sealed class IdxData
 
             filled += read;
         }
-    }
-
-    /// <summary>A read-only stream that yields a few already-read bytes before the rest of another stream.</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
-    {
-        private int _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_position < prefix.Length && buffer.Length > 0)
-            {
-                int n = Math.Min(prefix.Length - _position, buffer.Length);
-                prefix.AsSpan(_position, n).CopyTo(buffer);
-                _position += n;
-                return n;
-            }
-
-            return inner.Read(buffer);
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
