@@ -280,21 +280,13 @@ public sealed partial class Trainer<T>
                     data.Y.AsSpan(source * outputWidth, outputWidth).CopyTo(pass.Targets.AsSpan(r * outputWidth));
                 }
 
-                ForwardCore(pass, count, training: true);
-                double loss = LocalGradientsCore(pass);
-                if (!double.IsFinite(loss))
-                {
-                    throw new TrainingDivergedException(epoch, batch, -1, "loss", loss);
-                }
-
+                double loss = StepCore(pass, count, epoch, batch, options.MaxGradientNorm);
                 if (data.Classes is not null)
                 {
+                    // The step leaves the forward pass's outputs in place: they are the pre-update predictions.
                     correct += CountCorrect(pass, data.Classes, order.AsSpan(start, count));
                 }
 
-                BackpropagateCore(pass, computeInputGradients: false);
-                CheckAndClipGradients(epoch, batch, options.MaxGradientNorm);
-                UpdateCore();
                 total += loss * BatchWeight(count);
                 for (int o = 0; o < observers.Count; o++)
                 {

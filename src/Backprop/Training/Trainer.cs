@@ -142,17 +142,12 @@ public sealed partial class Trainer<T>
     /// <exception cref="TrainingDivergedException">The loss or a gradient is NaN or infinite; the weights are left unchanged.</exception>
     public double TrainBatch(Matrix<T> inputs, Matrix<T> targets)
     {
-        var pass = Forward(inputs);
-        double loss = ComputeLocalGradients(pass, targets);
-        if (!double.IsFinite(loss))
-        {
-            throw new TrainingDivergedException(0, 0, -1, "loss", loss);
-        }
-
-        BackpropagateErrors(pass);
-        CheckAndClipGradients(0, 0, maxNorm: null);
-        UpdateWeights(pass);
-        return loss;
+        T[] x = Network.ToRowMajor(inputs, nameof(inputs));
+        ArgumentNullException.ThrowIfNull(targets);
+        CheckTargetShape(targets.RowCount, targets.ColumnCount, inputs.RowCount, nameof(targets));
+        T[] y = targets.ToRowMajorArray();
+        CheckTargetValues(y, nameof(targets));
+        return TrainRows(x, y, inputs.RowCount);
     }
 
     /// <summary>Runs the four steps on one batch given as row-major spans, without allocating once the trainer has seen a
@@ -179,18 +174,31 @@ public sealed partial class Trainer<T>
         Guard.FiniteValues(inputs, inputWidth, nameof(inputs));
         Guard.FiniteValues(targets, outputWidth, nameof(targets));
         Loss.ValidateTargets(targets, outputWidth, nameof(targets));
+        return TrainRows(inputs, targets, rows);
+    }
+
+    /// <summary>The four steps on checked row-major rows, in the trainer's reusable pass.</summary>
+    private double TrainRows(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int rows)
+    {
         var pass = FitPass(rows);
         inputs.CopyTo(pass.Input);
         targets.CopyTo(pass.Targets);
+        return StepCore(pass, rows, epoch: 0, batch: 0, maxNorm: null);
+    }
+
+    /// <summary>Steps 1–4 on the rows already in the pass: forward, local gradients (stopping on a non-finite loss),
+    /// backward, the gradient health check and optional clipping, then the update.</summary>
+    internal double StepCore(ForwardPass<T> pass, int rows, int epoch, int batch, double? maxNorm)
+    {
         ForwardCore(pass, rows, training: true);
         double loss = LocalGradientsCore(pass);
         if (!double.IsFinite(loss))
         {
-            throw new TrainingDivergedException(0, 0, -1, "loss", loss);
+            throw new TrainingDivergedException(epoch, batch, -1, "loss", loss);
         }
 
         BackpropagateCore(pass, computeInputGradients: false);
-        CheckAndClipGradients(0, 0, maxNorm: null);
+        CheckAndClipGradients(epoch, batch, maxNorm);
         UpdateCore();
         return loss;
     }
