@@ -184,9 +184,10 @@ public sealed class Dense<T> : Layer<T>
         T[] weightGradients = _parameters[0].GradientArray;
         T[] biasGradients = _parameters[1].GradientArray;
 
-        // ∂L/∂Wᵀ-stored (units × n) = δᵀ (units × rows) · X (rows × n).
+        // ∂L/∂Wᵀ-stored (units × n) = δᵀ (units × rows) · X (rows × n). Shared out by contiguous rows, as the trainer
+        // shares out the optimizer's update, so that each thread updates the part of the gradient it computed.
         Gemm.MultiplyUnchecked<T>(localGradients, Units, true, inputs, n, false, weightGradients, n,
-            Units, n, rows, accumulate: false, bias: default, MaxDegreeOfParallelism);
+            Units, n, rows, accumulate: false, bias: default, MaxDegreeOfParallelism, preferRowSplit: true);
 
         if (_l1 != 0 || _l2 != 0)
         {

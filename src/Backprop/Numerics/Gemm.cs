@@ -83,33 +83,34 @@ public static class Gemm
 
     // Multiply without validation, on up to maxDegreeOfParallelism threads (the caller and pool workers); the result
     // is bit-identical for every degree of parallelism. Picks the widest hardware-accelerated vector width.
+    // preferRowSplit: share the work out by contiguous rows of C where possible (see GemmDriver.PartCount).
     internal static void MultiplyUnchecked<T>(
         ReadOnlySpan<T> a, int lda, bool transposeA,
         ReadOnlySpan<T> b, int ldb, bool transposeB,
         Span<T> c, int ldc,
         int m, int n, int k,
-        bool accumulate, ReadOnlySpan<T> bias, int maxDegreeOfParallelism)
+        bool accumulate, ReadOnlySpan<T> bias, int maxDegreeOfParallelism, bool preferRowSplit = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
         {
-            GemmDriver<GemmScalar<T>, T, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism);
+            GemmDriver<GemmScalar<T>, T, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, preferRowSplit);
         }
         else if (GemmSimd512<T>.IsPreferred)
         {
-            GemmDriver<GemmSimd512<T>, Vector512<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism);
+            GemmDriver<GemmSimd512<T>, Vector512<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, preferRowSplit);
         }
         else if (GemmSimd256<T>.IsPreferred)
         {
-            GemmDriver<GemmSimd256<T>, Vector256<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism);
+            GemmDriver<GemmSimd256<T>, Vector256<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, preferRowSplit);
         }
         else if (GemmSimd128<T>.IsPreferred)
         {
-            GemmDriver<GemmSimd128<T>, Vector128<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism);
+            GemmDriver<GemmSimd128<T>, Vector128<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, preferRowSplit);
         }
         else
         {
-            GemmDriver<GemmScalar<T>, T, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism);
+            GemmDriver<GemmScalar<T>, T, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, preferRowSplit);
         }
     }
 }

@@ -53,6 +53,9 @@ public sealed class Adagrad : Optimizer
         $"Adagrad(η={LearningRate}, ε={Epsilon}{(InitialAccumulatorValue > 0 ? $", G0={InitialAccumulatorValue}" : "")}{(LearningRateDecay > 0 ? $", κ={LearningRateDecay}" : "")}{(WeightDecay > 0 ? $", λ={WeightDecay}" : "")})");
 
     /// <inheritdoc />
+    protected override bool IsElementwise => true;
+
+    /// <inheritdoc />
     protected override void OnUpdate<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state)
     {
         int n = values.Length;

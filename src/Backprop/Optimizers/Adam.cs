@@ -52,6 +52,9 @@ public sealed class Adam : Optimizer
         $"Adam(η={LearningRate}, β1={Beta1}, β2={Beta2}, ε={Epsilon}{(WeightDecay > 0 ? $", λ={WeightDecay}" : "")})");
 
     /// <inheritdoc />
+    protected override bool IsElementwise => true;
+
+    /// <inheritdoc />
     protected override void OnUpdate<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state) =>
         AdamKernel.Step(values, gradients, state, GetScratch<T>(values.Length), LearningRate, Beta1, Beta2, Epsilon, WeightDecay);
 }

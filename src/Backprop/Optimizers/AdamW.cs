@@ -52,6 +52,9 @@ public sealed class AdamW : Optimizer
         $"AdamW(η={LearningRate}, λ={WeightDecay}, β1={Beta1}, β2={Beta2}, ε={Epsilon})");
 
     /// <inheritdoc />
+    protected override bool IsElementwise => true;
+
+    /// <inheritdoc />
     protected override void OnUpdate<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state)
     {
         if (WeightDecay != 0)

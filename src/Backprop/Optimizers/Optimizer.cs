@@ -27,7 +27,6 @@ public abstract class Optimizer : IOptimizer
     private readonly List<object> _order = [];
     private readonly IReadOnlyList<string> _slotNames;
     private double _learningRate;
-    private object? _scratch;
 
     /// <summary>Initialises the optimizer.</summary>
     /// <param name="learningRate">η, a finite number greater than 0.</param>
@@ -67,6 +66,25 @@ public abstract class Optimizer : IOptimizer
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(parameter);
+        OnUpdate(parameter.Values, parameter.Gradients, BeginUpdate(parameter));
+    }
+
+    /// <summary>Whether <see cref="OnUpdate{T}"/> computes every value from the same position of the values, the
+    /// gradients and the slots alone (plus the step count and the hyper-parameters), so that a trainer may update
+    /// disjoint ranges of a large parameter on several threads at once and get the same result as one whole update.
+    /// False unless a derived class says otherwise; every built-in optimizer is elementwise.</summary>
+    /// <remarks>An elementwise <see cref="OnUpdate{T}"/> may be called with a range of a parameter: spans of equal
+    /// length cut from the same positions of the values, the gradients and every slot, and with the parameter's step.
+    /// It must not keep anything between calls outside the slots; <see cref="GetScratch{T}"/> is per thread.</remarks>
+    protected virtual bool IsElementwise => false;
+
+    // Whether the trainer may split this optimizer's updates into ranges (see IsElementwise).
+    internal bool CanUpdateRanges => IsElementwise;
+
+    // The first half of an update: finds or creates the parameter's state and counts the update in its step.
+    internal OptimizerState<T> BeginUpdate<T>(Parameter<T> parameter)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         OptimizerState<T> state;
         if (_states.TryGetValue(parameter, out object? existing))
         {
@@ -80,8 +98,17 @@ public abstract class Optimizer : IOptimizer
         }
 
         state.Step++;
-        OnUpdate(parameter.Values, parameter.Gradients, state);
+        return state;
     }
+
+    // The update of values [start, start + length) of a parameter whose BeginUpdate has run, as part `part` of
+    // `parts`: safe to run for disjoint ranges on several threads at once when the optimizer is elementwise.
+    internal void UpdateRange<T>(Parameter<T> parameter, OptimizerState<T> state, int part, int parts, int start, int length)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        OnUpdate(
+            parameter.ValueArray.AsSpan(start, length),
+            parameter.GradientArray.AsSpan(start, length),
+            state.Part(part, parts, start, length));
 
     /// <summary>The state kept for <paramref name="parameter"/>: its live update count and slots.</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -162,7 +189,7 @@ public abstract class Optimizer : IOptimizer
         var state = new OptimizerState<T>(parameter.Length, _slotNames) { Step = step };
         for (int i = 0; i < slots.Count; i++)
         {
-            slots[i].CopyTo(state.Slot(i), 0);
+            slots[i].CopyTo(state.Slot(i));
         }
 
         if (_states.ContainsKey(parameter))
@@ -192,20 +219,30 @@ public abstract class Optimizer : IOptimizer
     protected abstract void OnUpdate<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>A work buffer shared by all parameters, for intermediate results of an update; its contents are
-    /// undefined on entry. It grows only when a longer parameter (or another element type) is first seen, so steady-state updates do not allocate.</summary>
+    /// <summary>A work buffer of the calling thread, shared by all parameters and optimizers, for intermediate results of
+    /// an update; its contents are undefined on entry and it must not be kept after <see cref="OnUpdate{T}"/> returns.
+    /// It grows only when a longer parameter (or another element type) is first seen, so steady-state updates do not
+    /// allocate.</summary>
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="length">The number of values needed.</param>
     /// <returns>A span of exactly <paramref name="length"/> values.</returns>
     protected Span<T> GetScratch<T>(int length)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (_scratch is not T[] scratch || scratch.Length < length)
+        T[]? scratch = ThreadScratch<T>.Buffer;
+        if (scratch is null || scratch.Length < length)
         {
             scratch = new T[length];
-            _scratch = scratch;
+            ThreadScratch<T>.Buffer = scratch;
         }
 
         return scratch.AsSpan(0, length);
+    }
+
+    // One scratch array per thread and element type: the parts of a partitioned update run on several threads.
+    private static class ThreadScratch<T>
+    {
+        [ThreadStatic]
+        internal static T[]? Buffer;
     }
 }

@@ -20,6 +20,12 @@ public sealed class OptimizerState<T>
 {
     private readonly T[][] _slots;
 
+    // Where this state's values start in the slot arrays: 0, except for the range views of a partitioned update.
+    private readonly int _offset;
+
+    // The range views handed to the parts of the last partitioned update, kept so that the next one allocates nothing.
+    private OptimizerState<T>[]? _parts;
+
     internal OptimizerState(int length, IReadOnlyList<string> slotNames)
     {
         Length = length;
@@ -29,6 +35,15 @@ public sealed class OptimizerState<T>
         {
             _slots[i] = new T[length];
         }
+    }
+
+    // A view of values [offset, offset + length) of every slot of `whole`, for one part of a partitioned update.
+    private OptimizerState(OptimizerState<T> whole, int offset, int length)
+    {
+        Length = length;
+        SlotNames = whole.SlotNames;
+        _slots = whole._slots;
+        _offset = offset;
     }
 
     /// <summary>The number of updates applied to the parameter so far (t in the papers' formulas); at least 1 once the
@@ -56,7 +71,7 @@ public sealed class OptimizerState<T>
                 $"index must be in [0, {_slots.Length - 1}] (the optimizer has {_slots.Length} slots), but it is {index}.");
         }
 
-        return _slots[index];
+        return _slots[index].AsSpan(_offset, Length);
     }
 
     /// <summary>The live values of the slot with the given name.</summary>
@@ -71,7 +86,7 @@ public sealed class OptimizerState<T>
         {
             if (SlotNames[i] == name)
             {
-                return _slots[i];
+                return _slots[i].AsSpan(_offset, Length);
             }
         }
 
@@ -86,5 +101,25 @@ public sealed class OptimizerState<T>
         FormattableString.Invariant($"step {Step}: {string.Join(", ", SlotNames.Select(n => $"{n}[{Length}]"))}");
 
     /// <summary>The slot's array, for the optimizer's update.</summary>
-    internal T[] Slot(int index) => _slots[index];
+    internal Span<T> Slot(int index) => _slots[index].AsSpan(_offset, Length);
+
+    // The view of values [start, start + length) for part `part` of `parts`, with this state's step; the views are
+    // cached per part, so a partitioned update allocates only when its ranges change.
+    internal OptimizerState<T> Part(int part, int parts, int start, int length)
+    {
+        if (_parts is null || _parts.Length != parts)
+        {
+            _parts = new OptimizerState<T>[parts];
+        }
+
+        var view = _parts[part];
+        if (view is null || view._offset != _offset + start || view.Length != length)
+        {
+            view = new OptimizerState<T>(this, _offset + start, length);
+            _parts[part] = view;
+        }
+
+        view.Step = Step;
+        return view;
+    }
 }

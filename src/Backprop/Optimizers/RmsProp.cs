@@ -67,6 +67,9 @@ public sealed class RmsProp : Optimizer
         $"RMSProp(η={LearningRate}, α={Alpha}, ε={Epsilon}{(Momentum > 0 ? $", μ={Momentum}" : "")}{(Centered ? ", centered" : "")}{(WeightDecay > 0 ? $", λ={WeightDecay}" : "")})");
 
     /// <inheritdoc />
+    protected override bool IsElementwise => true;
+
+    /// <inheritdoc />
     protected override void OnUpdate<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state)
     {
         int n = values.Length;

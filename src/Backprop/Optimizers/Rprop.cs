@@ -73,6 +73,9 @@ public sealed class Rprop : Optimizer
         $"iRPROP-(Δ0={LearningRate}, η+={IncreaseFactor}, η-={DecreaseFactor}, Δ∈[{MinStepSize}, {MaxStepSize}])");
 
     /// <inheritdoc />
+    protected override bool IsElementwise => true;
+
+    /// <inheritdoc />
     protected override void OnUpdate<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state)
     {
         Span<T> previous = state.Slot(0), steps = state.Slot(1);

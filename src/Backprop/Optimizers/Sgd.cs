@@ -54,6 +54,9 @@ public sealed class Sgd : Optimizer
         $"SGD(η={LearningRate}{(Momentum > 0 ? $", μ={Momentum}" : "")}{(Nesterov ? ", nesterov" : "")}{(WeightDecay > 0 ? $", λ={WeightDecay}" : "")})");
 
     /// <inheritdoc />
+    protected override bool IsElementwise => true;
+
+    /// <inheritdoc />
     protected override void OnUpdate<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state)
     {
         Span<T> w = values;

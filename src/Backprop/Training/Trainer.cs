@@ -25,6 +25,7 @@ public sealed partial class Trainer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private ForwardPass<T>? _fitPass;
+    private ParallelUpdate<T>? _parallelUpdate;
 
     /// <summary>Creates a trainer.</summary>
     /// <param name="network">The network to train.</param>
@@ -305,6 +306,16 @@ public sealed partial class Trainer<T>
 
     internal void UpdateCore()
     {
+        if (Optimizer is Optimizer { CanUpdateRanges: true } elementwise && Network.MaxDegreeOfParallelism > 1)
+        {
+            _parallelUpdate ??= new ParallelUpdate<T>(Network.Layers);
+            if (_parallelUpdate.HasLargeParameters)
+            {
+                _parallelUpdate.Run(elementwise, Network.MaxDegreeOfParallelism);
+                return;
+            }
+        }
+
         // Indexed loops: enumerating the interfaces would allocate an enumerator on every step.
         var layers = Network.Layers;
         for (int l = 0; l < layers.Count; l++)

@@ -144,6 +144,30 @@ public class GemmTests
         }
     }
 
+    [Theory]
+    [InlineData(16, 32, 784, false, true, 1)]    // a 784-32-10 net's forward at batch 16: the hand-over costs more than it saves
+    [InlineData(32, 784, 16, true, false, 1)]    // and its weight gradient
+    [InlineData(64, 128, 784, false, true, 2)]   // a 784-128-10 net's forward at batch 64
+    [InlineData(128, 784, 64, true, false, 2)]   // and its weight gradient
+    public void SmallProductsStayOnOneThread(int m, int n, int k, bool transposeA, bool transposeB, int expectedParts)
+    {
+        var plan = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.CreatePlan(
+            transposeA ? m : k, transposeA, transposeB ? k : n, transposeB, n, m, n, k, accumulate: false, hasBias: false);
+        int parts = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.PartCount(ref plan, Math.Min(2, ParallelWorkers.MaxParts));
+        parts.Should().Be(Math.Min(expectedParts, ParallelWorkers.MaxParts));
+    }
+
+    [Fact]
+    public void TheRowSplitHintSharesOutContiguousRows()
+    {
+        // The weight gradient of a 784-128-10 net: columns would be split by default, rows when asked.
+        var plan = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.CreatePlan(128, true, 784, false, 784, 128, 784, 64, false, false);
+        int parts = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.PartCount(ref plan, 2);
+        plan.SplitRows.Should().BeFalse();
+        parts = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.PartCount(ref plan, 2, preferRowSplit: true);
+        plan.SplitRows.Should().Be(parts > 1);
+    }
+
     [Fact]
     public void InternalEntryPointUsedByTheLayersMatchesThePublicOne()
     {
@@ -372,6 +396,12 @@ public class GemmTests
             problem.ResetC();
             problem.Run(2);
             problem.C.Should().Equal(single, (x, y) => Bits(x) == Bits(y), "{0}×{1}·{2} ({3}, {4}) on two threads", m, n, k, transposeA, transposeB);
+
+            // The layers' weight-gradient product asks for contiguous rows per thread: the same bits again.
+            problem.ResetC();
+            Gemm.MultiplyUnchecked<T>(problem.A, problem.Lda, problem.TransposeA, problem.B, problem.Ldb, problem.TransposeB, problem.C, problem.Ldc,
+                problem.M, problem.N, problem.K, problem.Accumulate, problem.Bias, 2, preferRowSplit: true);
+            problem.C.Should().Equal(single, (x, y) => Bits(x) == Bits(y), "{0}×{1}·{2} ({3}, {4}) on two threads split by rows", m, n, k, transposeA, transposeB);
         }
     }
 

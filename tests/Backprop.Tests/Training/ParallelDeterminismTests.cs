@@ -3,7 +3,7 @@ namespace Backprop.Tests.Training;
 /// <summary>Matrix products split work by output tiles, never inside a sum, so the thread count cannot change a bit.</summary>
 public class ParallelDeterminismTests
 {
-    private static double[][] Train<T>(int threads)
+    private static double[][] Train<T>(int threads, IOptimizer? optimizer = null)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var x = TestData.Random<T>(256, 200, seed: 5);
@@ -15,7 +15,7 @@ public class ParallelDeterminismTests
         {
             MaxDegreeOfParallelism = threads,
         };
-        new Trainer<T>(network, Losses.CrossEntropy, new Sgd(0.05, momentum: 0.9))
+        new Trainer<T>(network, Losses.CrossEntropy, optimizer ?? new Sgd(0.05, momentum: 0.9))
             .Fit(x, labels, new FitOptions { Epochs = 2, BatchSize = 64, Seed = 1 });
         return TrainerTests.Snapshot(network);
     }
@@ -25,6 +25,13 @@ public class ParallelDeterminismTests
 
     [Fact]
     public void Double_training_is_bit_identical_with_one_or_two_threads() => AssertBitIdentical(Train<double>(1), Train<double>(2));
+
+    [Theory]
+    [MemberData(nameof(Backprop.Tests.Optimizers.OptimizerTestKit.AllNames), MemberType = typeof(Backprop.Tests.Optimizers.OptimizerTestKit))]
+    public void Every_optimizer_trains_bit_identically_with_one_or_two_threads(string name) =>
+        AssertBitIdentical(
+            Train<float>(1, Backprop.Tests.Optimizers.OptimizerTestKit.Create(name)),
+            Train<float>(2, Backprop.Tests.Optimizers.OptimizerTestKit.Create(name)));
 
     private static void AssertBitIdentical(double[][] one, double[][] two)
     {

@@ -1,0 +1,126 @@
+using System.Numerics;
+using Backprop.Numerics;
+
+namespace Backprop;
+
+// The optimizer's update of a network's parameters, with every large parameter split into contiguous ranges that the
+// caller and the worker pool update at once. Only for elementwise optimizers (Optimizer.IsElementwise): each value's
+// update reads nothing but its own position, so the result is bit-identical however the ranges are shared out.
+//
+// Part p takes the same fraction of each parameter as part p of the weight-gradient product (Dense computes ∂L/∂W
+// split by contiguous rows), so the thread that wrote a stretch of gradients is the one that reads it and updates the
+// weights beside it, and those stay in its core's cache for its share of the next forward pass.
+internal sealed class ParallelUpdate<T> : ParallelWork
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    // Parameters shorter than this are updated whole on the calling thread: handing a part over costs more than it saves.
+    internal const int MinLength = 1 << 14;
+
+    // Range boundaries fall on multiples of this many values: whole cache lines (no two threads write one line) and
+    // whole vectors at every width, so that each part is vectorised exactly as the whole parameter would be.
+    private const int Alignment = 64;
+
+    private readonly Parameter<T>[] _all;
+    private readonly OptimizerState<T>[] _states;
+    private readonly bool[] _large;
+    private Optimizer? _optimizer;
+    private int _parts;
+
+    internal ParallelUpdate(IReadOnlyList<Layer<T>> layers)
+    {
+        _all = layers.SelectMany(l => l.Parameters).ToArray();
+        _states = new OptimizerState<T>[_all.Length];
+        _large = _all.Select(p => p.Length >= MinLength).ToArray();
+        HasLargeParameters = _large.Contains(true);
+    }
+
+    // Whether any parameter is long enough to be split.
+    internal bool HasLargeParameters { get; }
+
+    // Updates every parameter, the large ones on up to maxDegreeOfParallelism threads (on the caller alone when the
+    // pool is busy with another caller's job: the same ranges, the same result).
+    internal void Run(Optimizer optimizer, int maxDegreeOfParallelism)
+    {
+        int parts = Math.Clamp(maxDegreeOfParallelism, 1, ParallelWorkers.MaxParts);
+
+        // Every state is found (or created, in parameter order, as a sequential update would) on this thread first,
+        // with the range views of the large parameters, so that the parts only read shared structures.
+        for (int i = 0; i < _all.Length; i++)
+        {
+            _states[i] = optimizer.BeginUpdate(_all[i]);
+            if (!_large[i])
+            {
+                optimizer.UpdateRange(_all[i], _states[i], 0, 1, 0, _all[i].Length);
+                continue;
+            }
+
+            for (int part = 0; part < parts; part++)
+            {
+                (int start, int length) = Range(_all[i].Length, part, parts);
+                _states[i].Part(part, parts, start, length);
+            }
+        }
+
+        _optimizer = optimizer;
+        _parts = parts;
+        try
+        {
+            if (parts < 2 || !ParallelWorkers.TryAcquire())
+            {
+                for (int part = 0; part < parts; part++)
+                {
+                    RunPart(part);
+                }
+
+                return;
+            }
+
+            try
+            {
+                ParallelWorkers.Start(this, parts);
+                RunPart(0);
+                int next;
+                while ((next = ParallelWorkers.ClaimNext()) > 0)
+                {
+                    RunPart(next);
+                }
+            }
+            finally
+            {
+                ParallelWorkers.End();
+            }
+        }
+        finally
+        {
+            _optimizer = null;
+        }
+    }
+
+    internal override bool Execute(int part)
+    {
+        RunPart(part);
+        return true;
+    }
+
+    private void RunPart(int part)
+    {
+        for (int i = 0; i < _all.Length; i++)
+        {
+            if (_large[i])
+            {
+                (int start, int length) = Range(_all[i].Length, part, _parts);
+                _optimizer!.UpdateRange(_all[i], _states[i], part, _parts, start, length);
+            }
+        }
+    }
+
+    // Values [start, start + length) of a parameter of `total` values for part `part` of `parts`.
+    private static (int Start, int Length) Range(int total, int part, int parts)
+    {
+        int start = Boundary(total, part, parts);
+        return (start, Boundary(total, part + 1, parts) - start);
+    }
+
+    private static int Boundary(int total, int part, int parts) =>
+        part == parts ? total : (int)((long)total * part / parts) / Alignment * Alignment;
+}
