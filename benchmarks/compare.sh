@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs our Fashion-MNIST benchmark and the numpy peer alternately on the same workload and prints the ratio of their
 # median seconds per epoch (ours / numpy: below 1 means we are faster). The machines are shared and noisy, so the
-# two are interleaved round by round and each side's figure is the median over rounds.
+# two are interleaved round by round and each side's figure is the median over rounds. Round r runs both with seed r,
+# and the test accuracies are averaged over the rounds: one seed's accuracy varies by about ±0.015 on this workload,
+# more than any difference between the two implementations.
 #
 # usage: benchmarks/compare.sh [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--rounds 3] [--data DIR]
 set -euo pipefail
@@ -22,23 +24,29 @@ peer=../shared/peers/mlp_numpy.py
 /usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "numpy missing: apt-get install -y python3-numpy libopenblas0" >&2; exit 1; }
 
 dotnet build -c Release benchmarks/Backprop.Benchmarks >/dev/null
-ours=() theirs=()
+ours=() theirs=() ours_acc=() theirs_acc=()
 for round in $(seq "$rounds"); do
   o=$(dotnet run -c Release --no-build --project benchmarks/Backprop.Benchmarks -- train \
-        --hidden "$hidden" --batch "$batch" --epochs "$epochs" --threads "$threads" --data "$data" | tail -n 1)
+        --hidden "$hidden" --batch "$batch" --epochs "$epochs" --threads "$threads" --data "$data" --seed "$round" | tail -n 1)
   n=$(FMNIST_DIR="$data" OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 "$peer" \
-        --hidden "$hidden" --batch "$batch" --epochs "$epochs" | tail -n 1)
+        --hidden "$hidden" --batch "$batch" --epochs "$epochs" --seed "$round" | tail -n 1)
   echo "round $round: ours  $o"
   echo "round $round: numpy $n"
   ours+=("$(echo "${o#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_epoch"])')")
   theirs+=("$(echo "${n#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["median_epoch_s"])')")
+  ours_acc+=("$(echo "${o#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["test_accuracy"])')")
+  theirs_acc+=("$(echo "${n#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["test_acc"])')")
 done
 
-/usr/bin/python3 - "${ours[*]}" "${theirs[*]}" "$hidden" "$batch" "$threads" <<'PY'
+/usr/bin/python3 - "${ours[*]}" "${theirs[*]}" "$hidden" "$batch" "$threads" "${ours_acc[*]}" "${theirs_acc[*]}" <<'PY'
 import statistics, sys
 ours = [float(v) for v in sys.argv[1].split()]
 theirs = [float(v) for v in sys.argv[2].split()]
+ours_acc = [float(v) for v in sys.argv[6].split()]
+theirs_acc = [float(v) for v in sys.argv[7].split()]
 o, t = statistics.median(ours), statistics.median(theirs)
 print(f"hidden {sys.argv[3]}, batch {sys.argv[4]}, {sys.argv[5]} thread(s): ours {o:.3f} s/epoch, numpy {t:.3f} s/epoch, "
       f"ratio ours/numpy = {o / t:.2f} (median of {len(ours)} alternating rounds)")
+print(f"test accuracy after {len(ours)} seeds: ours mean {statistics.mean(ours_acc):.4f} (min {min(ours_acc):.4f}), "
+      f"numpy mean {statistics.mean(theirs_acc):.4f} (min {min(theirs_acc):.4f})")
 PY
