@@ -22,15 +22,36 @@ public sealed class Softmax : IActivation
     {
         ActivationGuard.SameLength(preActivations.Length, activations.Length, nameof(activations));
         ActivationGuard.Rows(preActivations.Length, width, nameof(preActivations));
+        if (width >= 32)
+        {
+            for (int start = 0; start < preActivations.Length; start += width)
+            {
+                var z = preActivations.Slice(start, width);
+                var a = activations.Slice(start, width);
+                T max = TensorPrimitives.Max(z);
+                TensorPrimitives.Subtract(z, max, a);
+                TensorPrimitives.Exp(a, a);
+                T sum = TensorPrimitives.Sum<T>(a);
+                TensorPrimitives.Divide(a, sum, a);
+            }
+
+            return;
+        }
+
+        // Short rows (a classifier's few classes): the shift and the normalisation in plain loops, which cost less than
+        // the set-up of vectorised calls. The exponential and the sum stay vectorised calls per row: their results depend
+        // on the span's length, and predictions must keep their bits across versions (golden files record outputs).
         for (int start = 0; start < preActivations.Length; start += width)
         {
             var z = preActivations.Slice(start, width);
             var a = activations.Slice(start, width);
-            T max = TensorPrimitives.Max(z);
-            TensorPrimitives.Subtract(z, max, a);
-            TensorPrimitives.Exp(a, a);
+            CrossEntropyKernel.Subtract(z, CrossEntropyKernel.RowMax(z), a);
+            TensorPrimitives.Exp<T>(a, a);
             T sum = TensorPrimitives.Sum<T>(a);
-            TensorPrimitives.Divide(a, sum, a);
+            for (int j = 0; j < a.Length; j++)
+            {
+                a[j] /= sum;
+            }
         }
     }
 

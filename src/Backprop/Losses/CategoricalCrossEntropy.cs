@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -122,30 +123,109 @@ internal static class CrossEntropyKernel
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         LossKernel.CheckShapes(logits.Length, targets.Length, width, logitsName);
-        double sum = 0;
-        for (int start = 0; start < logits.Length; start += width)
+        int rows = logits.Length / width;
+
+        // Per row lse = m + ln Σⱼ e^(zⱼ − m), m = maxⱼ zⱼ: the exponentials of the whole batch in one vectorised call
+        // (in T: each term is in (0, 1], so float keeps 1e-7 of the sum), the sums and logarithms in double.
+        T[] shiftedArray = ArrayPool<T>.Shared.Rent(logits.Length);
+        double[] lseArray = ArrayPool<double>.Shared.Rent(rows);
+        try
         {
-            var z = logits.Slice(start, width);
-            var y = targets.Slice(start, width);
-            double max = double.CreateChecked(TensorPrimitives.Max(z));
-            double exps = 0;
-            for (int j = 0; j < width; j++)
+            Span<T> shifted = shiftedArray.AsSpan(0, logits.Length);
+            Span<double> lse = lseArray.AsSpan(0, rows);
+            for (int r = 0; r < rows; r++)
             {
-                exps += Math.Exp(double.CreateChecked(z[j]) - max);
+                var z = logits.Slice(r * width, width);
+                T max = RowMax(z);
+                lse[r] = double.CreateChecked(max);
+                Subtract(z, max, shifted.Slice(r * width, width));
             }
 
-            double lse = max + Math.Log(exps);
-            for (int j = 0; j < width; j++)
+            TensorPrimitives.Exp<T>(shifted, shifted);
+            Span<double> sums = stackalloc double[Math.Min(rows, 256)];
+            for (int first = 0; first < rows; first += sums.Length)
             {
-                double yj = double.CreateChecked(y[j]);
-                if (yj != 0)
+                int count = Math.Min(sums.Length, rows - first);
+                for (int r = 0; r < count; r++)
                 {
-                    sum += yj * (lse - double.CreateChecked(z[j]));
+                    double exps = 0;
+                    foreach (T e in shifted.Slice((first + r) * width, width))
+                    {
+                        exps += double.CreateChecked(e);
+                    }
+
+                    sums[r] = exps;
+                }
+
+                TensorPrimitives.Log(sums[..count], sums[..count]);
+                TensorPrimitives.Add(lse.Slice(first, count), sums[..count], lse.Slice(first, count));
+            }
+
+            double sum = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                var z = logits.Slice(r * width, width);
+                var y = targets.Slice(r * width, width);
+                for (int j = 0; j < width; j++)
+                {
+                    double yj = double.CreateChecked(y[j]);
+                    if (yj != 0)
+                    {
+                        sum += yj * (lse[r] - double.CreateChecked(z[j]));
+                    }
+                }
+            }
+
+            return T.CreateChecked(sum * LossKernel.Scale(reduction, rows));
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(shiftedArray);
+            ArrayPool<double>.Shared.Return(lseArray);
+        }
+    }
+
+    /// <summary>destination = row − value, element by element.</summary>
+    public static void Subtract<T>(ReadOnlySpan<T> row, T value, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row.Length >= 32)
+        {
+            TensorPrimitives.Subtract(row, value, destination);
+            return;
+        }
+
+        for (int j = 0; j < row.Length; j++)
+        {
+            destination[j] = row[j] - value;
+        }
+    }
+
+    /// <summary>The largest value of a row; NaN if the row has one.</summary>
+    public static T RowMax<T>(ReadOnlySpan<T> row)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row.Length >= 32)
+        {
+            return TensorPrimitives.Max(row);
+        }
+
+        // Short rows (a classifier's few classes): a plain loop beats the vectorised call's set-up.
+        T max = row[0];
+        for (int j = 1; j < row.Length; j++)
+        {
+            T v = row[j];
+            if (v > max || T.IsNaN(v))
+            {
+                max = v;
+                if (T.IsNaN(v))
+                {
+                    break;
                 }
             }
         }
 
-        return T.CreateChecked(sum * LossKernel.Scale(reduction, logits.Length / width));
+        return max;
     }
 
     /// <summary>δ = scale·(p·Σy − y), row by row; <paramref name="gradients"/> may alias <paramref name="probabilities"/>.</summary>
