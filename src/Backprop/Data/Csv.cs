@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Numerics;
-using System.Text;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop;
@@ -17,6 +16,8 @@ namespace Backprop;
 /// <para>Every problem with the content is an <see cref="InvalidDataException"/> whose message names the source, the
 /// 1-based line and column and the offending text, for example
 /// <c>data.csv, line 12, column 3 ("bmi"): "2l.5" is not a number.</c></para>
+/// <para>These methods read the whole file into memory; to train from a file too large for that, read it line by line
+/// with <see cref="CsvSampleSource{T}"/>.</para>
 /// </remarks>
 public static class Csv
 {
@@ -52,12 +53,12 @@ public static class Csv
         Guard.SupportedElementType<T>();
         options ??= new CsvOptions();
         var table = ReadTable(stream, sourceName, options.HasHeader, options.Delimiter);
-        var (features, label) = ResolveColumns(options, table.Width);
+        var (features, labelColumn) = ResolveColumns(options, table.Width);
         var matrix = table.ParseMatrix<T>(features);
         var labels = new int[table.Rows.Count];
         for (int r = 0; r < labels.Length; r++)
         {
-            labels[r] = table.ParseLabel(r, label);
+            labels[r] = table.ParseLabel(r, labelColumn[0]);
         }
 
         return new ClassificationData<T>(matrix, labels) { FeatureNames = table.Names(features) };
@@ -96,7 +97,7 @@ public static class Csv
         options ??= new CsvOptions();
         var table = ReadTable(stream, sourceName, options.HasHeader, options.Delimiter);
         var (features, target) = ResolveColumns(options, table.Width);
-        return new RegressionData<T>(table.ParseMatrix<T>(features), table.ParseMatrix<T>([target])) { FeatureNames = table.Names(features) };
+        return new RegressionData<T>(table.ParseMatrix<T>(features), table.ParseMatrix<T>(target)) { FeatureNames = table.Names(features) };
     }
 
     /// <summary>Reads every column of a numeric CSV file into one matrix.</summary>
@@ -138,23 +139,51 @@ public static class Csv
         return File.OpenRead(path);
     }
 
-    private static (int[] Features, int Label) ResolveColumns(CsvOptions options, int width)
+    /// <summary>The 0-based feature and target columns of data <paramref name="width"/> columns wide: the targets are
+    /// <paramref name="targetColumns"/>, or <see cref="CsvOptions.LabelColumn"/> when null; the features are
+    /// <see cref="CsvOptions.FeatureColumns"/>, or every other column.</summary>
+    internal static (int[] Features, int[] Targets) ResolveColumns(CsvOptions options, int width, IReadOnlyList<int>? targetColumns = null)
     {
-        int label = Resolve(options.LabelColumn, width, "options.LabelColumn");
+        int[] targets;
+        if (targetColumns is null)
+        {
+            targets = [Resolve(options.LabelColumn, width, "options.LabelColumn", nameof(options))];
+        }
+        else
+        {
+            if (targetColumns.Count == 0)
+            {
+                throw new ArgumentException("targetColumns must name at least one column, but it is empty.", nameof(targetColumns));
+            }
+
+            targets = new int[targetColumns.Count];
+            for (int i = 0; i < targets.Length; i++)
+            {
+                targets[i] = Resolve(targetColumns[i], width, $"targetColumns[{i}]", nameof(targetColumns));
+                if (Array.IndexOf(targets, targets[i], 0, i) is int first and >= 0)
+                {
+                    throw new ArgumentException($"targetColumns[{i}] names column {targets[i]} again (already targetColumns[{first}]); each target column may appear once.", nameof(targetColumns));
+                }
+            }
+        }
+
         int[] features;
         if (options.FeatureColumns is null)
         {
-            features = Enumerable.Range(0, width).Where(c => c != label).ToArray();
+            features = Enumerable.Range(0, width).Where(c => Array.IndexOf(targets, c) < 0).ToArray();
         }
         else
         {
             features = new int[options.FeatureColumns.Count];
             for (int i = 0; i < features.Length; i++)
             {
-                features[i] = Resolve(options.FeatureColumns[i], width, $"options.FeatureColumns[{i}]");
-                if (features[i] == label)
+                features[i] = Resolve(options.FeatureColumns[i], width, $"options.FeatureColumns[{i}]", nameof(options));
+                if (Array.IndexOf(targets, features[i]) is int target and >= 0)
                 {
-                    throw new ArgumentException($"options.FeatureColumns[{i}] is column {options.FeatureColumns[i]}, which is also the label column (options.LabelColumn = {options.LabelColumn}); a column cannot be both.", nameof(options));
+                    string which = targetColumns is null
+                        ? $"the label column (options.LabelColumn = {options.LabelColumn})"
+                        : $"a target column (targetColumns[{target}] = {targetColumns[target]})";
+                    throw new ArgumentException($"options.FeatureColumns[{i}] is column {options.FeatureColumns[i]}, which is also {which}; a column cannot be both.", nameof(options));
                 }
 
                 if (Array.IndexOf(features, features[i], 0, i) is int first and >= 0)
@@ -166,18 +195,57 @@ public static class Csv
 
         if (features.Length == 0)
         {
-            throw new ArgumentException($"The data has {width} column(s) and no feature column is left besides the label column; at least one feature column is needed.", nameof(options));
+            throw new ArgumentException($"The data has {width} column(s) and no feature column is left besides the {(targetColumns is null ? "label column" : "target columns")}; at least one feature column is needed.", nameof(options));
         }
 
-        return (features, label);
+        return (features, targets);
     }
 
-    private static int Resolve(int column, int width, string name)
+    /// <summary>Parses a finite number in the invariant culture.</summary>
+    /// <returns>Null on success, else what is wrong with the text, to follow it in a message ("is empty; …").</returns>
+    internal static string? ParseNumber<T>(ReadOnlySpan<char> text, out T value)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (text.Length == 0)
+        {
+            value = T.Zero;
+            return "is empty; missing values are not supported";
+        }
+
+        if (!T.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+        {
+            return "is not a number (expected the invariant culture's form, such as 12.5 or -3e-2)";
+        }
+
+        if (!T.IsFinite(value))
+        {
+            bool overflow = !T.IsNaN(value) && !text.Contains("inf", StringComparison.OrdinalIgnoreCase) && !text.Contains('∞');
+            return overflow ? $"is too large for {typeof(T).Name}" : "is not a finite number";
+        }
+
+        return null;
+    }
+
+    /// <summary>Parses a class label: a whole number ≥ 0.</summary>
+    internal static bool TryParseLabel(ReadOnlySpan<char> text, out int label) =>
+        int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out label) && label >= 0;
+
+    /// <summary>What a label that is not one says after its text.</summary>
+    internal const string NotALabel = "is not a class label (a whole number ≥ 0, such as 3)";
+
+    /// <summary>The error for a field's value: the source, line, column, the column's name when there is a header, and the text.</summary>
+    internal static InvalidDataException BadField(string sourceName, int line, int column, string[]? header, ReadOnlySpan<char> text, string problem)
+    {
+        string name = header is null ? "" : $" (\"{header[column]}\")";
+        return new InvalidDataException($"{sourceName}, line {line}, column {column + 1}{name}: \"{text}\" {problem}.");
+    }
+
+    private static int Resolve(int column, int width, string name, string paramName)
     {
         int resolved = column < 0 ? width + column : column;
         if (resolved < 0 || resolved >= width)
         {
-            throw new ArgumentOutOfRangeException("options", column,
+            throw new ArgumentOutOfRangeException(paramName, column,
                 $"{name} must be in [{-width}, {width - 1}] (0-based, negative from the end) because the data has {width} columns, but it is {column}.");
         }
 
@@ -188,131 +256,31 @@ public static class Csv
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(sourceName);
-        if (delimiter is '"' or '\r' or '\n')
-        {
-            throw new ArgumentOutOfRangeException(nameof(delimiter), delimiter, $"The delimiter cannot be a quote or a line break, but it is U+{(int)delimiter:X4}.");
-        }
-
-        var decompressed = Decompression.OpenMaybeGzip(stream, leaveOpen: true);
-        using var reader = new StreamReader(decompressed, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        CsvRecordReader.CheckDelimiter(delimiter);
+        using var records = new CsvRecordReader(Decompression.OpenMaybeGzip(stream, leaveOpen: true), sourceName, delimiter, hasHeader);
         var table = new Table(sourceName);
-        int lineNumber = 0, firstLine = 0;
-        string? line;
-        var fields = new List<Field>();
-        while ((line = reader.ReadLine()) is not null)
+        while (records.Read())
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
+            var fields = new string[records.Width];
+            for (int c = 0; c < fields.Length; c++)
             {
-                continue;
+                fields[c] = records[c].ToString();
             }
 
-            fields.Clear();
-            Split(line, delimiter, fields, sourceName, lineNumber);
-            if (table.Width == 0)
-            {
-                table.Width = fields.Count;
-                firstLine = lineNumber;
-            }
-            else if (fields.Count != table.Width)
-            {
-                throw new InvalidDataException(
-                    $"{sourceName}, line {lineNumber}: expected {table.Width} fields separated by '{delimiter}' (as on line {firstLine}), but found {fields.Count}.");
-            }
-
-            if (hasHeader && table.Header is null)
-            {
-                table.Header = fields.Select(f => f.Text).ToArray();
-                continue;
-            }
-
-            table.Rows.Add(new Row(lineNumber, fields.ToArray()));
+            table.Rows.Add(new Row(records.LineNumber, fields));
         }
 
         if (table.Rows.Count == 0)
         {
-            throw new InvalidDataException($"{sourceName}: there are no data lines{(hasHeader && table.Header is not null ? " after the header" : "")}; at least one is needed.");
+            throw records.NoDataLines();
         }
 
+        table.Width = records.Width;
+        table.Header = records.Header;
         return table;
     }
 
-    /// <summary>Splits one line into trimmed fields, honouring double quotes; records where each field starts.</summary>
-    private static void Split(string line, char delimiter, List<Field> fields, string sourceName, int lineNumber)
-    {
-        int i = 0;
-        while (true)
-        {
-            while (i < line.Length && line[i] is ' ' or '\t' && line[i] != delimiter)
-            {
-                i++;
-            }
-
-            int start = i;
-            string text;
-            if (i < line.Length && line[i] == '"')
-            {
-                var builder = new StringBuilder();
-                i++;
-                while (true)
-                {
-                    if (i >= line.Length)
-                    {
-                        throw new InvalidDataException($"{sourceName}, line {lineNumber}, column {fields.Count + 1}: the quote opened at character {start + 1} is not closed on this line.");
-                    }
-
-                    if (line[i] == '"')
-                    {
-                        if (i + 1 < line.Length && line[i + 1] == '"')
-                        {
-                            builder.Append('"');
-                            i += 2;
-                            continue;
-                        }
-
-                        i++;
-                        break;
-                    }
-
-                    builder.Append(line[i++]);
-                }
-
-                text = builder.ToString();
-                while (i < line.Length && line[i] != delimiter)
-                {
-                    if (line[i] is not (' ' or '\t'))
-                    {
-                        throw new InvalidDataException($"{sourceName}, line {lineNumber}, column {fields.Count + 1}: unexpected text after the closing quote at character {i + 1}.");
-                    }
-
-                    i++;
-                }
-            }
-            else
-            {
-                int end = line.IndexOf(delimiter, i);
-                if (end < 0)
-                {
-                    end = line.Length;
-                }
-
-                text = line[i..end].TrimEnd(' ', '\t');
-                i = end;
-            }
-
-            fields.Add(new Field(text, start + 1));
-            if (i >= line.Length)
-            {
-                return;
-            }
-
-            i++; // the delimiter
-        }
-    }
-
-    private readonly record struct Field(string Text, int Character);
-
-    private sealed record Row(int Line, Field[] Fields);
+    private sealed record Row(int Line, string[] Fields);
 
     private sealed class Table(string sourceName)
     {
@@ -332,53 +300,20 @@ public static class Csv
             {
                 for (int c = 0; c < columns.Length; c++)
                 {
-                    values[r * columns.Length + c] = ParseNumber<T>(r, columns[c]);
+                    if (ParseNumber(Rows[r].Fields[columns[c]], out values[r * columns.Length + c]) is string problem)
+                    {
+                        throw Bad(r, columns[c], problem);
+                    }
                 }
             }
 
             return Matrix<T>.Build.DenseOfRowMajor(Rows.Count, columns.Length, values);
         }
 
-        public int ParseLabel(int row, int column)
-        {
-            string text = Rows[row].Fields[column].Text;
-            if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int label) && label >= 0)
-            {
-                return label;
-            }
+        public int ParseLabel(int row, int column) =>
+            TryParseLabel(Rows[row].Fields[column], out int label) ? label : throw Bad(row, column, NotALabel);
 
-            throw Bad(row, column, "is not a class label (a whole number ≥ 0, such as 3)");
-        }
-
-        private T ParseNumber<T>(int row, int column)
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            string text = Rows[row].Fields[column].Text;
-            if (text.Length == 0)
-            {
-                throw Bad(row, column, "is empty; missing values are not supported");
-            }
-
-            if (!T.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out T value))
-            {
-                throw Bad(row, column, "is not a number (expected the invariant culture's form, such as 12.5 or -3e-2)");
-            }
-
-            if (!T.IsFinite(value))
-            {
-                bool overflow = !T.IsNaN(value) && !text.Contains("inf", StringComparison.OrdinalIgnoreCase) && !text.Contains('∞');
-                throw Bad(row, column, overflow ? $"is too large for {typeof(T).Name}" : "is not a finite number");
-            }
-
-            return value;
-        }
-
-        private InvalidDataException Bad(int row, int column, string problem)
-        {
-            var record = Rows[row];
-            string name = Header is null ? "" : $" (\"{Header[column]}\")";
-            return new InvalidDataException(
-                $"{sourceName}, line {record.Line}, column {column + 1}{name}: \"{record.Fields[column].Text}\" {problem}.");
-        }
+        private InvalidDataException Bad(int row, int column, string problem) =>
+            BadField(sourceName, Rows[row].Line, column, Header, Rows[row].Fields[column], problem);
     }
 }

@@ -33,7 +33,8 @@ public enum IdxElementType : byte
 /// <remarks>
 /// Format (Y. LeCun, "THE MNIST DATABASE of handwritten digits"): two zero bytes, a type code, the number of dimensions d,
 /// then d big-endian 32-bit sizes, then the elements in row-major order, big-endian. Files may be gzip-compressed,
-/// as the data sets ship; <see cref="Read(string)"/> detects that from the first two bytes.
+/// as the data sets ship; <see cref="Read(string)"/> detects that from the first two bytes. To train from image files too
+/// large for memory, read them a few images at a time with <see cref="IdxSampleSource{T}"/>.
 /// </remarks>
 public sealed class IdxData
 {
@@ -78,7 +79,7 @@ public sealed class IdxData
         ArgumentNullException.ThrowIfNull(stream);
         // The caller's stream stays open: only the decompressor, if any, is disposed here.
         using var data = Decompression.OpenMaybeGzip(new BufferedStream(stream), leaveOpen: true);
-        return ReadPlain(data, data is GZipStream ? sourceName + " (gzip)" : sourceName);
+        return ReadPlain(data, DisplayName(data, sourceName));
     }
 
     /// <summary>Reads an IDX image file (count × rows × columns, unsigned bytes) into a matrix of one flattened image per row, each byte divided by <paramref name="divisor"/>.</summary>
@@ -93,10 +94,7 @@ public sealed class IdxData
     {
         Guard.PositiveFinite(divisor, nameof(divisor));
         var data = Read(path);
-        if (data.ElementType != IdxElementType.UnsignedByte || data.Dimensions.Count < 2)
-        {
-            throw new InvalidDataException($"{path}: expected images (unsigned bytes, at least 2 dimensions), but the file holds {data.ElementType} with dimensions [{string.Join(", ", data.Dimensions)}].");
-        }
+        CheckImages(data.ElementType, data.Dimensions, path);
 
         int count = data.Dimensions[0];
         int width = (int)(data.Count / Math.Max(count, 1));
@@ -117,10 +115,7 @@ public sealed class IdxData
     public static int[] ReadLabels(string path)
     {
         var data = Read(path);
-        if (data.ElementType != IdxElementType.UnsignedByte || data.Dimensions.Count != 1)
-        {
-            throw new InvalidDataException($"{path}: expected labels (unsigned bytes, 1 dimension), but the file holds {data.ElementType} with dimensions [{string.Join(", ", data.Dimensions)}].");
-        }
+        CheckLabels(data.ElementType, data.Dimensions, path);
 
         return data._payload.Select(b => (int)b).ToArray();
     }
@@ -159,6 +154,51 @@ public sealed class IdxData
 
     private static IdxData ReadPlain(Stream stream, string sourceName)
     {
+        var (type, dimensions) = ReadHeader(stream, sourceName);
+        long count = 1;
+        for (int d = 0; d < dimensions.Length; d++)
+        {
+            count *= dimensions[d];
+            if (count * ElementSize(type) > Array.MaxLength)
+            {
+                throw new InvalidDataException($"{sourceName}: the dimensions [{string.Join(", ", dimensions.Take(d + 1))}] describe more than {Array.MaxLength} bytes of data, more than one array can hold.");
+            }
+        }
+
+        long bytes = count * ElementSize(type);
+        long dataOffset = HeaderLength(dimensions.Length);
+        // Grow the buffer with the data actually present, so that a lying header cannot make us allocate gigabytes.
+        var payload = new byte[(int)Math.Min(bytes, 1 << 20)];
+        int filled = 0;
+        while (filled < bytes)
+        {
+            if (filled == payload.Length)
+            {
+                Array.Resize(ref payload, (int)Math.Min(bytes, (long)payload.Length * 2));
+            }
+
+            int read = stream.Read(payload, filled, payload.Length - filled);
+            if (read == 0)
+            {
+                throw Truncated(sourceName, dataOffset + filled, dimensions, bytes, dataOffset);
+            }
+
+            filled += read;
+        }
+
+        CheckEnd(stream, sourceName, dataOffset + bytes, dimensions);
+        return new IdxData(type, dimensions, payload);
+    }
+
+    /// <summary>The name of IDX data in messages: with " (gzip)" when offsets count decompressed bytes.</summary>
+    internal static string DisplayName(Stream data, string sourceName) => data is GZipStream ? sourceName + " (gzip)" : sourceName;
+
+    /// <summary>The length in bytes of the header of a file with <paramref name="rank"/> dimensions: where the elements start.</summary>
+    internal static long HeaderLength(int rank) => 4 + 4L * rank;
+
+    /// <summary>Reads and checks the header: the zero bytes, the element type, the number of dimensions and their sizes.</summary>
+    internal static (IdxElementType Type, int[] Dimensions) ReadHeader(Stream stream, string sourceName)
+    {
         Span<byte> header = stackalloc byte[4];
         ReadExactly(stream, header, 0, sourceName, "the header");
         if (header[0] != 0 || header[1] != 0)
@@ -180,7 +220,6 @@ public sealed class IdxData
 
         var dimensions = new int[rank];
         Span<byte> size = stackalloc byte[4];
-        long count = 1;
         for (int d = 0; d < rank; d++)
         {
             ReadExactly(stream, size, 4 + 4 * d, sourceName, $"dimension {d}");
@@ -189,41 +228,40 @@ public sealed class IdxData
             {
                 throw new InvalidDataException($"{sourceName}: dimension {d} at offset {4 + 4 * d} is {dimensions[d]}; sizes cannot be negative.");
             }
-
-            count *= dimensions[d];
-            if (count * ElementSize(type) > Array.MaxLength)
-            {
-                throw new InvalidDataException($"{sourceName}: the dimensions [{string.Join(", ", dimensions.Take(d + 1))}] describe more than {Array.MaxLength} bytes of data, more than one array can hold.");
-            }
         }
 
-        long bytes = count * ElementSize(type);
-        long dataOffset = 4 + 4L * rank;
-        // Grow the buffer with the data actually present, so that a lying header cannot make us allocate gigabytes.
-        var payload = new byte[(int)Math.Min(bytes, 1 << 20)];
-        int filled = 0;
-        while (filled < bytes)
-        {
-            if (filled == payload.Length)
-            {
-                Array.Resize(ref payload, (int)Math.Min(bytes, (long)payload.Length * 2));
-            }
+        return (type, dimensions);
+    }
 
-            int read = stream.Read(payload, filled, payload.Length - filled);
-            if (read == 0)
-            {
-                throw new InvalidDataException($"{sourceName}: the data ends at offset {dataOffset + filled}, but the header's dimensions [{string.Join(", ", dimensions)}] need {bytes} bytes of elements from offset {dataOffset}.");
-            }
+    /// <summary>The error of data that ends at <paramref name="offset"/>, before the elements the header announces.</summary>
+    internal static InvalidDataException Truncated(string sourceName, long offset, int[] dimensions, long bytes, long dataOffset) =>
+        new($"{sourceName}: the data ends at offset {offset}, but the header's dimensions [{string.Join(", ", dimensions)}] need {bytes} bytes of elements from offset {dataOffset}.");
 
-            filled += read;
-        }
-
+    /// <summary>Checks that nothing follows the elements the header announces, which end at <paramref name="offset"/>.</summary>
+    internal static void CheckEnd(Stream stream, string sourceName, long offset, int[] dimensions)
+    {
         if (stream.ReadByte() >= 0)
         {
-            throw new InvalidDataException($"{sourceName}: there are bytes after offset {dataOffset + bytes}, where the header's dimensions [{string.Join(", ", dimensions)}] say the data ends.");
+            throw new InvalidDataException($"{sourceName}: there are bytes after offset {offset}, where the header's dimensions [{string.Join(", ", dimensions)}] say the data ends.");
         }
+    }
 
-        return new IdxData(type, dimensions, payload);
+    /// <summary>Checks that an IDX file holds images (unsigned bytes, at least two dimensions).</summary>
+    internal static void CheckImages(IdxElementType type, IReadOnlyList<int> dimensions, string path)
+    {
+        if (type != IdxElementType.UnsignedByte || dimensions.Count < 2)
+        {
+            throw new InvalidDataException($"{path}: expected images (unsigned bytes, at least 2 dimensions), but the file holds {type} with dimensions [{string.Join(", ", dimensions)}].");
+        }
+    }
+
+    /// <summary>Checks that an IDX file holds labels (unsigned bytes, one dimension).</summary>
+    internal static void CheckLabels(IdxElementType type, IReadOnlyList<int> dimensions, string path)
+    {
+        if (type != IdxElementType.UnsignedByte || dimensions.Count != 1)
+        {
+            throw new InvalidDataException($"{path}: expected labels (unsigned bytes, 1 dimension), but the file holds {type} with dimensions [{string.Join(", ", dimensions)}].");
+        }
     }
 
     private static void ReadExactly(Stream stream, Span<byte> buffer, long offset, string sourceName, string what)

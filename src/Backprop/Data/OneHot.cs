@@ -56,6 +56,43 @@ public static class OneHot
         return Encode<T>(labels, max + 1);
     }
 
+    /// <summary>The class of every row when each row is one-hot (one 1, the rest 0) and there are at least two columns; else null.</summary>
+    internal static int[]? ClassesOfOneHotRows<T>(ReadOnlySpan<T> y, int rows, int width)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (width < 2)
+        {
+            return null;
+        }
+
+        var classes = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            int hot = -1;
+            for (int j = 0; j < width; j++)
+            {
+                T v = y[r * width + j];
+                if (v == T.One && hot < 0)
+                {
+                    hot = j;
+                }
+                else if (v != T.Zero)
+                {
+                    return null;
+                }
+            }
+
+            if (hot < 0)
+            {
+                return null;
+            }
+
+            classes[r] = hot;
+        }
+
+        return classes;
+    }
+
     /// <summary>Decodes rows back into classes: the column of each row's largest value (the first one on a tie).</summary>
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="rows">One-hot rows, or scores such as predicted probabilities; at least one column.</param>

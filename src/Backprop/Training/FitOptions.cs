@@ -2,7 +2,8 @@ using System.Globalization;
 
 namespace Backprop;
 
-/// <summary>Settings of <see cref="Trainer{T}.Fit(MathNet.Numerics.LinearAlgebra.Matrix{T}, MathNet.Numerics.LinearAlgebra.Matrix{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/>.</summary>
+/// <summary>Settings of <see cref="Trainer{T}.Fit(MathNet.Numerics.LinearAlgebra.Matrix{T}, MathNet.Numerics.LinearAlgebra.Matrix{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/>
+/// and the other <c>Fit</c> overloads, in memory or from an <see cref="ISampleSource{T}"/>.</summary>
 public sealed class FitOptions
 {
     /// <summary>The number of passes over the training data; at least 1. 10 by default.</summary>
@@ -19,8 +20,25 @@ public sealed class FitOptions
     public int Seed { get; init; }
 
     /// <summary>The fraction of the training data held out for validation when no validation data is given, in [0, 1);
-    /// the split is stratified by class for classification data (labels or one-hot rows). 0 (none) by default.</summary>
+    /// the split is stratified by class for classification data (labels or one-hot rows). 0 (none) by default.
+    /// Training from an <see cref="ISampleSource{T}"/> cannot hold data out: it needs 0 here, and validation data passed to <c>Fit</c>.</summary>
     public double ValidationFraction { get; init; }
+
+    /// <summary>For training from an <see cref="ISampleSource{T}"/> only: how many samples (rows) are held in memory to
+    /// shuffle them; at least 1. 65,536 by default.</summary>
+    /// <remarks>
+    /// <para>A source of at most this many samples is held whole, and shuffled (or not) exactly as in-memory data: the
+    /// same options then train bit for bit as <c>Fit</c> on the same matrices.</para>
+    /// <para>A larger source goes through a shuffle buffer of this many samples: the buffer is filled from the start of the
+    /// data, then each batch row is a sample drawn at random from it, whose place the next sample read takes; at the end
+    /// the buffer is drained in random order. Every sample is visited once per epoch, in an order fixed by
+    /// <see cref="Seed"/> and the epoch; samples far apart in the source are mixed less than by a full shuffle, so shuffle a
+    /// file sorted by class once on disk, or give a buffer larger than the longest run of one class.</para>
+    /// <para>The buffer takes about ShuffleBufferSize × (input size + output size) elements of memory: 65,536 rows of
+    /// 784 pixels and 10 classes in <see cref="float"/> are 208 MB. It grows with the data read, so a small source
+    /// never takes the whole of it.</para>
+    /// </remarks>
+    public int ShuffleBufferSize { get; init; } = 65_536;
 
     /// <summary>Early stopping on the monitored loss; none by default.</summary>
     public EarlyStopping? EarlyStopping { get; init; }
@@ -49,6 +67,11 @@ public sealed class FitOptions
         if (BatchSize <= 0)
         {
             throw new ArgumentOutOfRangeException("options", BatchSize, $"options.BatchSize must be at least 1, but it is {BatchSize}.");
+        }
+
+        if (ShuffleBufferSize <= 0)
+        {
+            throw new ArgumentOutOfRangeException("options", ShuffleBufferSize, $"options.ShuffleBufferSize must be at least 1, but it is {ShuffleBufferSize}.");
         }
 
         if (!(ValidationFraction >= 0 && ValidationFraction < 1))

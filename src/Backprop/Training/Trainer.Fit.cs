@@ -90,7 +90,7 @@ public sealed partial class Trainer<T>
         CheckTargetShape(targets.RowCount, targets.ColumnCount, inputs.RowCount, targetsName);
         T[] y = targets.ToRowMajorArray();
         CheckTargetValues(y, targetsName);
-        return new DataSet(x, y, inputs.RowCount, ClassesOfOneHotRows(y, inputs.RowCount, Network.OutputSize));
+        return new DataSet(x, y, inputs.RowCount, Backprop.OneHot.ClassesOfOneHotRows<T>(y, inputs.RowCount, Network.OutputSize));
     }
 
     private DataSet Prepare(Matrix<T> inputs, int[] labels, string inputsName, string labelsName)
@@ -107,42 +107,6 @@ public sealed partial class Trainer<T>
         { Labels: { } labels } => Prepare(validation.Inputs, labels, "validation.Inputs", "validation.Labels"),
         _ => Prepare(validation.Inputs, validation.Targets!, "validation.Inputs", "validation.Targets"),
     };
-
-    /// <summary>The class of every row when each row is one-hot (one 1, the rest 0) and there are at least two columns; else null.</summary>
-    private static int[]? ClassesOfOneHotRows(T[] y, int rows, int width)
-    {
-        if (width < 2)
-        {
-            return null;
-        }
-
-        var classes = new int[rows];
-        for (int r = 0; r < rows; r++)
-        {
-            int hot = -1;
-            for (int j = 0; j < width; j++)
-            {
-                T v = y[r * width + j];
-                if (v == T.One && hot < 0)
-                {
-                    hot = j;
-                }
-                else if (v != T.Zero)
-                {
-                    return null;
-                }
-            }
-
-            if (hot < 0)
-            {
-                return null;
-            }
-
-            classes[r] = hot;
-        }
-
-        return classes;
-    }
 
     /// <summary>Holds out a fraction of the data, stratified by class when the rows have classes, with a seeded shuffle.</summary>
     private (DataSet Train, DataSet Validation) Split(DataSet data, double fraction, int seed)
@@ -198,24 +162,33 @@ public sealed partial class Trainer<T>
             (data, validation) = Split(data, options.ValidationFraction, options.Seed);
         }
 
-        Network.BeginTraining();
-        try
+        var feeder = new InMemoryFeeder<T>(Network.InputSize, Network.OutputSize, options.Shuffle, options.Seed);
+        feeder.SetRows(data.X, data.Y, data.Classes, data.Rows);
+        return Train(feeder, validation, options, cancellationToken);
+    }
+
+    /// <summary>Runs the epochs with the network marked as being trained, and releases the feeder however they end.</summary>
+    private TrainingHistory Train(BatchFeeder<T> feeder, DataSet? validation, FitOptions options, CancellationToken cancellationToken)
+    {
+        using (feeder)
         {
-            return RunEpochs(data, validation, options, cancellationToken);
-        }
-        finally
-        {
-            Network.EndTraining();
+            Network.BeginTraining();
+            try
+            {
+                return RunEpochs(feeder, validation, options, cancellationToken);
+            }
+            finally
+            {
+                Network.EndTraining();
+            }
         }
     }
 
-    private TrainingHistory RunEpochs(DataSet data, DataSet? validation, FitOptions options, CancellationToken cancellationToken)
+    /// <summary>The epoch loop, the same for in-memory and streamed data: the feeder gives each epoch's batches.</summary>
+    private TrainingHistory RunEpochs(BatchFeeder<T> feeder, DataSet? validation, FitOptions options, CancellationToken cancellationToken)
     {
-        int rows = data.Rows;
-        int batchSize = Math.Min(options.BatchSize, rows);
-        var pass = FitPass(batchSize);
         var history = new TrainingHistory();
-        var order = new int[rows];
+        int[] classes = [];
 
         var early = options.EarlyStopping;
         double best = double.PositiveInfinity;
@@ -248,22 +221,24 @@ public sealed partial class Trainer<T>
                 observers[o].OnEpochBegin(epoch);
             }
 
-            // Every epoch starts from the natural order and shuffles with a generator derived from the seed and the
-            // epoch's number alone: a resumed run visits the samples exactly as an uninterrupted one.
-            for (int i = 0; i < rows; i++)
+            // The feeder orders the epoch from the seed and the epoch's number alone: a resumed run visits the samples
+            // exactly as an uninterrupted one.
+            int batchSize = Math.Min(options.BatchSize, feeder.BeginEpoch(epoch));
+            var pass = FitPass(batchSize);
+            if (feeder.HasClasses && classes.Length < batchSize)
             {
-                order[i] = i;
+                classes = new int[batchSize];
             }
 
-            if (options.Shuffle)
-            {
-                new DeterministicRandom(DeterministicRandom.Derive(options.Seed, epoch)).Shuffle(order.AsSpan());
-            }
-
+            var batchInputs = pass.Input.AsSpan(0, batchSize * inputWidth);
+            var batchTargets = pass.Targets.AsSpan(0, batchSize * outputWidth);
+            var batchClasses = feeder.HasClasses ? classes.AsSpan(0, batchSize) : default;
             double total = 0;
-            int batch = 0, correct = 0;
-            for (int start = 0; start < rows; start += batchSize)
+            long rows = 0, correct = 0;
+            int batch = 0, count;
+            while ((count = feeder.NextBatch(batchInputs, batchTargets, batchClasses)) > 0)
             {
+                // Before every step; copying the batch into the pass before it changes nothing a caller can see.
                 cancellationToken.ThrowIfCancellationRequested();
                 batch++;
                 for (int o = 0; o < observers.Count; o++)
@@ -271,22 +246,15 @@ public sealed partial class Trainer<T>
                     observers[o].OnBatchBegin(epoch, batch);
                 }
 
-                int count = Math.Min(batchSize, rows - start);
-                for (int r = 0; r < count; r++)
-                {
-                    int source = order[start + r];
-                    data.X.AsSpan(source * inputWidth, inputWidth).CopyTo(pass.Input.AsSpan(r * inputWidth));
-                    data.Y.AsSpan(source * outputWidth, outputWidth).CopyTo(pass.Targets.AsSpan(r * outputWidth));
-                }
-
                 double loss = StepCore(pass, count, epoch, batch, options.MaxGradientNorm);
-                if (data.Classes is not null)
+                if (feeder.HasClasses)
                 {
                     // The step leaves the forward pass's outputs in place: they are the pre-update predictions.
-                    correct += CountCorrect(pass, data.Classes, order.AsSpan(start, count));
+                    correct += CountCorrect(pass, batchClasses[..count]);
                 }
 
                 total += loss * BatchWeight(count);
+                rows += count;
                 for (int o = 0; o < observers.Count; o++)
                 {
                     observers[o].OnBatchEnd(epoch, batch, loss);
@@ -296,7 +264,7 @@ public sealed partial class Trainer<T>
             double epochLoss = Loss.Reduction == LossReduction.Sum ? total : total / rows;
             (double Loss, double? Accuracy)? validated = validation is null ? null : EvaluateCore(validation);
             var result = new EpochResult(epoch, epochLoss, validated?.Loss,
-                data.Classes is null ? null : correct / (double)rows, validated?.Accuracy, learningRate, Stopwatch.GetElapsedTime(started));
+                feeder.HasClasses ? correct / (double)rows : null, validated?.Accuracy, learningRate, Stopwatch.GetElapsedTime(started));
             history.Add(result);
             EpochsCompleted = epoch;
             for (int o = 0; o < observers.Count; o++)
@@ -347,7 +315,6 @@ public sealed partial class Trainer<T>
         var pass = new ForwardPass<T>(Network, chunk);
         double total = 0;
         int correct = 0;
-        int[]? index = data.Classes is null ? null : Enumerable.Range(0, rows).ToArray();
         for (int start = 0; start < rows; start += chunk)
         {
             int count = Math.Min(chunk, rows - start);
@@ -357,7 +324,7 @@ public sealed partial class Trainer<T>
             total += DataLossCore(pass) * BatchWeight(count);
             if (data.Classes is not null)
             {
-                correct += CountCorrect(pass, data.Classes, index.AsSpan(start, count));
+                correct += CountCorrect(pass, data.Classes.AsSpan(start, count));
             }
         }
 
@@ -365,14 +332,14 @@ public sealed partial class Trainer<T>
         return (loss, data.Classes is null ? null : correct / (double)rows);
     }
 
-    /// <summary>How many rows of the pass have their largest output at their class; row r's class is classes[rows[r]].</summary>
-    private int CountCorrect(ForwardPass<T> pass, int[] classes, ReadOnlySpan<int> rows)
+    /// <summary>How many rows of the pass have their largest output at their class: row r's class is classes[r].</summary>
+    private int CountCorrect(ForwardPass<T> pass, ReadOnlySpan<int> classes)
     {
         int width = Network.OutputSize, correct = 0;
         T[] outputs = pass.ActivationBuffers[^1];
-        for (int r = 0; r < rows.Length; r++)
+        for (int r = 0; r < classes.Length; r++)
         {
-            if (Network<T>.ArgMax(outputs.AsSpan(r * width, width)) == classes[rows[r]])
+            if (Network<T>.ArgMax(outputs.AsSpan(r * width, width)) == classes[r])
             {
                 correct++;
             }
