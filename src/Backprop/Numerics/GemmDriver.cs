@@ -148,8 +148,9 @@ internal static class GemmDriver<TOps, TVec, T>
         }
         else
         {
+            // Fewer tiles or panels than threads: one part per tile (or panel), never more parts than threads.
             plan.SplitRows = plan.RowTiles > plan.Panels;
-            parts = Math.Max(plan.RowTiles, plan.Panels);
+            parts = Math.Min(parts, Math.Max(plan.RowTiles, plan.Panels));
         }
 
         return parts;
@@ -173,9 +174,9 @@ internal static class GemmDriver<TOps, TVec, T>
             job.Plan = plan;
             job.Parts = parts;
             job.Publish(pa, pb, pc, pbias);
-            ParallelWorkers.Start(job, parts);
             try
             {
+                ParallelWorkers.Start(job, parts);
                 RunPart(in plan, ref a, ref b, ref c, ref bias, 0, parts);
                 int part;
                 while ((part = ParallelWorkers.ClaimNext()) > 0)

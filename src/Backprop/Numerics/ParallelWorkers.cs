@@ -65,6 +65,7 @@ internal static class ParallelWorkers
     // Offers parts 1..parts - 1 of `work` to the workers; the pool must be held (TryAcquire), 2 ≤ parts ≤ MaxParts.
     internal static void Start(ParallelWork work, int parts)
     {
+        Debug.Assert(parts >= 2 && parts <= MaxParts, $"a job has 2 to {MaxParts} parts, not {parts}");
         EnsureWorkers(parts - 1);
         long generation = _generation + 1;
         for (int part = 1; part < parts; part++)

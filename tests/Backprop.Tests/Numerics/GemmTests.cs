@@ -158,6 +158,38 @@ public class GemmTests
     }
 
     [Fact]
+    public void AJobNeverHasMorePartsThanThreads()
+    {
+        // Shapes with fewer row tiles and column panels than threads once took one part per tile or panel, more than
+        // the pool's threads: IndexOutOfRangeException, found by the FsCheck prediction properties.
+        foreach (int threads in new[] { 2, 3, 4, 8, 64 })
+        {
+            foreach (int m in new[] { 1, 7, 8, 9, 17, 33 })
+            {
+                for (int n = 1; n <= 200; n += 3)
+                {
+                    foreach (bool rows in new[] { false, true })
+                    {
+                        var plan = GemmDriver<GemmSimd512<float>, Vector512<float>, float>.CreatePlan(4000, false, 4000, true, n, m, n, 4000, false, false);
+                        int parts = GemmDriver<GemmSimd512<float>, Vector512<float>, float>.PartCount(ref plan, threads, rows);
+                        parts.Should().BeInRange(1, Math.Min(threads, ParallelWorkers.MaxParts), "m {0}, n {1}, {2} threads", m, n, threads);
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void PredictingFewRowsOfAWideLayerOnTwoThreadsWorks()
+    {
+        // 8 rows × 80 units × 2000 inputs: one row tile, three column panels (of 32 floats), two threads.
+        var network = new Network<float>(2000, seed: 3, new Dense<float>(80, Activations.Tanh)) { MaxDegreeOfParallelism = 2 };
+        var x = TestData.Random<float>(8, 2000, seed: 4);
+        var single = new Network<float>(2000, seed: 3, new Dense<float>(80, Activations.Tanh)).Predict(x);
+        network.Predict(x).Enumerate().Should().Equal(single.Enumerate());
+    }
+
+    [Fact]
     public void TheRowSplitHintSharesOutContiguousRows()
     {
         // The weight gradient of a 784-128-10 net: columns would be split by default, rows when asked.
