@@ -12,7 +12,9 @@ namespace Backprop;
 /// <para>Numbers are parsed in the invariant culture ('.' is the decimal point, exponents such as 1e-3 are allowed),
 /// whatever the machine's culture. Fields may be surrounded by spaces and may be quoted ("…", with "" for a quote).
 /// Blank lines are skipped. Every data line must have as many fields as the first.</para>
-/// <para>Files may be gzip-compressed: this is detected from the first two bytes (1F 8B), not from the file name.</para>
+/// <para>Files may be gzip-compressed: this is detected from the first two bytes (1F 8B), not from the file name.
+/// Concatenated gzip members read as one file; gzip data that is corrupt, truncated, or followed by bytes that are not
+/// gzip is refused rather than read short.</para>
 /// <para>Every problem with the content is an <see cref="InvalidDataException"/> whose message names the source, the
 /// 1-based line and column and the offending text, for example
 /// <c>data.csv, line 12, column 3 ("bmi"): "2l.5" is not a number.</c></para>
@@ -26,10 +28,10 @@ public static class Csv
     /// <param name="path">The file's path, plain or gzip-compressed.</param>
     /// <param name="options">Header, delimiter and columns; the defaults of <see cref="CsvOptions"/> (no header, ',', label in the last column) when null.</param>
     /// <returns>The features (rows × feature columns) and one label per row.</returns>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty, or the options name a feature column twice or the label column as a feature.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty, or the options name a feature column twice or the label column as a feature, or leave no feature column (the data has only the label column).</exception>
     /// <exception cref="ArgumentOutOfRangeException">A column index in <paramref name="options"/> is outside the file's columns.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file has no data lines, lines of different lengths, a value that is not a finite number, or a label that is not a whole number ≥ 0; the message names the line and column.</exception>
+    /// <exception cref="InvalidDataException">The file has no data lines, lines of different lengths, a value that is not a finite number, or a label that is not a whole number from 0 to 2147483646; the message names the line and column.</exception>
     public static ClassificationData<T> ReadClassification<T>(string path, CsvOptions? options = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -44,9 +46,9 @@ public static class Csv
     /// <param name="options">Header, delimiter and columns; the defaults of <see cref="CsvOptions"/> when null.</param>
     /// <returns>The features (rows × feature columns) and one label per row.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="sourceName"/> is null.</exception>
-    /// <exception cref="ArgumentException">The options name a feature column twice or the label column as a feature.</exception>
+    /// <exception cref="ArgumentException">The options name a feature column twice or the label column as a feature, or leave no feature column (the data has only the label column).</exception>
     /// <exception cref="ArgumentOutOfRangeException">A column index in <paramref name="options"/> is outside the data's columns.</exception>
-    /// <exception cref="InvalidDataException">The data has no data lines, lines of different lengths, a value that is not a finite number, or a label that is not a whole number ≥ 0; the message names the line and column.</exception>
+    /// <exception cref="InvalidDataException">The data has no data lines, lines of different lengths, a value that is not a finite number, or a label that is not a whole number from 0 to 2147483646; the message names the line and column.</exception>
     public static ClassificationData<T> ReadClassification<T>(Stream stream, string sourceName, CsvOptions? options = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -69,7 +71,7 @@ public static class Csv
     /// <param name="path">The file's path, plain or gzip-compressed.</param>
     /// <param name="options">Header, delimiter and columns (<see cref="CsvOptions.LabelColumn"/> is the target); the defaults of <see cref="CsvOptions"/> when null.</param>
     /// <returns>The features (rows × feature columns) and the targets (rows × 1).</returns>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty, or the options name a feature column twice or the target column as a feature.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty, or the options name a feature column twice or the target column as a feature, or leave no feature column (the data has only the target column).</exception>
     /// <exception cref="ArgumentOutOfRangeException">A column index in <paramref name="options"/> is outside the file's columns.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file has no data lines, lines of different lengths, or a value that is not a finite number; the message names the line and column.</exception>
@@ -87,7 +89,7 @@ public static class Csv
     /// <param name="options">Header, delimiter and columns (<see cref="CsvOptions.LabelColumn"/> is the target); the defaults of <see cref="CsvOptions"/> when null.</param>
     /// <returns>The features (rows × feature columns) and the targets (rows × 1).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="sourceName"/> is null.</exception>
-    /// <exception cref="ArgumentException">The options name a feature column twice or the target column as a feature.</exception>
+    /// <exception cref="ArgumentException">The options name a feature column twice or the target column as a feature, or leave no feature column (the data has only the target column).</exception>
     /// <exception cref="ArgumentOutOfRangeException">A column index in <paramref name="options"/> is outside the data's columns.</exception>
     /// <exception cref="InvalidDataException">The data has no data lines, lines of different lengths, or a value that is not a finite number; the message names the line and column.</exception>
     public static RegressionData<T> ReadRegression<T>(Stream stream, string sourceName, CsvOptions? options = null)
@@ -226,12 +228,13 @@ public static class Csv
         return null;
     }
 
-    /// <summary>Parses a class label: a whole number ≥ 0.</summary>
+    /// <summary>Parses a class label: a whole number from 0 to int.MaxValue − 1 (the largest label + 1 is the class
+    /// count, so int.MaxValue itself cannot be a label).</summary>
     internal static bool TryParseLabel(ReadOnlySpan<char> text, out int label) =>
-        int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out label) && label >= 0;
+        int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out label) && label is >= 0 and < int.MaxValue;
 
     /// <summary>What a label that is not one says after its text.</summary>
-    internal const string NotALabel = "is not a class label (a whole number ≥ 0, such as 3)";
+    internal const string NotALabel = "is not a class label (a whole number from 0 to 2147483646, such as 3)";
 
     /// <summary>The error for a field's value: the source, line, column, the column's name when there is a header, and the text.</summary>
     internal static InvalidDataException BadField(string sourceName, int line, int column, string[]? header, ReadOnlySpan<char> text, string problem)
@@ -257,7 +260,7 @@ public static class Csv
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(sourceName);
         CsvRecordReader.CheckDelimiter(delimiter);
-        using var records = new CsvRecordReader(Decompression.OpenMaybeGzip(stream, leaveOpen: true), sourceName, delimiter, hasHeader);
+        using var records = new CsvRecordReader(Decompression.OpenMaybeGzip(stream, leaveOpen: true, sourceName), sourceName, delimiter, hasHeader);
         var table = new Table(sourceName);
         while (records.Read())
         {

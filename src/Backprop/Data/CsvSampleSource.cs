@@ -138,7 +138,7 @@ public sealed class CsvSampleSource<T> : ISampleSource<T>
         var stream = _open() ?? throw new ArgumentNullException("open", $"The stream factory of {Name} returned null; it must open the data from its start.");
         try
         {
-            return new CsvRecordReader(Decompression.OpenMaybeGzip(stream), Name, _options.Delimiter, _options.HasHeader);
+            return new CsvRecordReader(Decompression.OpenMaybeGzip(stream, sourceName: Name), Name, _options.Delimiter, _options.HasHeader);
         }
         catch
         {

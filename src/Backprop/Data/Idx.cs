@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -33,8 +32,9 @@ public enum IdxElementType : byte
 /// <remarks>
 /// Format (Y. LeCun, "THE MNIST DATABASE of handwritten digits"): two zero bytes, a type code, the number of dimensions d,
 /// then d big-endian 32-bit sizes, then the elements in row-major order, big-endian. Files may be gzip-compressed,
-/// as the data sets ship; <see cref="Read(string)"/> detects that from the first two bytes. To train from image files too
-/// large for memory, read them a few images at a time with <see cref="IdxSampleSource{T}"/>.
+/// as the data sets ship; <see cref="Read(string)"/> detects that from the first two bytes, and refuses gzip data that is
+/// corrupt, truncated, or followed by bytes that are not gzip. To train from image files too large for memory, read them
+/// a few images at a time with <see cref="IdxSampleSource{T}"/>.
 /// </remarks>
 public sealed class IdxData
 {
@@ -78,7 +78,7 @@ public sealed class IdxData
     {
         ArgumentNullException.ThrowIfNull(stream);
         // The caller's stream stays open: only the decompressor, if any, is disposed here.
-        using var data = Decompression.OpenMaybeGzip(new BufferedStream(stream), leaveOpen: true);
+        using var data = Decompression.OpenMaybeGzip(new BufferedStream(stream), leaveOpen: true, sourceName);
         return ReadPlain(data, DisplayName(data, sourceName));
     }
 
@@ -87,25 +87,46 @@ public sealed class IdxData
     /// <param name="path">The file's path, plain or gzip.</param>
     /// <param name="divisor">Every byte is divided by it; 255 (the default) maps pixels to [0, 1].</param>
     /// <returns>A count × (rows·columns) matrix.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="divisor"/> is not a finite positive number.</exception>
-    /// <exception cref="InvalidDataException">The file is not an IDX file of unsigned bytes with at least two dimensions.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="divisor"/> is not a finite positive number, or so small that 255 / <paramref name="divisor"/> is not finite in <typeparamref name="T"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not an IDX file of unsigned bytes with at least two dimensions, or a dimension is 0 (no images, or images of no pixels).</exception>
     public static Matrix<T> ReadImages<T>(string path, double divisor = 255)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.PositiveFinite(divisor, nameof(divisor));
+        T by = CheckDivisor<T>(divisor);
         var data = Read(path);
         CheckImages(data.ElementType, data.Dimensions, path);
 
         int count = data.Dimensions[0];
-        int width = (int)(data.Count / Math.Max(count, 1));
+        long width = data.Dimensions.Skip(1).Aggregate(1L, (a, d) => a * d);
+        if (count == 0 || width == 0)
+        {
+            // A matrix needs at least one row and one column.
+            throw new InvalidDataException($"{path}: the dimensions [{string.Join(", ", data.Dimensions)}] hold no images or images of no pixels; at least one image of at least one pixel is needed.");
+        }
+
         var values = new T[data._payload.Length];
-        T by = T.CreateChecked(divisor);
         for (int i = 0; i < values.Length; i++)
         {
             values[i] = T.CreateChecked(data._payload[i]) / by;
         }
 
-        return Matrix<T>.Build.DenseOfRowMajor(count, width, values);
+        return Matrix<T>.Build.DenseOfRowMajor(count, (int)width, values);
+    }
+
+    /// <summary>Checks a pixel divisor and converts it: finite and positive, and keeping 255 / divisor finite in T.</summary>
+    internal static T CheckDivisor<T>(double divisor)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.PositiveFinite(divisor, nameof(divisor));
+        T by = T.CreateChecked(divisor);
+        if (!T.IsFinite(T.CreateChecked(255) / by) || !T.IsFinite(by))
+        {
+            // In float, 1e-300 becomes 0 and 1e-40 makes 255 / divisor overflow: the pixels would not be finite.
+            throw new ArgumentOutOfRangeException(nameof(divisor), divisor,
+                $"divisor must keep 255 / divisor finite in {typeof(T).Name} (and be finite there itself), but it is {divisor.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        }
+
+        return by;
     }
 
     /// <summary>Reads an IDX label file (one dimension of unsigned bytes) into class indices.</summary>
@@ -167,8 +188,15 @@ public sealed class IdxData
 
         long bytes = count * ElementSize(type);
         long dataOffset = HeaderLength(dimensions.Length);
-        // Grow the buffer with the data actually present, so that a lying header cannot make us allocate gigabytes.
-        var payload = new byte[(int)Math.Min(bytes, 1 << 20)];
+        // A lying header must not make us allocate gigabytes: where the stream knows its length, a header that claims
+        // more data than is left fails before anything is allocated; elsewhere the buffer grows with the data present.
+        long left = stream.CanSeek ? stream.Length - stream.Position : long.MaxValue;
+        if (left < bytes)
+        {
+            throw Truncated(sourceName, dataOffset + left, dimensions, bytes, dataOffset);
+        }
+
+        var payload = new byte[(int)Math.Min(bytes, stream.CanSeek ? bytes : 1 << 16)];
         int filled = 0;
         while (filled < bytes)
         {
@@ -191,7 +219,7 @@ public sealed class IdxData
     }
 
     /// <summary>The name of IDX data in messages: with " (gzip)" when offsets count decompressed bytes.</summary>
-    internal static string DisplayName(Stream data, string sourceName) => data is GZipStream ? sourceName + " (gzip)" : sourceName;
+    internal static string DisplayName(Stream data, string sourceName) => data is Decompression.VerifiedGzipStream ? sourceName + " (gzip)" : sourceName;
 
     /// <summary>The length in bytes of the header of a file with <paramref name="rank"/> dimensions: where the elements start.</summary>
     internal static long HeaderLength(int rank) => 4 + 4L * rank;

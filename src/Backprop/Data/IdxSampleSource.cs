@@ -33,7 +33,7 @@ public sealed class IdxSampleSource<T> : ISampleSource<T>
     /// <param name="classCount">The number of classes: the width of the one-hot targets and the network's output size; at least 1.</param>
     /// <param name="divisor">Every pixel is divided by it; 255 (the default) maps pixels to [0, 1].</param>
     /// <exception cref="ArgumentException">A path is null or empty.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is less than 1, or <paramref name="divisor"/> is not a finite positive number.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classCount"/> is less than 1, or <paramref name="divisor"/> is not a finite positive number or so small that 255 / <paramref name="divisor"/> is not finite in <typeparamref name="T"/>.</exception>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="InvalidDataException">A header is not valid IDX, the files do not hold images and labels, or their counts differ.</exception>
     public IdxSampleSource(string imagesPath, string labelsPath, int classCount, double divisor = 255)
@@ -41,8 +41,7 @@ public sealed class IdxSampleSource<T> : ISampleSource<T>
         ArgumentException.ThrowIfNullOrEmpty(imagesPath);
         ArgumentException.ThrowIfNullOrEmpty(labelsPath);
         Guard.Positive(classCount, nameof(classCount));
-        Guard.PositiveFinite(divisor, nameof(divisor));
-        (_imagesPath, _labelsPath, OutputSize, _divisor) = (imagesPath, labelsPath, classCount, T.CreateChecked(divisor));
+        (_imagesPath, _labelsPath, OutputSize, _divisor) = (imagesPath, labelsPath, classCount, IdxData.CheckDivisor<T>(divisor));
         using var files = Files.Open(imagesPath, labelsPath);
         (Count, InputSize, _imageDimensions) = (files.Count, files.Width, files.ImageDimensions);
     }
@@ -99,11 +98,11 @@ public sealed class IdxSampleSource<T> : ISampleSource<T>
 
         public static Files Open(string imagesPath, string labelsPath)
         {
-            Stream images = Decompression.OpenMaybeGzip(File.OpenRead(imagesPath));
+            Stream images = Decompression.OpenMaybeGzip(File.OpenRead(imagesPath), sourceName: imagesPath);
             Stream? labels = null;
             try
             {
-                labels = Decompression.OpenMaybeGzip(File.OpenRead(labelsPath));
+                labels = Decompression.OpenMaybeGzip(File.OpenRead(labelsPath), sourceName: labelsPath);
                 var files = new Files(images, IdxData.DisplayName(images, imagesPath), labels, IdxData.DisplayName(labels, labelsPath));
                 var (imageType, imageDimensions) = IdxData.ReadHeader(images, files.ImagesName);
                 IdxData.CheckImages(imageType, imageDimensions, imagesPath);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop;
 
@@ -70,6 +71,36 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
         }
 
         _next += count;
+        PrefetchNextBatch(inputs.Length / _inputWidth);
         return count;
+    }
+
+    /// <summary>Asks the CPU to start loading the input rows of the next batch into its caches, so that they arrive
+    /// while this batch trains: shuffled rows come from anywhere in a large array, and their cache misses would
+    /// otherwise stall the next copy (on Fashion-MNIST, 16 rows of 3 KB take several microseconds from memory).</summary>
+    private static readonly bool NoPrefetch = Environment.GetEnvironmentVariable("BACKPROP_NO_PREFETCH") == "1";
+
+    private unsafe void PrefetchNextBatch(int batchRows)
+    {
+        if (!Sse.IsSupported || NoPrefetch)
+        {
+            return;
+        }
+
+        int count = Math.Min(batchRows, _rows - _next);
+        int rowBytes = _inputWidth * sizeof(T);
+        fixed (T* inputs = _inputs)
+        {
+            for (int r = 0; r < count; r++)
+            {
+                byte* row = (byte*)(inputs + ((long)_order[_next + r] * _inputWidth));
+                for (int offset = 0; offset < rowBytes; offset += 64)
+                {
+                    Sse.Prefetch1(row + offset);
+                }
+
+                Sse.Prefetch1(row + rowBytes - 1);
+            }
+        }
     }
 }

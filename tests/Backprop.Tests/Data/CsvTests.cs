@@ -197,6 +197,80 @@ public class CsvTests : IDisposable
         data.Labels.GroupBy(l => l).Select(g => g.Count()).Should().Equal(50, 50, 50);
     }
 
+    private static byte[] Gzip(byte[] bytes)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            zip.Write(bytes);
+        }
+
+        return buffer.ToArray();
+    }
+
+    [Fact]
+    public void A_truncated_gzip_file_is_refused_wherever_it_is_cut()
+    {
+        // GZipStream reports the end of the data wherever its input runs out, so a cut file used to read as fewer rows.
+        string text = string.Concat(Enumerable.Range(0, 300).Select(i => $"{i},{i % 7},{i % 3}\n"));
+        byte[] zipped = Gzip(Encoding.UTF8.GetBytes(text));
+        Csv.ReadMatrix<double>(new MemoryStream(zipped), "whole.csv.gz").RowCount.Should().Be(300);
+
+        for (int cut = 2; cut < zipped.Length; cut++)
+        {
+            var act = () => Csv.ReadMatrix<double>(new MemoryStream(zipped[..cut]), "cut.csv.gz");
+            act.Should().Throw<InvalidDataException>($"the file cut to {cut} of {zipped.Length} bytes is incomplete").WithMessage("cut.csv.gz*");
+        }
+
+        var unseekable = () => Csv.ReadMatrix<double>(new NonSeekable(zipped[..^8]), "piped.gz");
+        unseekable.Should().Throw<InvalidDataException>().WithMessage("piped.gz: the gzip data is*truncated*");
+    }
+
+    [Fact]
+    public void Corrupt_gzip_is_reported_with_the_source_name()
+    {
+        byte[] zipped = Gzip(Encoding.UTF8.GetBytes("1,2,0\n3,4,1\n"));
+        zipped[^6] ^= 0x20;   // the CRC-32
+
+        var act = () => Csv.ReadClassification<float>(new MemoryStream(zipped), "data.csv.gz");
+
+        act.Should().Throw<InvalidDataException>().WithMessage("data.csv.gz: the gzip data is corrupt or truncated (*)*");
+    }
+
+    [Fact]
+    public void Gzip_members_read_as_one_file_but_bytes_after_them_are_refused()
+    {
+        byte[] first = Gzip(Encoding.UTF8.GetBytes("1,2\n")), second = Gzip(Encoding.UTF8.GetBytes("3,4\n"));
+
+        Csv.ReadMatrix<double>(new MemoryStream([.. first, .. second]), "two.gz").ToRowArrays()
+            .Should().BeEquivalentTo(new[] { new[] { 1.0, 2 }, new[] { 3.0, 4 } }, o => o.WithStrictOrdering());
+        var padded = () => Csv.ReadMatrix<double>(new MemoryStream([.. first, 0, 0, 0, 0]), "padded.gz");
+        padded.Should().Throw<InvalidDataException>().WithMessage("padded.gz: the gzip data is truncated, or followed by bytes that are not gzip*");
+    }
+
+    [Fact]
+    public void A_label_of_int_MaxValue_is_refused_because_the_class_count_would_overflow()
+    {
+        Csv.ReadClassification<double>(new MemoryStream("1,2147483646\n"u8.ToArray()), "big").ClassCount.Should().Be(int.MaxValue);
+
+        var act = () => Csv.ReadClassification<double>(new MemoryStream("1,0\n2,2147483647\n"u8.ToArray()), "max");
+
+        act.Should().Throw<InvalidDataException>().WithMessage("max, line 2, column 2: \"2147483647\" is not a class label (a whole number from 0 to 2147483646*");
+    }
+
+    [Fact]
+    public void A_utf32_file_reads_the_same_from_seekable_unseekable_and_gzip_streams()
+    {
+        // StreamReader decides the encoding from the first read; a four-byte byte-order mark split over two reads was
+        // taken for UTF-16, so an unseekable stream (whose first read returned the two sniffed bytes alone) misread it.
+        byte[] utf32 = [.. new UTF32Encoding(bigEndian: false, byteOrderMark: true).GetPreamble(), .. new UTF32Encoding(false, false).GetBytes("1.5,2\n3,4\n")];
+        double[][] expected = [[1.5, 2], [3, 4]];
+
+        Csv.ReadMatrix<double>(new MemoryStream(utf32), "seekable").ToRowArrays().Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
+        Csv.ReadMatrix<double>(new NonSeekable(utf32), "unseekable").ToRowArrays().Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
+        Csv.ReadMatrix<double>(new MemoryStream(Gzip(utf32)), "gzip").ToRowArrays().Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
+    }
+
     private sealed class NonSeekable(byte[] bytes) : MemoryStream(bytes)
     {
         public override bool CanSeek => false;

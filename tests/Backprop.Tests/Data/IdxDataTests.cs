@@ -113,6 +113,76 @@ public class IdxDataTests : IDisposable
         FluentActions.Invoking(() => IdxData.Read(new MemoryStream(Idx(0x08, [2], [1, 2, 3]))))
             .Should().Throw<InvalidDataException>().WithMessage("*bytes after offset 10*");
 
+    [Theory]
+    [InlineData(new[] { 3, 0, 5 })]
+    [InlineData(new[] { 0, 2, 2 })]
+    [InlineData(new[] { 2, 2, 0 })]
+    public void Images_with_a_zero_dimension_are_refused(int[] dimensions)
+    {
+        // These used to give degenerate matrices: 3 × 0 (images of no pixels) and 0 × 0 (the image size lost).
+        string path = Write("empty-images", Idx(0x08, dimensions, []), gzip: false);
+
+        FluentActions.Invoking(() => IdxData.ReadImages<float>(path))
+            .Should().Throw<InvalidDataException>().WithMessage($"{path}: the dimensions [{string.Join(", ", dimensions)}] hold no images or images of no pixels*");
+    }
+
+    [Theory]
+    [InlineData(1e-300)]
+    [InlineData(1e-40)]
+    [InlineData(1e300)]
+    public void A_divisor_that_is_not_finite_in_float_is_refused(double divisor)
+    {
+        // In float, 1e-300 became 0 (pixels ∞ and NaN), 1e-40 overflowed 255 / divisor, 1e300 became ∞.
+        string path = Write("images", Idx(0x08, [1, 1, 2], [0, 255]), gzip: false);
+
+        FluentActions.Invoking(() => IdxData.ReadImages<float>(path, divisor))
+            .Should().Throw<ArgumentOutOfRangeException>().WithParameterName("divisor").WithMessage("divisor must keep 255 / divisor finite in Single*");
+        IdxData.ReadImages<double>(path, divisor).Enumerate().Should().OnlyContain(v => double.IsFinite(v));
+    }
+
+    [Fact]
+    public void A_header_claiming_more_than_a_seekable_stream_holds_is_refused_before_allocating()
+    {
+        byte[] bytes = Idx(0x0E, [1 << 13, 1 << 14], [1, 2, 3]);
+        var stream = new MemoryStream(bytes);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Exception? error = null;
+        try
+        {
+            IdxData.Read(stream, "liar.idx");
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().BeLessThan(32 << 10, "a gigabyte claimed by 15 bytes is refused before the buffer is allocated");
+        error.Should().BeOfType<InvalidDataException>().Which.Message
+            .Should().Match("liar.idx: the data ends at offset 15, but the header's dimensions [8192, 16384] need 1073741824 bytes*");
+    }
+
+    [Fact]
+    public void A_truncated_or_corrupt_gzip_file_is_refused_naming_the_file()
+    {
+        byte[] zipped;
+        using (var buffer = new MemoryStream())
+        {
+            using (var zip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
+            {
+                zip.Write(Idx(0x08, [4], [1, 2, 3, 4]));
+            }
+
+            zipped = buffer.ToArray();
+        }
+
+        // Cut inside the trailer, the elements are all there but the file is incomplete: it used to be read.
+        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(zipped[..^4]), "cut.idx.gz"))
+            .Should().Throw<InvalidDataException>().WithMessage("cut.idx.gz: the gzip data is*truncated*");
+        zipped[^5] ^= 1;
+        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(zipped), "bad.idx.gz"))
+            .Should().Throw<InvalidDataException>().WithMessage("bad.idx.gz: the gzip data is corrupt or truncated*");
+    }
+
     [Fact]
     public void Labels_and_images_are_told_apart()
     {
