@@ -77,12 +77,11 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
 
     /// <summary>Asks the CPU to start loading the input rows of the next batch into its caches, so that they arrive
     /// while this batch trains: shuffled rows come from anywhere in a large array, and their cache misses would
-    /// otherwise stall the next copy (on Fashion-MNIST, 16 rows of 3 KB take several microseconds from memory).</summary>
-    private static readonly bool NoPrefetch = Environment.GetEnvironmentVariable("BACKPROP_NO_PREFETCH") == "1";
-
+    /// otherwise stall the next copy. On Fashion-MNIST at batch 16 (16 rows of 3 KB) this made an epoch about 6% faster
+    /// (0.119-0.122 s against 0.122-0.135 s, alternating runs on one thread).</summary>
     private unsafe void PrefetchNextBatch(int batchRows)
     {
-        if (!Sse.IsSupported || NoPrefetch)
+        if (!Sse.IsSupported)
         {
             return;
         }
