@@ -7,11 +7,12 @@ namespace Backprop;
 /// read and restored, so that shuffling and initialisation are reproducible bit for bit on every platform and version.
 /// </summary>
 /// <remarks>
-/// Every random choice the library makes (weight initialisation, shuffling) draws from an instance of this type that
+/// <para>Every random choice the library makes (weight initialisation, shuffling) draws from an instance of this type that
 /// the caller seeds; nothing reads the clock or a global generator. The sequence for a given seed is part of the
 /// library's compatibility promise: it never changes between versions.
-/// Reference: D. Blackman and S. Vigna, "Scrambled linear pseudorandom number generators", ACM TOMS 47 (2021).
-/// Not thread-safe: give each thread its own instance.
+/// Reference: D. Blackman and S. Vigna, "Scrambled linear pseudorandom number generators", ACM TOMS 47 (2021).</para>
+/// <para>Thread safety: not thread-safe: every draw changes the generator's state. Give each thread its own instance
+/// (the library gives each network, dropout layer, shuffle and split its own).</para>
 /// </remarks>
 public sealed class DeterministicRandom
 {

@@ -11,9 +11,13 @@ namespace Backprop;
 /// <remarks>
 /// <para>Creating the network builds its layers: each is sized from the previous width and initialised from one
 /// generator seeded by the caller, so the same seed and architecture always give the same weights.</para>
-/// <para>Batches are MathNet matrices whose rows are samples. <see cref="Predict(ReadOnlySpan{T}, Span{T})"/> and the
-/// other predictions use no shared scratch state and may run on any number of threads at once, as long as no thread
-/// is changing the weights (training) at the same time.</para>
+/// <para>Batches are MathNet matrices whose rows are samples.</para>
+/// <para>Thread safety: <see cref="Predict(ReadOnlySpan{T}, Span{T})"/>, the other predictions and saving only read
+/// the network and may run on any number of threads at once: a prediction keeps no shared scratch state (each call
+/// rents its own buffers). None of them may overlap a change of the weights: training by any trainer of this network, a
+/// <see cref="GradientCheck"/>, or writes through <see cref="Dense{T}.Weights"/> or <see cref="Parameter{T}.Values"/>.
+/// A second <c>Fit</c> started while one runs throws <see cref="InvalidOperationException"/>, but <c>TrainBatch</c> and
+/// the four steps are not guarded.</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> for fast training, <see cref="double"/> for precise work and gradient checks.</typeparam>
 public sealed class Network<T>

@@ -1,7 +1,9 @@
 namespace Backprop;
 
 /// <summary>Ready-made instances of the built-in activations, for short network definitions:
-/// <c>new Dense&lt;float&gt;(128, Activations.ReLU)</c>. Every instance is immutable and can be shared.</summary>
+/// <c>new Dense&lt;float&gt;(128, Activations.ReLU)</c>.</summary>
+/// <remarks>Thread safety: every instance is immutable and may be used by any number of layers, networks and threads at
+/// once.</remarks>
 public static class Activations
 {
     /// <summary>f(z) = z. See <see cref="Backprop.Identity"/>.</summary>

@@ -11,6 +11,8 @@ namespace Backprop;
 /// of the classes that have them, such as <see cref="Sigmoid.DerivativeFromOutput{T}"/>.</para>
 /// <para>A derived class needs only <see cref="Apply{T}"/> and <see cref="Derivative{T}"/>; the built-in classes also
 /// override the span methods with vectorised loops.</para>
+/// <para>Thread safety: as for every <see cref="IActivation"/>, the methods are called from several threads at once, so
+/// a derived class must keep no mutable state; the built-in ones are immutable.</para>
 /// </remarks>
 public abstract class ElementwiseActivation : IActivation
 {

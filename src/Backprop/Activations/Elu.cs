@@ -4,8 +4,12 @@ namespace Backprop;
 
 /// <summary>The exponential linear unit: f(z) = z for z &gt; 0 and α·(e^z − 1) otherwise;
 /// f′(z) = 1 for z &gt; 0 and α·e^z otherwise.</summary>
-/// <remarks>Clevert, Unterthiner and Hochreiter, "Fast and accurate deep network learning by exponential linear units (ELUs)", ICLR 2016.
-/// e^z − 1 is computed with Kahan's expm1 trick, accurate also for tiny |z| (the runtime's ExpM1 is plain e^z − 1).</remarks>
+/// <remarks>
+/// <para>Clevert, Unterthiner and Hochreiter, "Fast and accurate deep network learning by exponential linear units (ELUs)", ICLR 2016.
+/// e^z − 1 is computed with Kahan's expm1 trick, accurate also for tiny |z| (the runtime's ExpM1 is plain e^z − 1).</para>
+/// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
+/// (predictions call it concurrently).</para>
+/// </remarks>
 public sealed class Elu : ElementwiseActivation
 {
     /// <summary>Creates an ELU.</summary>

@@ -5,8 +5,12 @@ namespace Backprop;
 
 /// <summary>The Gaussian error linear unit, exact form: f(z) = z·Φ(z) = ½·z·(1 + erf(z/√2)),
 /// with f′(z) = Φ(z) + z·φ(z), where φ(z) = e^(−z²/2)/√(2π).</summary>
-/// <remarks>Hendrycks and Gimpel, "Gaussian error linear units (GELUs)" (2016). The exact (erf) form, as PyTorch's default;
-/// erf is MathNet.Numerics' double-precision <see cref="SpecialFunctions.Erf(double)"/>.</remarks>
+/// <remarks>
+/// <para>Hendrycks and Gimpel, "Gaussian error linear units (GELUs)" (2016). The exact (erf) form, as PyTorch's default;
+/// erf is MathNet.Numerics' double-precision <see cref="SpecialFunctions.Erf(double)"/>.</para>
+/// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
+/// (predictions call it concurrently).</para>
+/// </remarks>
 public sealed class Gelu : ElementwiseActivation
 {
     /// <inheritdoc />

@@ -13,6 +13,10 @@ namespace Backprop;
 /// For an element-wise f this is δ = g ⊙ f′(z).</para>
 /// <para>Implement this interface (or derive from <see cref="ElementwiseActivation"/>) to add an activation;
 /// the library never switches on a closed list of kinds.</para>
+/// <para>Thread safety: implementations must allow concurrent calls and keep no mutable state: a layer calls
+/// <see cref="Forward{T}"/> on every thread that predicts with its network, and one instance (such as
+/// <see cref="Activations.ReLU"/>, which loaded models share too) serves every layer and network it is given to. Work
+/// only in the spans given.</para>
 /// </remarks>
 public interface IActivation
 {

@@ -1,6 +1,8 @@
 namespace Backprop;
 
 /// <summary>The identity: f(z) = z, f′(z) = 1. The output activation of regression networks and of logit outputs.</summary>
+/// <remarks>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
+/// (predictions call it concurrently).</remarks>
 public sealed class Identity : ElementwiseActivation
 {
     /// <inheritdoc />

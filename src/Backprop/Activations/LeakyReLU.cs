@@ -3,7 +3,11 @@ using System.Numerics;
 namespace Backprop;
 
 /// <summary>The leaky rectified linear unit: f(z) = z for z &gt; 0 and α·z otherwise; f′(z) = 1 for z &gt; 0 and α otherwise.</summary>
-/// <remarks>Maas, Hannun and Ng, "Rectifier nonlinearities improve neural network acoustic models" (2013).</remarks>
+/// <remarks>
+/// <para>Maas, Hannun and Ng, "Rectifier nonlinearities improve neural network acoustic models" (2013).</para>
+/// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
+/// (predictions call it concurrently).</para>
+/// </remarks>
 public sealed class LeakyReLU : ElementwiseActivation
 {
     /// <summary>Creates a leaky ReLU with the given negative slope.</summary>

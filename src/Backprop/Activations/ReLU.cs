@@ -4,6 +4,8 @@ using System.Runtime.InteropServices;
 namespace Backprop;
 
 /// <summary>The rectified linear unit: f(z) = max(0, z), with f′(z) = 1 for z &gt; 0 and 0 otherwise (0 at z = 0).</summary>
+/// <remarks>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
+/// (predictions call it concurrently).</remarks>
 public sealed class ReLU : ElementwiseActivation
 {
     /// <inheritdoc />

@@ -4,8 +4,10 @@ namespace Backprop;
 
 /// <summary>The logistic sigmoid: f(z) = σ(z) = 1 / (1 + e^(−z)), with f′(z) = σ(z)·(1 − σ(z)).</summary>
 /// <remarks>
-/// Computed without overflow for any finite z: for z &lt; 0 as e^z / (1 + e^z). The output lies in (0, 1) (it rounds
-/// to exactly 0 or 1 for |z| beyond about 17 in float and 37 in double).
+/// <para>Computed without overflow for any finite z: for z &lt; 0 as e^z / (1 + e^z). The output lies in (0, 1) (it rounds
+/// to exactly 0 or 1 for |z| beyond about 17 in float and 37 in double).</para>
+/// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
+/// (predictions call it concurrently).</para>
 /// </remarks>
 public sealed class Sigmoid : ElementwiseActivation
 {

@@ -4,7 +4,11 @@ namespace Backprop;
 
 /// <summary>The sigmoid-weighted linear unit (swish with β = 1): f(z) = z·σ(z),
 /// with f′(z) = σ(z)·(1 + z·(1 − σ(z))).</summary>
-/// <remarks>Elfwing, Uchibe and Doya, "Sigmoid-weighted linear units for neural network function approximation in reinforcement learning" (2018).</remarks>
+/// <remarks>
+/// <para>Elfwing, Uchibe and Doya, "Sigmoid-weighted linear units for neural network function approximation in reinforcement learning" (2018).</para>
+/// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
+/// (predictions call it concurrently).</para>
+/// </remarks>
 public sealed class Silu : ElementwiseActivation
 {
     /// <inheritdoc />

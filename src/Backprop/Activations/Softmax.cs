@@ -9,6 +9,8 @@ namespace Backprop;
 /// <see cref="Backward{T}"/> therefore computes the Jacobian-vector product δᵢ = aᵢ·(gᵢ − Σⱼ gⱼ·aⱼ) per row.</para>
 /// <para>Subtracting the row maximum makes it overflow-free for any finite input. Paired with
 /// <see cref="CategoricalCrossEntropy"/>, the trainer uses the fused local gradient δ = (a − y)/n instead.</para>
+/// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
+/// (predictions call it concurrently).</para>
 /// </remarks>
 public sealed class Softmax : IActivation
 {

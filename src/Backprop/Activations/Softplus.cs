@@ -3,7 +3,11 @@ using System.Numerics;
 namespace Backprop;
 
 /// <summary>The softplus: f(z) = ln(1 + e^z), with f′(z) = σ(z) = 1 / (1 + e^(−z)).</summary>
-/// <remarks>Computed as max(z, 0) + ln(1 + e^(−|z|)), which neither overflows for large z nor loses the small values for very negative z.</remarks>
+/// <remarks>
+/// <para>Computed as max(z, 0) + ln(1 + e^(−|z|)), which neither overflows for large z nor loses the small values for very negative z.</para>
+/// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
+/// (predictions call it concurrently).</para>
+/// </remarks>
 public sealed class Softplus : ElementwiseActivation
 {
     /// <inheritdoc />

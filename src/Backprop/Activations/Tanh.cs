@@ -1,8 +1,12 @@
 namespace Backprop;
 
 /// <summary>The hyperbolic tangent: f(z) = tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z)), with f′(z) = 1 − tanh²(z) = 4e^(−2|z|) / (1 + e^(−2|z|))².</summary>
-/// <remarks><see cref="Derivative{T}"/> uses the second form, which keeps its precision for large |z|; <see cref="Backward{T}"/>
-/// uses 1 − a² from the activations it is given.</remarks>
+/// <remarks>
+/// <para><see cref="Derivative{T}"/> uses the second form, which keeps its precision for large |z|; <see cref="Backward{T}"/>
+/// uses 1 − a² from the activations it is given.</para>
+/// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
+/// (predictions call it concurrently).</para>
+/// </remarks>
 public sealed class Tanh : ElementwiseActivation
 {
     /// <inheritdoc />

@@ -4,6 +4,8 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Backprop;
 
 /// <summary>A classification data set: one sample per row of <paramref name="Features"/> and its class in <paramref name="Labels"/>.</summary>
+/// <remarks>Thread safety: the record is immutable, but the matrices and arrays it holds are not: share it between
+/// threads for reading only, and change the data only while nothing else uses it.</remarks>
 /// <typeparam name="T">The element type.</typeparam>
 /// <param name="Features">The samples, rows × features.</param>
 /// <param name="Labels">One class index per row, each at least 0.</param>

@@ -2,8 +2,12 @@ namespace Backprop;
 
 /// <summary>How <see cref="Csv"/> reads a file: the delimiter, whether the first line is a header, and which columns
 /// are features and which the label or target.</summary>
-/// <remarks>Column indices here are 0-based, like C# arrays; negative indices count from the end (−1 is the last
-/// column). The line and column numbers in error messages are 1-based, as editors show them.</remarks>
+/// <remarks>
+/// <para>Column indices here are 0-based, like C# arrays; negative indices count from the end (−1 is the last
+/// column). The line and column numbers in error messages are 1-based, as editors show them.</para>
+/// <para>Thread safety: init-only: one instance may be shared by any number of reads and threads, as long as the list
+/// given as <see cref="FeatureColumns"/> is not changed.</para>
+/// </remarks>
 public sealed class CsvOptions
 {
     /// <summary>Whether the first non-blank line holds column names rather than values. False by default.</summary>

@@ -14,6 +14,9 @@ namespace Backprop;
 /// reaches the line. A label outside [0, class count) is such a problem too.</para>
 /// <para>Making the source reads the header and the first data line, to learn the number of columns; each epoch then
 /// opens the data again. Reading a line allocates nothing once the reader's buffers have grown to the longest line.</para>
+/// <para>Thread safety: immutable once made: <see cref="OpenReader"/> may be called from several threads at once, and
+/// each reader reads its own stream, for one thread at a time. A stream factory given to the <c>Func&lt;Stream&gt;</c>
+/// overloads must then be safe to call concurrently, returning a new stream each time.</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class CsvSampleSource<T> : ISampleSource<T>

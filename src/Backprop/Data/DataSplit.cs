@@ -11,6 +11,9 @@ namespace Backprop;
 /// proportions of both parts match the whole as closely as whole rows allow. Which rows of a class are taken is
 /// chosen by a <see cref="DeterministicRandom"/> seeded with <c>seed</c>: equal seeds give equal splits.</para>
 /// <para>The index arrays are sorted ascending, so a split keeps the original order of rows within each part.</para>
+/// <para>Thread safety: stateless: every method may be called from any number of threads at once. It only reads its
+/// arguments (which no other thread may change during the call) and returns new results; each call makes its own
+/// generator from the seed.</para>
 /// </remarks>
 public static class DataSplit
 {

@@ -4,8 +4,13 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Backprop;
 
 /// <summary>A per-column transformation of features, fitted on training data and then applied unchanged to any data.</summary>
-/// <remarks>Fit on the training part only and transform the validation and test parts with the same statistics;
-/// fitting on all data leaks information about the test set into training.</remarks>
+/// <remarks>
+/// <para>Fit on the training part only and transform the validation and test parts with the same statistics;
+/// fitting on all data leaks information about the test set into training.</para>
+/// <para>Thread safety: the library never calls a scaler itself. Callers expect the built-in behaviour: once fitted,
+/// <see cref="Transform{T}"/> and <see cref="InverseTransform{T}"/> only read the statistics and may run on any number
+/// of threads at once, while <see cref="Fit{T}"/> replaces them and must run alone.</para>
+/// </remarks>
 public interface IFeatureScaler
 {
     /// <summary>Whether <see cref="Fit{T}"/> has been called (or the statistics were given to the constructor).</summary>

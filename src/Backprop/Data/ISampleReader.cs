@@ -4,6 +4,8 @@ namespace Backprop;
 
 /// <summary>A forward-only cursor over the samples of an <see cref="ISampleSource{T}"/>, which fills the caller's
 /// buffers with the next samples. Disposing it releases what it holds open (files).</summary>
+/// <remarks>Thread safety: a reader is used by one thread at a time: <c>Fit</c> reads and disposes it on its training
+/// thread. Implementations need not be thread-safe, but readers of one source must not share mutable state.</remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public interface ISampleReader<T> : IDisposable
     where T : unmanaged, IFloatingPointIeee754<T>

@@ -15,6 +15,10 @@ namespace Backprop;
 /// <para>A sample is <see cref="InputSize"/> input values and <see cref="OutputSize"/> target values; when
 /// <see cref="HasClasses"/> is true every target row is one-hot and the reader also reports each sample's class, from
 /// which <c>Fit</c> measures the training accuracy.</para>
+/// <para>Thread safety: <c>Fit</c> calls <see cref="OpenReader"/> on its training thread at the start of every epoch,
+/// and runs that train at once may share a source, so <see cref="OpenReader"/> must be safe to call from several
+/// threads at once and return readers that share no mutable state (the built-in sources do). Each reader is used by one
+/// thread at a time.</para>
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public interface ISampleSource<T>

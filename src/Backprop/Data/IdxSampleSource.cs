@@ -14,6 +14,8 @@ namespace Backprop;
 /// unsigned bytes with one, and their counts must agree. Problems further in (a file shorter than its header says, bytes
 /// after the end, a label outside [0, class count)) are <see cref="InvalidDataException"/>s naming the file, the offset
 /// and the record, raised when a reader gets there.</para>
+/// <para>Thread safety: immutable once made: <see cref="OpenReader"/> may be called from several threads at once, each
+/// reader opening both files again; a reader is for one thread at a time.</para>
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class IdxSampleSource<T> : ISampleSource<T>

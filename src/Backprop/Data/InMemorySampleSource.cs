@@ -5,8 +5,12 @@ namespace Backprop;
 
 /// <summary>Samples held in memory, read as a <see cref="ISampleSource{T}"/>: for code that trains from any source,
 /// and for comparing streamed training with in-memory training. The matrices are copied when the source is made.</summary>
-/// <remarks>Streamed with a <see cref="FitOptions.ShuffleBufferSize"/> of at least <see cref="Count"/> rows, it trains
-/// bit for bit as <c>Fit</c> on the same matrices.</remarks>
+/// <remarks>
+/// <para>Streamed with a <see cref="FitOptions.ShuffleBufferSize"/> of at least <see cref="Count"/> rows, it trains
+/// bit for bit as <c>Fit</c> on the same matrices.</para>
+/// <para>Thread safety: immutable once made (it holds its own copy of the data): <see cref="OpenReader"/> may be called
+/// from any number of threads at once; each reader keeps its own position and is for one thread at a time.</para>
+/// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class InMemorySampleSource<T> : ISampleSource<T>
     where T : unmanaged, IFloatingPointIeee754<T>

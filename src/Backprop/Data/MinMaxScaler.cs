@@ -12,6 +12,9 @@ namespace Backprop;
 /// (x′ = Low + (x − min)), never to NaN or infinity.</para>
 /// <para>The statistics can be read from <see cref="Minimums"/> and <see cref="Maximums"/> and given back to
 /// <see cref="MinMaxScaler(double[], double[], double, double)"/> to rebuild the same scaler.</para>
+/// <para>Thread safety: <see cref="Fit{T}"/> and <see cref="FitTransform{T}"/> replace the statistics and must not run
+/// while anything else uses the scaler; once fitted (or made from statistics), <see cref="Transform{T}"/> and
+/// <see cref="InverseTransform{T}"/> only read it and may be called from any number of threads at once.</para>
 /// </remarks>
 public sealed class MinMaxScaler : IFeatureScaler
 {

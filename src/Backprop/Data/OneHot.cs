@@ -4,8 +4,12 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Backprop;
 
 /// <summary>One-hot encoding of class labels: label k becomes a row of zeros with a 1 in column k.</summary>
-/// <remarks>Training with <c>Fit(inputs, labels)</c> does this itself; encode explicitly to pass target matrices, for
-/// example to <see cref="Trainer{T}.TrainBatch(Matrix{T}, Matrix{T})"/> or to <see cref="GradientCheck"/>.</remarks>
+/// <remarks>
+/// <para>Training with <c>Fit(inputs, labels)</c> does this itself; encode explicitly to pass target matrices, for
+/// example to <see cref="Trainer{T}.TrainBatch(Matrix{T}, Matrix{T})"/> or to <see cref="GradientCheck"/>.</para>
+/// <para>Thread safety: stateless: every method may be called from any number of threads at once. It only reads its
+/// arguments (which no other thread may change during the call) and returns new results.</para>
+/// </remarks>
 public static class OneHot
 {
     /// <summary>Encodes class labels as one-hot rows.</summary>

@@ -11,6 +11,9 @@ namespace Backprop;
 /// 0 and becomes all zeros, never NaN or infinity. <see cref="StandardDeviations"/> reports its σ as 0.</para>
 /// <para>The statistics can be read from <see cref="Means"/> and <see cref="StandardDeviations"/> and given back to
 /// <see cref="StandardScaler(double[], double[])"/> to rebuild the same scaler, for example next to a saved model.</para>
+/// <para>Thread safety: <see cref="Fit{T}"/> and <see cref="FitTransform{T}"/> replace the statistics and must not run
+/// while anything else uses the scaler; once fitted (or made from statistics), <see cref="Transform{T}"/> and
+/// <see cref="InverseTransform{T}"/> only read it and may be called from any number of threads at once.</para>
 /// </remarks>
 public sealed class StandardScaler : IFeatureScaler
 {

@@ -17,6 +17,9 @@ namespace Backprop;
 /// gradients, absolute below the floor, where rounding noise of the loss dominates.</para>
 /// <para>The network's parameters are perturbed in place and restored bit for bit before the method returns.
 /// Every pass runs in inference mode, so a <see cref="Dropout{T}"/> layer is checked as the identity it is at inference.</para>
+/// <para>Thread safety: <see cref="Run"/> perturbs the network's weights in place, one at a time, and overwrites its
+/// gradients: nothing else may use that network (predict, train, save) while it runs. Checks of different networks may
+/// run on several threads at once.</para>
 /// </remarks>
 public static class GradientCheck
 {
@@ -129,6 +132,7 @@ public static class GradientCheck
 }
 
 /// <summary>Settings of <see cref="GradientCheck.Run"/>.</summary>
+/// <remarks>Thread safety: init-only: one instance may be shared by any number of checks and threads.</remarks>
 public sealed class GradientCheckOptions
 {
     /// <summary>The finite-difference step h; 1e-3 by default, which balances the O(h⁴) truncation of the fourth-order
@@ -154,6 +158,7 @@ public sealed class GradientCheckOptions
 }
 
 /// <summary>The worst disagreement found in one tensor: a layer's weights or biases, or the input.</summary>
+/// <remarks>Thread safety: immutable: safe to share between threads.</remarks>
 /// <param name="LayerIndex">The layer, 0 for the first; −1 for the network's input.</param>
 /// <param name="Parameter">"weights", "biases" or "input".</param>
 /// <param name="Count">How many values were compared.</param>
@@ -167,6 +172,7 @@ public sealed record GradientCheckEntry(int LayerIndex, string Parameter, int Co
     double Analytic, double Numeric, double RelativeError);
 
 /// <summary>The result of <see cref="GradientCheck.Run"/>.</summary>
+/// <remarks>Thread safety: immutable: every member may be called from any number of threads at once.</remarks>
 public sealed class GradientCheckReport
 {
     internal GradientCheckReport(IReadOnlyList<GradientCheckEntry> entries, double tolerance)
@@ -222,6 +228,7 @@ public sealed class GradientCheckReport
 }
 
 /// <summary>Thrown by <see cref="GradientCheckReport.ThrowIfFailed"/> when backpropagated and numeric gradients disagree.</summary>
+/// <remarks>Thread safety: immutable: safe to read from any thread.</remarks>
 public sealed class GradientCheckFailedException : Exception
 {
     /// <summary>Creates the exception from a failed report.</summary>

@@ -3,7 +3,13 @@ using System.Numerics;
 namespace Backprop;
 
 /// <summary>Fills a layer's weights with their initial values, drawing from a generator the caller seeds.</summary>
-/// <remarks>Implementations must draw only from <c>random</c>, so that the same seed always gives the same network.</remarks>
+/// <remarks>
+/// <para>Implementations must draw only from <c>random</c>, so that the same seed always gives the same network.</para>
+/// <para>Thread safety: a network's constructor (and so loading a model) calls <see cref="Initialize{T}"/> on the
+/// constructing thread with that network's own generator, and one instance (such as
+/// <see cref="Initializers.GlorotUniform"/>) serves every network created with it, possibly on several threads at once:
+/// implementations must keep no mutable state.</para>
+/// </remarks>
 public interface IInitializer
 {
     /// <summary>The initializer's name, as written in model files and reports.</summary>
@@ -20,6 +26,8 @@ public interface IInitializer
 }
 
 /// <summary>Uniform initialisation on [−limit, limit]; the limit is chosen by the derived class.</summary>
+/// <remarks>Thread safety: <see cref="Initialize{T}"/> keeps no state and may run on several threads at once, each call
+/// with its own generator; a derived class's <see cref="Limit"/> must be free of mutable state too.</remarks>
 public abstract class UniformInitializerBase : IInitializer
 {
     /// <inheritdoc />
@@ -45,7 +53,11 @@ public abstract class UniformInitializerBase : IInitializer
 }
 
 /// <summary>Glorot (Xavier) uniform: U(−a, a) with a = √(6 / (fanIn + fanOut)). The default, suited to tanh, sigmoid and softmax.</summary>
-/// <remarks>Glorot and Bengio, "Understanding the difficulty of training deep feedforward neural networks", AISTATS 2010.</remarks>
+/// <remarks>
+/// <para>Glorot and Bengio, "Understanding the difficulty of training deep feedforward neural networks", AISTATS 2010.</para>
+/// <para>Thread safety: immutable: one instance may initialise any number of networks, on several threads at once; each
+/// network draws from its own seeded generator.</para>
+/// </remarks>
 public sealed class GlorotUniform : UniformInitializerBase
 {
     /// <inheritdoc />
@@ -56,7 +68,11 @@ public sealed class GlorotUniform : UniformInitializerBase
 }
 
 /// <summary>He (Kaiming) uniform: U(−a, a) with a = √(6 / fanIn), suited to ReLU and its relatives.</summary>
-/// <remarks>He, Zhang, Ren and Sun, "Delving deep into rectifiers", ICCV 2015.</remarks>
+/// <remarks>
+/// <para>He, Zhang, Ren and Sun, "Delving deep into rectifiers", ICCV 2015.</para>
+/// <para>Thread safety: immutable: one instance may initialise any number of networks, on several threads at once; each
+/// network draws from its own seeded generator.</para>
+/// </remarks>
 public sealed class HeUniform : UniformInitializerBase
 {
     /// <inheritdoc />
@@ -67,7 +83,11 @@ public sealed class HeUniform : UniformInitializerBase
 }
 
 /// <summary>He (Kaiming) normal: N(0, σ²) with σ = √(2 / fanIn), suited to ReLU and its relatives.</summary>
-/// <remarks>He, Zhang, Ren and Sun, "Delving deep into rectifiers", ICCV 2015. Not truncated.</remarks>
+/// <remarks>
+/// <para>He, Zhang, Ren and Sun, "Delving deep into rectifiers", ICCV 2015. Not truncated.</para>
+/// <para>Thread safety: immutable: one instance may initialise any number of networks, on several threads at once; each
+/// network draws from its own seeded generator.</para>
+/// </remarks>
 public sealed class HeNormal : IInitializer
 {
     /// <inheritdoc />
@@ -87,6 +107,8 @@ public sealed class HeNormal : IInitializer
 }
 
 /// <summary>Plain uniform initialisation on [−limit, limit], whatever the fans.</summary>
+/// <remarks>Thread safety: immutable: one instance may initialise any number of networks, on several threads at once;
+/// each network draws from its own seeded generator.</remarks>
 public sealed class UniformInitializer : UniformInitializerBase
 {
 
@@ -110,6 +132,8 @@ public sealed class UniformInitializer : UniformInitializerBase
 }
 
 /// <summary>Ready-made initializers: <c>new Dense&lt;float&gt;(128, Activations.ReLU, Initializers.HeNormal)</c>.</summary>
+/// <remarks>Thread safety: the instances are immutable and may be shared by any number of networks and
+/// threads.</remarks>
 public static class Initializers
 {
     /// <summary>U(−a, a), a = √(6 / (fanIn + fanOut)): the default.</summary>

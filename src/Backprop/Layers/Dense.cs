@@ -14,6 +14,10 @@ namespace Backprop;
 /// <para><see cref="Weights"/> and <see cref="Biases"/> are the layer's live storage: the products run on their own
 /// arrays (MathNet's column-major layout of W is the units × inputs row-major layout the kernels read), so a change
 /// made through them is seen by the next pass.</para>
+/// <para>Thread safety: inference only reads the weights and may run on any number of threads at once; training writes
+/// the gradients and the weights, so nothing else may use the layer meanwhile. <see cref="Weights"/>,
+/// <see cref="Biases"/> and <see cref="Layer{T}.Parameters"/> are live storage: write to them only while the network
+/// neither predicts nor trains.</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class Dense<T> : Layer<T>

@@ -19,6 +19,9 @@ namespace Backprop;
 /// <para>N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever and R. Salakhutdinov, "Dropout: A Simple Way to Prevent
 /// Neural Networks from Overfitting", JMLR 15 (2014). Typical p: 0.5 for hidden layers, 0.1–0.2 for inputs.</para>
 /// <para>The layer has no parameters and its output width is its input width.</para>
+/// <para>Thread safety: at inference the layer only copies its input and may run on any number of threads at once; a
+/// training pass draws from the layer's own <see cref="DeterministicRandom"/>, which is not thread-safe, so training
+/// passes must come from one thread at a time (as one <c>Fit</c> does).</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class Dropout<T> : Layer<T>

@@ -11,6 +11,9 @@ namespace Backprop;
 /// <para>The public methods check their arguments and then call the protected <c>On…</c> core, which derived layers implement.</para>
 /// <para>A layer is built (its parameters created from a seeded generator) when a <see cref="Network{T}"/> is created
 /// with it, and belongs to that network alone.</para>
+/// <para>Thread safety: <see cref="Forward"/> with <c>training</c> false may run on several threads at once
+/// (predictions), so a derived layer must not write its own fields there; training-mode passes and the backward methods
+/// come from one training thread at a time. Create each network from its layers on one thread.</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
 public abstract class Layer<T>

@@ -6,8 +6,12 @@ namespace Backprop;
 /// One trainable tensor of a layer (its weights or its biases), flattened, with the gradient buffer the backward pass fills.
 /// </summary>
 /// <remarks>
-/// <see cref="Values"/> is the live storage of the layer's MathNet matrix or vector: writing to it changes the layer.
-/// Optimizers key their state (moments, velocities) by the <see cref="Parameter{T}"/> object.
+/// <para><see cref="Values"/> is the live storage of the layer's MathNet matrix or vector: writing to it changes the layer.
+/// Optimizers key their state (moments, velocities) by the <see cref="Parameter{T}"/> object.</para>
+/// <para>Thread safety: none of its own: <see cref="Values"/> and <see cref="Gradients"/> are the layer's live arrays,
+/// which training writes on every step. Read them while no step runs (for example from an
+/// <see cref="ITrainingObserver"/>, on the training thread between batches); write <see cref="Values"/> only while the
+/// network neither predicts nor trains.</para>
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class Parameter<T>

@@ -11,6 +11,8 @@ namespace Backprop;
 /// from the logits z, and δ = ∂L/∂z = p − y (times the mean's 1/N). Without that pairing, an output of exactly 0 or 1
 /// that contradicts its target gives an infinite loss, reported as such rather than clamped.
 /// To feed raw scores instead of probabilities, use <see cref="BinaryCrossEntropyWithLogits"/>.</para>
+/// <para>Thread safety: immutable: one instance may be shared by any number of trainers training at once on different
+/// threads.</para>
 /// </remarks>
 public sealed class BinaryCrossEntropy : IFusedOutputLoss
 {

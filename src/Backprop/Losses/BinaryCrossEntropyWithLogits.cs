@@ -4,8 +4,12 @@ namespace Backprop;
 
 /// <summary>Binary cross-entropy on raw scores (logits) z: terms (1 − y)·softplus(z) + y·softplus(−z), with softplus(x) = max(x, 0) + ln(1 + e^(−|x|)), which equal
 /// −[y·ln σ(z) + (1 − y)·ln(1 − σ(z))] without overflow; ∂/∂z = σ(z) − y.</summary>
-/// <remarks>Use it with an <see cref="Identity"/> output layer; the targets y lie in [0, 1].
-/// With <see cref="LossReduction.Mean"/> (the default) the terms are averaged over all elements, as PyTorch's BCEWithLogitsLoss.</remarks>
+/// <remarks>
+/// <para>Use it with an <see cref="Identity"/> output layer; the targets y lie in [0, 1].
+/// With <see cref="LossReduction.Mean"/> (the default) the terms are averaged over all elements, as PyTorch's BCEWithLogitsLoss.</para>
+/// <para>Thread safety: immutable: one instance may be shared by any number of trainers training at once on different
+/// threads.</para>
+/// </remarks>
 public sealed class BinaryCrossEntropyWithLogits : ILossFunction
 {
     /// <summary>Creates the loss.</summary>

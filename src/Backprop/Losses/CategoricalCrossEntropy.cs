@@ -13,6 +13,8 @@ namespace Backprop;
 /// <para>After a softmax the trainer uses the fused forms, computed from the logits z with the log-sum-exp trick:
 /// L = Σⱼ yⱼ·(lse(z) − zⱼ) with lse(z) = m + ln Σⱼ e^(zⱼ − m), m = maxⱼ zⱼ; and δ = ∂L/∂z = p·Σⱼ yⱼ − y
 /// (= p − y for one-hot targets), times the mean's 1/n. Neither overflows for any finite z.</para>
+/// <para>Thread safety: immutable: one instance may be shared by any number of trainers training at once on different
+/// threads.</para>
 /// </remarks>
 public sealed class CategoricalCrossEntropy : IFusedOutputLoss
 {
@@ -80,8 +82,12 @@ public sealed class CategoricalCrossEntropy : IFusedOutputLoss
 
 /// <summary>Categorical cross-entropy on raw scores (logits) z: per sample Σⱼ yⱼ·(lse(z) − zⱼ), the cross-entropy of
 /// softmax(z), with ∂/∂zⱼ = softmax(z)ⱼ·Σₖ yₖ − yⱼ.</summary>
-/// <remarks>Use it with an <see cref="Identity"/> output layer, as PyTorch's CrossEntropyLoss; lse is the overflow-free
-/// log-sum-exp m + ln Σⱼ e^(zⱼ − m), m = maxⱼ zⱼ. Averaged over samples with <see cref="LossReduction.Mean"/> (the default).</remarks>
+/// <remarks>
+/// <para>Use it with an <see cref="Identity"/> output layer, as PyTorch's CrossEntropyLoss; lse is the overflow-free
+/// log-sum-exp m + ln Σⱼ e^(zⱼ − m), m = maxⱼ zⱼ. Averaged over samples with <see cref="LossReduction.Mean"/> (the default).</para>
+/// <para>Thread safety: immutable: one instance may be shared by any number of trainers training at once on different
+/// threads.</para>
+/// </remarks>
 public sealed class CategoricalCrossEntropyWithLogits : ILossFunction
 {
     /// <summary>Creates the loss.</summary>

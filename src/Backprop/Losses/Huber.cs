@@ -4,9 +4,13 @@ namespace Backprop;
 
 /// <summary>The Huber loss: with d = ŷ − y, terms ½·d² for |d| ≤ δ and δ·(|d| − ½·δ) otherwise;
 /// ∂/∂ŷ = d for |d| ≤ δ and δ·sign(d) otherwise.</summary>
-/// <remarks>Huber, "Robust estimation of a location parameter", Annals of Mathematical Statistics 35 (1964).
+/// <remarks>
+/// <para>Huber, "Robust estimation of a location parameter", Annals of Mathematical Statistics 35 (1964).
 /// Quadratic near the target and linear far from it, so outliers pull less than with the squared error.
-/// With <see cref="LossReduction.Mean"/> (the default) the terms are averaged over all elements, as PyTorch's HuberLoss.</remarks>
+/// With <see cref="LossReduction.Mean"/> (the default) the terms are averaged over all elements, as PyTorch's HuberLoss.</para>
+/// <para>Thread safety: immutable: one instance may be shared by any number of trainers training at once on different
+/// threads.</para>
+/// </remarks>
 public sealed class Huber : ILossFunction
 {
     /// <summary>Creates the loss.</summary>

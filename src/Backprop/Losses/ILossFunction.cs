@@ -17,9 +17,12 @@ public enum LossReduction
 /// A loss L(ŷ, y) between a network's outputs ŷ and the targets y, with its gradient ∂L/∂ŷ.
 /// </summary>
 /// <remarks>
-/// Both methods take a batch stored row-major: <c>outputs.Length / width</c> samples of <c>width</c> values each.
+/// <para>Both methods take a batch stored row-major: <c>outputs.Length / width</c> samples of <c>width</c> values each.
 /// The value is reduced over the whole batch as <see cref="Reduction"/> says, and <see cref="Gradient{T}"/> is
-/// the exact gradient of that reduced value (so a mean loss has the 1/n factor in its gradient).
+/// the exact gradient of that reduced value (so a mean loss has the 1/n factor in its gradient).</para>
+/// <para>Thread safety: a trainer calls its loss on its training thread only, but one instance (such as
+/// <see cref="Losses.CrossEntropy"/>) is usually shared by trainers that train at once on different threads, so
+/// implementations must allow concurrent calls and keep no mutable state.</para>
 /// </remarks>
 public interface ILossFunction
 {
@@ -65,9 +68,11 @@ public interface ILossFunction
 /// categorical cross-entropy after softmax, binary cross-entropy after sigmoid.
 /// </summary>
 /// <remarks>
-/// When <see cref="CanFuseWith"/> is true for the output layer's activation, the trainer computes the loss from the
+/// <para>When <see cref="CanFuseWith"/> is true for the output layer's activation, the trainer computes the loss from the
 /// pre-activations z with <see cref="FusedValue{T}"/> and the output layer's local gradients δ = ∂L/∂z directly with
-/// <see cref="FusedLocalGradients{T}"/>, instead of chaining ∂L/∂a with the activation's Jacobian.
+/// <see cref="FusedLocalGradients{T}"/>, instead of chaining ∂L/∂a with the activation's Jacobian.</para>
+/// <para>Thread safety: as for <see cref="ILossFunction"/>: the fused methods may be called by several trainers at
+/// once, so implementations must keep no mutable state.</para>
 /// </remarks>
 public interface IFusedOutputLoss : ILossFunction
 {

@@ -1,7 +1,9 @@
 namespace Backprop;
 
 /// <summary>Ready-made instances of the built-in losses: <c>new Trainer&lt;float&gt;(network, Losses.CrossEntropy, optimizer)</c>.
-/// Every instance is immutable and can be shared; construct the classes directly for other settings.</summary>
+/// Construct the classes directly for other settings.</summary>
+/// <remarks>Thread safety: every instance is immutable and may be shared by any number of trainers training at once on
+/// different threads.</remarks>
 public static class Losses
 {
     /// <summary>Mean squared error, averaged over all elements. See <see cref="Backprop.MeanSquaredError"/>.</summary>

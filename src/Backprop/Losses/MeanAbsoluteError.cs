@@ -3,7 +3,11 @@ using System.Numerics;
 namespace Backprop;
 
 /// <summary>The absolute error: terms |ŷ − y|, with ∂/∂ŷ = sign(ŷ − y) (0 where ŷ = y).</summary>
-/// <remarks>With <see cref="LossReduction.Mean"/> (the default), L = (1/N)·Σ |ŷ − y| over all N elements.</remarks>
+/// <remarks>
+/// <para>With <see cref="LossReduction.Mean"/> (the default), L = (1/N)·Σ |ŷ − y| over all N elements.</para>
+/// <para>Thread safety: immutable: one instance may be shared by any number of trainers training at once on different
+/// threads.</para>
+/// </remarks>
 public sealed class MeanAbsoluteError : ILossFunction
 {
     /// <summary>Creates the loss.</summary>

@@ -4,9 +4,11 @@ namespace Backprop;
 
 /// <summary>The squared error: terms (ŷ − y)², with ∂/∂ŷ = 2·(ŷ − y).</summary>
 /// <remarks>
-/// With <see cref="LossReduction.Mean"/> (the default), L = (1/N)·Σ (ŷ − y)² over all N elements of the batch;
+/// <para>With <see cref="LossReduction.Mean"/> (the default), L = (1/N)·Σ (ŷ − y)² over all N elements of the batch;
 /// with <see cref="LossReduction.Sum"/>, L = Σ (ŷ − y)², the error the classic backpropagation texts minimise,
-/// and gradient descent on it reproduces their updates exactly.
+/// and gradient descent on it reproduces their updates exactly.</para>
+/// <para>Thread safety: immutable: one instance may be shared by any number of trainers training at once on different
+/// threads.</para>
 /// </remarks>
 public sealed class MeanSquaredError : ILossFunction
 {

@@ -16,6 +16,8 @@ namespace Backprop;
 /// neither predicted nor occurring.</para>
 /// <para>Macro averages are the plain means over all <see cref="ClassCount"/> classes, including any with no samples.
 /// Accuracy = Σ diagonal / total.</para>
+/// <para>Thread safety: immutable once made (the constructor takes the counts): every member may be called from any
+/// number of threads at once.</para>
 /// </remarks>
 public sealed class ConfusionMatrix
 {

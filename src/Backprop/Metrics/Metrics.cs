@@ -12,6 +12,8 @@ namespace Backprop;
 /// <see cref="Network{T}.Predict(Matrix{T})"/> output, for example. The span overloads take one value per sample.
 /// For the confusion matrix, precision, recall and F1, see <see cref="ConfusionMatrix"/>.</para>
 /// <para>Every method checks that its inputs agree in shape, are not empty and hold only finite numbers.</para>
+/// <para>Thread safety: stateless: every method may be called from any number of threads at once. It only reads its
+/// arguments (which no other thread may change during the call) and returns new results.</para>
 /// </remarks>
 public static class Metrics
 {

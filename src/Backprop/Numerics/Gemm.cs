@@ -7,10 +7,14 @@ namespace Backprop.Numerics;
 /// General matrix multiplication on row-major spans: the kernel under every dense layer's forward and backward pass.
 /// </summary>
 /// <remarks>
-/// Computes C ← op(A)·op(B) (+ C when accumulating) (+ a bias broadcast to every row), where op(A) is m×k and op(B) is k×n.
+/// <para>Computes C ← op(A)·op(B) (+ C when accumulating) (+ a bias broadcast to every row), where op(A) is m×k and op(B) is k×n.
 /// Every matrix is row-major with an explicit leading dimension (the distance between the starts of two rows).
 /// When <c>transposeA</c> is set, A is stored k×m and op(A) = Aᵀ; likewise for B.
-/// The result does not depend on the degree of parallelism: each element's sum is always taken in the same order.
+/// The result does not depend on the degree of parallelism: each element's sum is always taken in the same order.</para>
+/// <para>Thread safety: thread-safe: a call keeps nothing between calls, and concurrent calls share one process-wide
+/// pool of worker threads (the library's layers and optimizer updates use it too): one call uses the pool at a time,
+/// and a call that finds it busy runs alone on its caller's thread, with the same, bit-identical result. No other
+/// thread may write the operands, or touch <c>c</c>, during a call.</para>
 /// </remarks>
 public static class Gemm
 {

@@ -12,6 +12,9 @@ namespace Backprop;
 /// <para>J. Duchi, E. Hazan and Y. Singer, "Adaptive Subgradient Methods for Online Learning and Stochastic
 /// Optimization", JMLR 12 (2011) 2121–2159. Typical η: 1e-2 (1e-2 to 1e-1), ε = 1e-10.</para>
 /// <para>State: slot "sum" (G) per parameter, and the parameter's update count t.</para>
+/// <para>Thread safety: not thread-safe: it keeps per-parameter state (see <see cref="Optimizer"/>), so give each
+/// trainer its own instance and never share one between trainers that run at once. The trainer may split one update
+/// across its worker threads internally; that asks nothing of the caller.</para>
 /// </remarks>
 public sealed class Adagrad : Optimizer
 {

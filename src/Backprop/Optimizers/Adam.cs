@@ -14,6 +14,9 @@ namespace Backprop;
 /// <para>D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015 (arXiv:1412.6980).
 /// Typical η: 1e-3 (the paper's default; 1e-4 to 3e-3 in practice), β₁ = 0.9, β₂ = 0.999, ε = 1e-8.</para>
 /// <para>State: slots "exp_avg" (m) and "exp_avg_sq" (v) per parameter, and the parameter's update count t.</para>
+/// <para>Thread safety: not thread-safe: it keeps per-parameter state (see <see cref="Optimizer"/>), so give each
+/// trainer its own instance and never share one between trainers that run at once. The trainer may split one update
+/// across its worker threads internally; that asks nothing of the caller.</para>
 /// </remarks>
 public sealed class Adam : Optimizer
 {

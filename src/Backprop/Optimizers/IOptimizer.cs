@@ -6,10 +6,13 @@ namespace Backprop;
 /// An update rule that changes parameters from their gradients: step 4 of backpropagation.
 /// </summary>
 /// <remarks>
-/// The optimizer owns its state (velocities, moments), kept per <see cref="Parameter{T}"/> object, so one optimizer
+/// <para>The optimizer owns its state (velocities, moments), kept per <see cref="Parameter{T}"/> object, so one optimizer
 /// serves one network. The trainer calls <see cref="Update{T}"/> once for every parameter after each backward pass.
 /// The library's optimizers derive from <see cref="Optimizer"/>, which keeps that state in one place and lets it be
-/// listed and restored exactly; implement this interface directly for a rule that needs none of that.
+/// listed and restored exactly; implement this interface directly for a rule that needs none of that.</para>
+/// <para>Thread safety: a trainer calls <see cref="Update{T}"/> on its training thread, one parameter after another,
+/// and sets <see cref="LearningRate"/> there between epochs when a schedule is used; an implementation serves one
+/// trainer and need not be thread-safe, but must not be shared by trainers that run at once.</para>
 /// </remarks>
 public interface IOptimizer
 {

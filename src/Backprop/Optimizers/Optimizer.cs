@@ -19,7 +19,11 @@ namespace Backprop;
 /// or list everything with <see cref="GetStates{T}"/>. To restore, create an optimizer with the same hyper-parameters
 /// and call <see cref="RestoreState{T}"/> for each saved parameter: the next update continues exactly, bit for bit,
 /// where the saved optimizer would have.</para>
-/// <para>An optimizer is not thread-safe and serves one network; give each trainer its own.</para>
+/// <para>Thread safety: not thread-safe: give each trainer its own instance, and read or restore its state only while
+/// that trainer is not in a step. When <see cref="IsElementwise"/> is true and the network's
+/// <see cref="Network{T}.MaxDegreeOfParallelism"/> is above 1, the trainer finds every state on its own thread and then
+/// may call <see cref="OnUpdate{T}"/> for disjoint ranges of one parameter on its worker threads at once: such an
+/// update must touch only the spans and state it is given, and <see cref="GetScratch{T}"/>, which is per thread.</para>
 /// </remarks>
 public abstract class Optimizer : IOptimizer
 {

@@ -13,6 +13,9 @@ namespace Backprop;
 /// <para><see cref="GetSlot(int)"/> returns the live storage, as <see cref="Parameter{T}.Values"/> does: writing to it
 /// changes what the next update sees. To save and restore state, read <see cref="Step"/> and every slot, and give them
 /// back with <see cref="Optimizer.RestoreState{T}(Parameter{T}, long, IReadOnlyList{T[]})"/>.</para>
+/// <para>Thread safety: not thread-safe: <see cref="Step"/> and the slots are live state that every update changes.
+/// Read or write them only while the trainer is not in a step (for example from an <see cref="ITrainingObserver"/>, on
+/// the training thread between batches).</para>
 /// </remarks>
 /// <typeparam name="T">The element type of the parameter.</typeparam>
 public sealed class OptimizerState<T>

@@ -16,6 +16,9 @@ namespace Backprop;
 /// Typical η: 1e-3 (Hinton's suggestion; PyTorch's default is 1e-2), α = 0.99, ε = 1e-8.</para>
 /// <para>State per parameter: slot "square_avg" (s); then "momentum_buffer" (b) when μ &gt; 0; then "grad_avg" (ḡ)
 /// when centred.</para>
+/// <para>Thread safety: not thread-safe: it keeps per-parameter state (see <see cref="Optimizer"/>), so give each
+/// trainer its own instance and never share one between trainers that run at once. The trainer may split one update
+/// across its worker threads internally; that asks nothing of the caller.</para>
 /// </remarks>
 public sealed class RmsProp : Optimizer
 {

@@ -21,6 +21,9 @@ namespace Backprop;
 /// algorithm", IEEE ICNN 1993; C. Igel and M. Hüsken, "Improving the Rprop Learning Algorithm", NC 2000 (iRPROP⁻).
 /// Typical Δ₀: 0.1 (0.01 to 0.1), η⁺ = 1.2, η⁻ = 0.5, Δmin = 1e-6, Δmax = 50.</para>
 /// <para>State per parameter: slots "prev" (g′) and "step_size" (Δ).</para>
+/// <para>Thread safety: not thread-safe: it keeps per-parameter state (see <see cref="Optimizer"/>), so give each
+/// trainer its own instance and never share one between trainers that run at once. The trainer may split one update
+/// across its worker threads internally; that asks nothing of the caller.</para>
 /// </remarks>
 public sealed class Rprop : Optimizer
 {

@@ -14,6 +14,9 @@ namespace Backprop;
 /// Hinton, "On the importance of initialization and momentum in deep learning", ICML 2013. Typical η: 0.01–0.1,
 /// μ = 0.9, λ = 1e-4 to 5e-4.</para>
 /// <para>State: with momentum, one slot "momentum_buffer" (v) per parameter; none without.</para>
+/// <para>Thread safety: not thread-safe: it keeps per-parameter state (see <see cref="Optimizer"/>), so give each
+/// trainer its own instance and never share one between trainers that run at once. The trainer may split one update
+/// across its worker threads internally; that asks nothing of the caller.</para>
 /// </remarks>
 public sealed class Sgd : Optimizer
 {

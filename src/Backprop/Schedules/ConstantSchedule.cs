@@ -1,6 +1,8 @@
 namespace Backprop;
 
 /// <summary>The same learning rate for every epoch: ηₑ = η₀.</summary>
+/// <remarks>Thread safety: immutable: the rate depends only on the epoch and the base rate, so one instance may be
+/// shared by any number of training runs and threads.</remarks>
 public sealed class ConstantSchedule : ILearningRateSchedule
 {
     /// <inheritdoc />

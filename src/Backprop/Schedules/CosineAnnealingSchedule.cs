@@ -16,6 +16,8 @@ namespace Backprop;
 /// η_min. With η_min = 0, an epoch past the period would get the rate 0, which optimizers reject.</para>
 /// <para>I. Loshchilov and F. Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts", ICLR 2017; the warm-up
 /// from P. Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour" (2017).</para>
+/// <para>Thread safety: immutable: the rate depends only on the epoch and the base rate, so one instance may be shared
+/// by any number of training runs and threads.</para>
 /// </remarks>
 public sealed class CosineAnnealingSchedule : ILearningRateSchedule
 {

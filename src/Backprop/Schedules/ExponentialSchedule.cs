@@ -6,6 +6,8 @@ namespace Backprop;
 /// <remarks>
 /// <para>ηₑ = η₀·γ^(e − 1) for epoch e = 1, 2, … (PyTorch's <c>ExponentialLR</c>).</para>
 /// <para>Typical γ: 0.9 to 0.99.</para>
+/// <para>Thread safety: immutable: the rate depends only on the epoch and the base rate, so one instance may be shared
+/// by any number of training runs and threads.</para>
 /// </remarks>
 public sealed class ExponentialSchedule : ILearningRateSchedule
 {

@@ -10,6 +10,9 @@ namespace Backprop;
 /// loss), which schedules that react to the loss, such as <see cref="ReduceOnPlateauSchedule"/>, use.</para>
 /// <para>The returned rate is finite and ≥ 0. Optimizers reject 0, which a schedule returns only when it is configured
 /// to decay to a minimum of 0 (see <see cref="CosineAnnealingSchedule"/>).</para>
+/// <para>Thread safety: <c>Fit</c> calls <see cref="LearningRateFor"/> before each epoch and <see cref="OnEpochEnd"/>
+/// after it, on its training thread. A schedule without state may be shared by runs that train at once; one that reacts
+/// to the loss, such as <see cref="ReduceOnPlateauSchedule"/>, must belong to one run.</para>
 /// </remarks>
 public interface ILearningRateSchedule
 {

@@ -16,7 +16,9 @@ namespace Backprop;
 /// </list>
 /// <para>So with patience p the rate is cut at the end of the (p + 1)-th consecutive epoch without improvement, and
 /// takes effect from the next epoch. After n reductions, ηₑ = max(η₀·factorⁿ, min(η_min, η₀)).</para>
-/// <para>The schedule is stateful: use a new one for each training run.</para>
+/// <para>Thread safety: not thread-safe, and stateful: <see cref="OnEpochEnd"/> changes the best loss, the bad-epoch
+/// count, the cooldown and <see cref="Reductions"/>. Use a new instance for each training run, and never share one
+/// between runs that train at once.</para>
 /// </remarks>
 public sealed class ReduceOnPlateauSchedule : ILearningRateSchedule
 {

@@ -7,6 +7,8 @@ namespace Backprop;
 /// <para>ηₑ = η₀·γ^⌊(e − 1) / s⌋ for epoch e = 1, 2, …: epochs 1…s use η₀, epochs s + 1…2s use η₀·γ, and so on
 /// (PyTorch's <c>StepLR</c>).</para>
 /// <para>Typical: γ = 0.1 every 30 epochs (the ResNet recipe), or γ = 0.5 every 10.</para>
+/// <para>Thread safety: immutable: the rate depends only on the epoch and the base rate, so one instance may be shared
+/// by any number of training runs and threads.</para>
 /// </remarks>
 public sealed class StepSchedule : ILearningRateSchedule
 {

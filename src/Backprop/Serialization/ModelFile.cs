@@ -18,6 +18,12 @@ namespace Backprop;
 /// <see cref="InvalidDataException"/> naming what is wrong and where (the byte offset is also in its Data["Offset"]).</para>
 /// <para>Saving to a path is atomic: the file is written to a temporary file in the same folder and renamed over the
 /// target, so a failure part-way never destroys the previous file.</para>
+/// <para>Thread safety: stateless: calls on different networks, trainers, files and streams may run on any number of
+/// threads at once. Saving reads the weights (and for a checkpoint the trainer's state), so it must not overlap a
+/// training step or a change of the weights; saving from an <see cref="ITrainingObserver"/>, between batches, is
+/// consistent. Every save to a path writes its own temporary file and renames it over the target, so saves of one path
+/// at once leave one whole model (the last rename wins), never a mix. Loading builds new objects that share nothing
+/// mutable.</para>
 /// </remarks>
 public static class ModelFile
 {

@@ -20,7 +20,10 @@ namespace Backprop;
 /// (one a user wrote) has no translation and fails with <see cref="NotSupportedException"/> naming the layer.</para>
 /// <para>The encoding is the protobuf binary format of onnx.proto, written by the library itself (no protobuf
 /// dependency) with the tensors' data in <c>raw_data</c>, little-endian; the whole model must stay under protobuf's
-/// 2 GiB message limit. Export reads the weights and must not run while the network is being trained.</para>
+/// 2 GiB message limit.</para>
+/// <para>Thread safety: stateless: exports may run on any number of threads at once, and alongside predictions of the
+/// same network (both only read the weights), but not while the network is trained or its weights change. Every export
+/// to a path writes its own temporary file and renames it over the target.</para>
 /// </remarks>
 public static class OnnxExporter
 {

@@ -6,6 +6,8 @@ namespace Backprop;
 /// Stops training when the monitored loss (the validation loss when there is validation data, else the training loss)
 /// has not improved by more than <see cref="MinDelta"/> for <see cref="Patience"/> epochs, as Keras's EarlyStopping.
 /// </summary>
+/// <remarks>Thread safety: immutable: <c>Fit</c> keeps the best loss and weights itself, so one instance may be shared
+/// by any number of runs and threads.</remarks>
 public sealed class EarlyStopping
 {
     /// <summary>Epochs without improvement to wait before stopping; at least 1. 5 by default.</summary>

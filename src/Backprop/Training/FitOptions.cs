@@ -4,6 +4,11 @@ namespace Backprop;
 
 /// <summary>Settings of <see cref="Trainer{T}.Fit(MathNet.Numerics.LinearAlgebra.Matrix{T}, MathNet.Numerics.LinearAlgebra.Matrix{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/>
 /// and the other <c>Fit</c> overloads, in memory or from an <see cref="ISampleSource{T}"/>.</summary>
+/// <remarks>Thread safety: init-only: one instance may be shared by <c>Fit</c> calls that run at once, provided what it
+/// refers to may be too: a stateful schedule (<see cref="ReduceOnPlateauSchedule"/>) must not be shared between runs,
+/// shared observers and <see cref="Progress"/> are then called from several training threads, and the
+/// <see cref="Observers"/> list must not change while a run uses it. <c>Fit</c> calls <see cref="IProgress{T}.Report"/>
+/// on its training thread (a <see cref="Progress{T}"/> then runs its handler on the context it captured).</remarks>
 public sealed class FitOptions
 {
     /// <summary>The number of passes over the training data; at least 1. 10 by default.</summary>

@@ -8,8 +8,10 @@ namespace Backprop;
 /// local gradients δ (steps 2 and 3) and the errors propagated back to each layer's output.
 /// </summary>
 /// <remarks>
-/// Created by <see cref="Trainer{T}.Forward(Matrix{T})"/> and filled in by the trainer's later steps. The <c>Get…</c>
-/// methods return copies as MathNet matrices whose rows are samples, for inspection and teaching.
+/// <para>Created by <see cref="Trainer{T}.Forward(Matrix{T})"/> and filled in by the trainer's later steps. The <c>Get…</c>
+/// methods return copies as MathNet matrices whose rows are samples, for inspection and teaching.</para>
+/// <para>Thread safety: not thread-safe: the trainer's later steps write into it. Use a pass on one thread at a time;
+/// the <c>Get…</c> methods return copies, which may then be used anywhere.</para>
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class ForwardPass<T>

@@ -3,7 +3,13 @@ namespace Backprop;
 /// <summary>
 /// Receives notifications while <c>Fit</c> trains: implement the members you need, the others do nothing.
 /// </summary>
-/// <remarks>Called on the training thread, between batches; a slow observer slows training.</remarks>
+/// <remarks>
+/// <para>A slow observer slows training: every call runs between two training steps.</para>
+/// <para>Thread safety: <c>Fit</c> calls every member on its training thread (the caller's, or a thread-pool thread for
+/// <c>FitAsync</c>), between two steps and never during one: an observer may read the weights and the optimizer state,
+/// predict, or save the model. An instance given to several <c>Fit</c> calls that run at once is called from all their
+/// threads, and must then synchronise itself.</para>
+/// </remarks>
 public interface ITrainingObserver
 {
     /// <summary>Called before the first batch of an epoch.</summary>
@@ -35,6 +41,8 @@ public interface ITrainingObserver
 }
 
 /// <summary>The summary of one training epoch.</summary>
+/// <remarks>Thread safety: immutable: safe to share between threads, for example with an <see cref="IProgress{T}"/>
+/// handler that runs on another thread.</remarks>
 /// <param name="Epoch">The 1-based epoch.</param>
 /// <param name="Loss">The epoch's training loss, accumulated over its batches as the weights changed: for a mean loss
 /// the batch losses weighted by batch size (the mean over all samples), for a sum loss their total.</param>

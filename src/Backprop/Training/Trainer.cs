@@ -17,8 +17,15 @@ namespace Backprop;
 /// propagated back δₗ₋₁ = f′ₗ₋₁(zₗ₋₁) ⊙ (δₗ·Wₗᵀ).</item>
 /// <item><see cref="UpdateWeights"/>: the optimizer changes every weight and bias, e.g. w ← w − η·∂L/∂w.</item>
 /// </list>
-/// <para>Training is deterministic: the same network seed, data, options and optimizer give bit-identical weights.
-/// A trainer is not thread-safe; use one thread per trainer.</para>
+/// <para>Training is deterministic: the same network seed, data, options and optimizer give bit-identical weights.</para>
+/// <para>Thread safety: not thread-safe: a trainer keeps a reusable pass, its optimizer's state and its epoch count, so
+/// call it from one thread at a time. <c>Fit</c> holds the network for the whole run: a second <c>Fit</c> of the same
+/// network, from this trainer or another, throws <see cref="InvalidOperationException"/>. The steps and
+/// <see cref="TrainBatch(Matrix{T}, Matrix{T})"/> are not guarded: run them only while nothing else trains, predicts with
+/// or changes the network. Observers, the schedule and <see cref="FitOptions.Progress"/> are called on the thread that
+/// runs <c>Fit</c> (a thread-pool thread for <c>FitAsync</c>). Cancellation stops <c>Fit</c> between two steps: the
+/// weights and the optimizer state are those after the last finished step, <see cref="EpochsCompleted"/> counts the
+/// finished epochs, and the network can be used or trained again at once.</para>
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed partial class Trainer<T>

@@ -3,6 +3,8 @@ using System.Globalization;
 namespace Backprop;
 
 /// <summary>What happened during <c>Fit</c>: every epoch's losses, accuracies and learning rate, and how it ended.</summary>
+/// <remarks>Thread safety: <c>Fit</c> fills it on its training thread and returns it complete; from then on it is only
+/// read, and may be read from any number of threads at once.</remarks>
 public sealed class TrainingHistory
 {
     private readonly List<EpochResult> _epochs = [];
@@ -43,6 +45,7 @@ public sealed class TrainingHistory
 
 /// <summary>Thrown when training produces a loss or a gradient that is NaN or infinite. The weights are those before the
 /// failing step: the last ones for which everything was finite.</summary>
+/// <remarks>Thread safety: immutable: safe to read from any thread.</remarks>
 public sealed class TrainingDivergedException : Exception
 {
     /// <summary>Creates the exception.</summary>

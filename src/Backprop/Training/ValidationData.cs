@@ -4,6 +4,9 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Backprop;
 
 /// <summary>A held-out data set that <c>Fit</c> evaluates after every epoch, for monitoring and early stopping.</summary>
+/// <remarks>Thread safety: it only holds references: <c>Fit</c> copies the data when it starts and never writes to it,
+/// so one instance may be given to <c>Fit</c> calls that run at once, as long as nobody changes the matrices or labels
+/// meanwhile.</remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class ValidationData<T>
     where T : unmanaged, IFloatingPointIeee754<T>
