@@ -20,6 +20,9 @@ namespace Backprop;
 /// <c>data.csv, line 12, column 3 ("bmi"): "2l.5" is not a number.</c></para>
 /// <para>These methods read the whole file into memory; to train from a file too large for that, read it line by line
 /// with <see cref="CsvSampleSource{T}"/>.</para>
+/// <para>Thread safety: stateless: every method may be called from any number of threads at once, also on the same
+/// file (each path-based call opens its own stream) and with one shared <see cref="CsvOptions"/>. A stream given to the
+/// stream overloads belongs to that call: never pass one stream to two calls at once.</para>
 /// </remarks>
 public static class Csv
 {

@@ -30,11 +30,14 @@ public enum IdxElementType : byte
 /// A tensor read from an IDX file, the format of MNIST and Fashion-MNIST: its dimensions, element type and raw payload.
 /// </summary>
 /// <remarks>
-/// Format (Y. LeCun, "THE MNIST DATABASE of handwritten digits"): two zero bytes, a type code, the number of dimensions d,
-/// then d big-endian 32-bit sizes, then the elements in row-major order, big-endian. Files may be gzip-compressed,
-/// as the data sets ship; <see cref="Read(string)"/> detects that from the first two bytes, and refuses gzip data that is
-/// corrupt, truncated, or followed by bytes that are not gzip. To train from image files too large for memory, read them
-/// a few images at a time with <see cref="IdxSampleSource{T}"/>.
+/// <para>Format (Y. LeCun, "THE MNIST DATABASE of handwritten digits"): two zero bytes, a type code, the number of
+/// dimensions d, then d big-endian 32-bit sizes, then the elements in row-major order, big-endian. Files may be
+/// gzip-compressed, as the data sets ship; <see cref="Read(string)"/> detects that from the first two bytes, and refuses
+/// gzip data that is corrupt, truncated, or followed by bytes that are not gzip. To train from image files too large for
+/// memory, read them a few images at a time with <see cref="IdxSampleSource{T}"/>.</para>
+/// <para>Thread safety: immutable once read: every member may be called from any number of threads at once. The static
+/// readers keep no state: concurrent calls are safe, each path-based call opening its own stream; never pass one stream
+/// to two calls at once.</para>
 /// </remarks>
 public sealed class IdxData
 {

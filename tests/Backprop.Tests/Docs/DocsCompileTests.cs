@@ -179,6 +179,7 @@ public class DocsCompileTests
         string root = SamplesRunTests.RepositoryRoot();
         yield return Path.Combine(root, "README.md");
         yield return Path.Combine(root, "docs", "guide.md");
+        yield return Path.Combine(root, "docs", "thread-safety.md");
     }
 
     /// <summary>The runtime's assemblies plus the library and MathNet: what the test itself runs against.</summary>
