@@ -222,7 +222,7 @@ public sealed class Network<T>
     {
         if (Interlocked.CompareExchange(ref _training, 1, 0) != 0)
         {
-            throw new InvalidOperationException("This network is already being trained by another Fit call; a network can be trained by one call at a time.");
+            throw new InvalidOperationException("This network is already being trained (by Fit, TrainBatch, a training step or a gradient check on another thread); a network can be changed by one call at a time.");
         }
     }
 

@@ -33,7 +33,7 @@ public static class GradientCheck
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">A matrix has the wrong shape or non-finite values.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    /// <exception cref="InvalidOperationException">Nothing was compared (a network without parameters and with the input check off).</exception>
+    /// <exception cref="InvalidOperationException">Nothing was compared (a network without parameters and with the input check off), or the network is being trained by another call on another thread.</exception>
     public static GradientCheckReport Run(Network<double> network, ILossFunction loss, Matrix<double> inputs, Matrix<double> targets, GradientCheckOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -45,27 +45,40 @@ public static class GradientCheck
         // Both the analytic and the numeric derivatives are of the inference-mode function, so that layers with
         // randomness (dropout) compare the same deterministic function.
         var trainer = new Trainer<double>(network, loss, new Sgd(1));
-        var pass = trainer.Forward(inputs);
-        trainer.ForwardCore(pass, pass.Rows, training: false);
-        trainer.ComputeLocalGradients(pass, targets);
-        trainer.BackpropagateCore(pass, computeInputGradients: options.CheckInputs);
-
+        double[] x = network.ToRowMajor(inputs, nameof(inputs));
+        var pass = new ForwardPass<double>(network, inputs.RowCount);
+        x.CopyTo(pass.Input, 0);
         var entries = new List<GradientCheckEntry>();
-        var layers = network.Layers;
-        for (int l = 0; l < layers.Count; l++)
+
+        // The check writes the network's gradients and perturbs its weights: it holds the training flag, so that no
+        // Fit or training step on another thread can run meanwhile (nor this check while they run).
+        network.BeginTraining();
+        try
         {
-            foreach (var parameter in layers[l].Parameters)
+            trainer.ForwardCore(pass, inputs.RowCount, training: false);
+            trainer.LocalGradientsCore(pass, targets);
+            trainer.BackpropagateCore(pass, computeInputGradients: options.CheckInputs);
+
+            var layers = network.Layers;
+            for (int l = 0; l < layers.Count; l++)
             {
-                double[] analytic = (double[])parameter.GradientArray.Clone();
-                entries.Add(Compare(l, parameter.Name, parameter.ValueArray, analytic,
-                    () => Loss(trainer, pass), options, parameter.Name == "weights" ? layers[l].InputSize : 0));
+                foreach (var parameter in layers[l].Parameters)
+                {
+                    double[] analytic = parameter.GradientArray.ToArray();
+                    entries.Add(Compare(l, parameter.Name, parameter.ValueArray, analytic,
+                        () => Loss(trainer, pass), options, parameter.Name == "weights" ? layers[l].InputSize : 0));
+                }
+            }
+
+            if (options.CheckInputs)
+            {
+                double[] analytic = pass.InputGradients!.AsSpan(0, pass.Rows * network.InputSize).ToArray();
+                entries.Add(Compare(-1, "input", pass.Input, analytic, () => Loss(trainer, pass), options, 0, network.InputSize));
             }
         }
-
-        if (options.CheckInputs)
+        finally
         {
-            double[] analytic = pass.InputGradients!.AsSpan(0, pass.Rows * network.InputSize).ToArray();
-            entries.Add(Compare(-1, "input", pass.Input, analytic, () => Loss(trainer, pass), options, 0, network.InputSize));
+            network.EndTraining();
         }
 
         int compared = entries.Sum(e => e.Count);
@@ -92,15 +105,23 @@ public static class GradientCheck
         for (int i = 0; i < analytic.Length; i++)
         {
             double original = values[i];
-            values[i] = original + 2 * h;
-            double plus2 = loss();
-            values[i] = original + h;
-            double plus1 = loss();
-            values[i] = original - h;
-            double minus1 = loss();
-            values[i] = original - 2 * h;
-            double minus2 = loss();
-            values[i] = original;
+            double plus2, plus1, minus1, minus2;
+            try
+            {
+                values[i] = original + 2 * h;
+                plus2 = loss();
+                values[i] = original + h;
+                plus1 = loss();
+                values[i] = original - h;
+                minus1 = loss();
+                values[i] = original - 2 * h;
+                minus2 = loss();
+            }
+            finally
+            {
+                // Restored however the loss ends, also when a custom layer or loss throws.
+                values[i] = original;
+            }
 
             // Grouped as differences of nearby losses, exact when they are within a factor 2 of each other (Sterbenz):
             // summing the four terms in order rounds 7·L, an error of up to |L|·6e-14 here (h = 1e-3) that alone exceeds

@@ -8,6 +8,8 @@ public sealed partial class Trainer<T>
 {
     private const int EvaluationChunk = 256;
 
+    private ForwardPass<T>? _evaluationPass;
+
     /// <summary>Trains on a data set with target rows (regression targets, or one-hot rows for classes), over shuffled mini-batches.</summary>
     /// <param name="inputs">The samples, rows × input size.</param>
     /// <param name="targets">The targets, rows × output size.</param>
@@ -312,7 +314,13 @@ public sealed partial class Trainer<T>
     private (double Loss, double? Accuracy) EvaluateCore(DataSet data)
     {
         int rows = data.Rows, chunk = Math.Min(rows, EvaluationChunk);
-        var pass = new ForwardPass<T>(Network, chunk);
+        if (_evaluationPass is null || _evaluationPass.Capacity < chunk)
+        {
+            // Kept for the next epoch's evaluation: a pass holds every layer's buffers, 220 KB for the digits network.
+            _evaluationPass = new ForwardPass<T>(Network, chunk);
+        }
+
+        var pass = _evaluationPass;
         double total = 0;
         int correct = 0;
         for (int start = 0; start < rows; start += chunk)

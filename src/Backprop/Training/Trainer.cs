@@ -91,12 +91,22 @@ public sealed partial class Trainer<T>
     /// <returns>A new pass, at stage <see cref="ForwardPassStage.Forwarded"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="inputs"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="inputs"/> has the wrong width, no rows, or a value that is not finite.</exception>
+    /// <exception cref="InvalidOperationException">The network is being trained by another call on another thread (Fit, TrainBatch or a training step).</exception>
     public ForwardPass<T> Forward(Matrix<T> inputs)
     {
         T[] rowMajor = Network.ToRowMajor(inputs, nameof(inputs));
         var pass = new ForwardPass<T>(Network, inputs.RowCount);
         rowMajor.CopyTo(pass.Input, 0);
-        ForwardCore(pass, inputs.RowCount, training: true);
+        Network.BeginTraining();
+        try
+        {
+            ForwardCore(pass, inputs.RowCount, training: true);
+        }
+        finally
+        {
+            Network.EndTraining();
+        }
+
         return pass;
     }
 
@@ -106,10 +116,24 @@ public sealed partial class Trainer<T>
     /// <returns>The batch's loss.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The pass belongs to another network, or <paramref name="targets"/> has the wrong shape, a non-finite value, or a value outside the loss's domain.</exception>
-    /// <exception cref="InvalidOperationException">The pass is not at stage <see cref="ForwardPassStage.Forwarded"/>.</exception>
+    /// <exception cref="InvalidOperationException">The pass is not at stage <see cref="ForwardPassStage.Forwarded"/>, or the network is being trained by another call on another thread (Fit, TrainBatch or a training step).</exception>
     public double ComputeLocalGradients(ForwardPass<T> pass, Matrix<T> targets)
     {
         CheckPass(pass, ForwardPassStage.Forwarded);
+        Network.BeginTraining();
+        try
+        {
+            return LocalGradientsCore(pass, targets);
+        }
+        finally
+        {
+            Network.EndTraining();
+        }
+    }
+
+    /// <summary>Step 2 with its targets checked, for a caller that holds the network's training flag.</summary>
+    internal double LocalGradientsCore(ForwardPass<T> pass, Matrix<T> targets)
+    {
         ArgumentNullException.ThrowIfNull(targets);
         CheckTargetShape(targets.RowCount, targets.ColumnCount, pass.Rows, nameof(targets));
         T[] rowMajor = targets.ToRowMajorArray();
@@ -122,22 +146,39 @@ public sealed partial class Trainer<T>
     /// <param name="pass">A pass after <see cref="ComputeLocalGradients"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="pass"/> is null.</exception>
     /// <exception cref="ArgumentException">The pass belongs to another network.</exception>
-    /// <exception cref="InvalidOperationException">The pass is not at stage <see cref="ForwardPassStage.LocalGradientsComputed"/>.</exception>
+    /// <exception cref="InvalidOperationException">The pass is not at stage <see cref="ForwardPassStage.LocalGradientsComputed"/>, or the network is being trained by another call on another thread (Fit, TrainBatch or a training step).</exception>
     public void BackpropagateErrors(ForwardPass<T> pass)
     {
         CheckPass(pass, ForwardPassStage.LocalGradientsComputed);
-        BackpropagateCore(pass, computeInputGradients: false);
+        Network.BeginTraining();
+        try
+        {
+            BackpropagateCore(pass, computeInputGradients: false);
+        }
+        finally
+        {
+            Network.EndTraining();
+        }
     }
 
     /// <summary>Step 4: the optimizer adjusts every weight and bias from the gradients of step 3.</summary>
     /// <param name="pass">A pass after <see cref="BackpropagateErrors"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="pass"/> is null.</exception>
     /// <exception cref="ArgumentException">The pass belongs to another network.</exception>
-    /// <exception cref="InvalidOperationException">The pass is not at stage <see cref="ForwardPassStage.ErrorsBackpropagated"/>, or the layer parameters changed since.</exception>
+    /// <exception cref="InvalidOperationException">The pass is not at stage <see cref="ForwardPassStage.ErrorsBackpropagated"/>, the layer parameters changed since, or the network is being trained by another call on another thread (Fit, TrainBatch or a training step).</exception>
     public void UpdateWeights(ForwardPass<T> pass)
     {
         CheckPass(pass, ForwardPassStage.ErrorsBackpropagated);
-        UpdateCore();
+        Network.BeginTraining();
+        try
+        {
+            UpdateCore();
+        }
+        finally
+        {
+            Network.EndTraining();
+        }
+
         pass.Stage = ForwardPassStage.WeightsUpdated;
     }
 
@@ -148,6 +189,7 @@ public sealed partial class Trainer<T>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">A matrix has the wrong shape or a non-finite value, or a target is outside the loss's domain.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient is NaN or infinite; the weights are left unchanged.</exception>
+    /// <exception cref="InvalidOperationException">The network is being trained by another call on another thread (Fit, TrainBatch or a training step).</exception>
     public double TrainBatch(Matrix<T> inputs, Matrix<T> targets)
     {
         T[] x = Network.ToRowMajor(inputs, nameof(inputs));
@@ -165,6 +207,7 @@ public sealed partial class Trainer<T>
     /// <returns>The batch's loss before the update.</returns>
     /// <exception cref="ArgumentException">A span is empty or not a whole number of rows, the two disagree in rows, a value is not finite, or a target is outside the loss's domain.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient is NaN or infinite; the weights are left unchanged.</exception>
+    /// <exception cref="InvalidOperationException">The network is being trained by another call on another thread (Fit, TrainBatch or a training step).</exception>
     public double TrainBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets)
     {
         int inputWidth = Network.InputSize, outputWidth = Network.OutputSize;
@@ -188,10 +231,18 @@ public sealed partial class Trainer<T>
     /// <summary>The four steps on checked row-major rows, in the trainer's reusable pass.</summary>
     private double TrainRows(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int rows)
     {
-        var pass = FitPass(rows);
-        inputs.CopyTo(pass.Input);
-        targets.CopyTo(pass.Targets);
-        return StepCore(pass, rows, epoch: 0, batch: 0, maxNorm: null);
+        Network.BeginTraining();
+        try
+        {
+            var pass = FitPass(rows);
+            inputs.CopyTo(pass.Input);
+            targets.CopyTo(pass.Targets);
+            return StepCore(pass, rows, epoch: 0, batch: 0, maxNorm: null);
+        }
+        finally
+        {
+            Network.EndTraining();
+        }
     }
 
     /// <summary>Steps 1–4 on the rows already in the pass: forward, local gradients (stopping on a non-finite loss),

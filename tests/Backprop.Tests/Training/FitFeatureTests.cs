@@ -163,6 +163,48 @@ public class FitFeatureTests
     }
 
     [Fact]
+    public void Training_steps_and_gradient_checks_on_a_network_that_fit_is_training_throw_and_change_nothing()
+    {
+        var x = TestData.Random<double>(40, 3, seed: 1);
+        var y = TestData.Random<double>(40, 2, seed: 2);
+        var network = SmallNetwork();
+        var errors = new List<Exception>();
+        double[][]? during = null, after = null;
+        var nested = new NestedFit(() =>
+        {
+            during = TrainerTests.Snapshot(network);
+            var other = new Trainer<double>(network, Losses.MeanSquaredError, new Sgd(0.1));
+            var batch = x.SubMatrix(0, 4, 0, 3);
+            var targets = y.SubMatrix(0, 4, 0, 2);
+            Action[] calls =
+            [
+                () => other.TrainBatch(batch, targets),
+                () => other.TrainBatch(new double[12], new double[8]),
+                () => other.Forward(batch),
+                () => GradientCheck.Run(network, Losses.MeanSquaredError, batch, targets),
+            ];
+            foreach (var call in calls)
+            {
+                try
+                {
+                    call();
+                }
+                catch (Exception e)
+                {
+                    errors.Add(e);
+                }
+            }
+
+            after = TrainerTests.Snapshot(network);
+        });
+
+        new Trainer<double>(network, Losses.MeanSquaredError, new Sgd(0.1)).Fit(x, y, new FitOptions { Epochs = 1, Observers = [nested] });
+
+        errors.Should().HaveCount(4).And.AllSatisfy(e => e.Should().BeOfType<InvalidOperationException>().Which.Message.Should().Contain("already being trained"));
+        after.Should().BeEquivalentTo(during, o => o.WithStrictOrdering());
+    }
+
+    [Fact]
     public void A_validation_fraction_is_held_out_stratified_by_class()
     {
         var x = TestData.Random<double>(100, 3, seed: 1);
