@@ -70,7 +70,7 @@ public abstract class Optimizer : IOptimizer
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(parameter);
-        OnUpdate(parameter.Values, parameter.Gradients, BeginUpdate(parameter));
+        ApplyUpdate(parameter, BeginUpdate(parameter));
     }
 
     /// <summary>Whether <see cref="OnUpdate{T}"/> computes every value from the same position of the values, the
@@ -104,6 +104,11 @@ public abstract class Optimizer : IOptimizer
         state.Step++;
         return state;
     }
+
+    // The whole update of a parameter whose BeginUpdate has run.
+    internal void ApplyUpdate<T>(Parameter<T> parameter, OptimizerState<T> state)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        OnUpdate(parameter.Values, parameter.Gradients, state);
 
     // The update of values [start, start + length) of a parameter whose BeginUpdate has run, as part `part` of
     // `parts`: safe to run for disjoint ranges on several threads at once when the optimizer is elementwise.

@@ -172,7 +172,7 @@ public sealed partial class Trainer<T>
         Network.BeginTraining();
         try
         {
-            UpdateCore();
+            UpdateCore(pass.Rows);
         }
         finally
         {
@@ -258,7 +258,7 @@ public sealed partial class Trainer<T>
 
         BackpropagateCore(pass, computeInputGradients: false);
         CheckAndClipGradients(epoch, batch, maxNorm);
-        UpdateCore();
+        UpdateCore(rows);
         return loss;
     }
 
@@ -362,14 +362,14 @@ public sealed partial class Trainer<T>
         pass.Stage = ForwardPassStage.ErrorsBackpropagated;
     }
 
-    internal void UpdateCore()
+    /// <summary>Step 4 on the gradients of a batch of <paramref name="rows"/> rows.</summary>
+    internal void UpdateCore(int rows)
     {
         if (Optimizer is Optimizer { CanUpdateRanges: true } elementwise && Network.MaxDegreeOfParallelism > 1)
         {
             _parallelUpdate ??= new ParallelUpdate<T>(Network.Layers);
-            if (_parallelUpdate.HasLargeParameters)
+            if (_parallelUpdate.Run(elementwise, Network.MaxDegreeOfParallelism, rows))
             {
-                _parallelUpdate.Run(elementwise, Network.MaxDegreeOfParallelism);
                 return;
             }
         }
