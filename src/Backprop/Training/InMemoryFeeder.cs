@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.Intrinsics.X86;
+using Backprop.Numerics;
 
 namespace Backprop;
 
@@ -21,6 +22,13 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     private int _rows;
     private int[] _order = [];
     private int _next;
+    private GatherJob? _gather;
+
+    // Input rows per batch, in bytes, from which two threads copy them. Measured on Fashion-MNIST with two threads:
+    // batches of 64 rows (200 KB) train 5-8% faster an epoch with the copy shared (0.194-0.207 s against 0.211-0.215 s);
+    // batches of 16 (50 KB), whose products run on one thread, 6% slower (half the batch then sits in the other core's
+    // cache when the single-threaded forward pass reads it).
+    private const long ParallelGatherMinBytes = 128 << 10;
 
     public InMemoryFeeder(int inputWidth, int outputWidth, bool shuffle, int seed)
     {
@@ -56,13 +64,48 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
         return _rows;
     }
 
-    public override int NextBatch(Span<T> inputs, Span<T> targets, Span<int> classes)
+    /// <summary>How many threads may copy a batch's rows: the network's <see cref="Network{T}.MaxDegreeOfParallelism"/>.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = 1;
+
+    public override unsafe int NextBatch(Span<T> inputs, Span<T> targets, Span<int> classes)
     {
         int count = Math.Min(inputs.Length / _inputWidth, _rows - _next);
+        if (MaxDegreeOfParallelism > 1 && (long)count * _inputWidth * sizeof(T) >= ParallelGatherMinBytes && ParallelWorkers.TryAcquire())
+        {
+            // Shuffled rows come from anywhere in a large array, mostly from memory: copying them is bound by the
+            // latency of cache misses, and two cores keep twice as many misses in flight.
+            fixed (T* destination = inputs)
+            {
+                _gather ??= new GatherJob(this);
+                _gather.Begin(destination, count);
+                try
+                {
+                    ParallelWorkers.Start(_gather, 2);
+                    _gather.CopyRows(0);
+                    int part;
+                    while ((part = ParallelWorkers.ClaimNext()) > 0)
+                    {
+                        _gather.CopyRows(part);
+                    }
+                }
+                finally
+                {
+                    ParallelWorkers.End();
+                }
+            }
+        }
+        else
+        {
+            for (int r = 0; r < count; r++)
+            {
+                int row = _order[_next + r];
+                _inputs.AsSpan(row * _inputWidth, _inputWidth).CopyTo(inputs.Slice(r * _inputWidth));
+            }
+        }
+
         for (int r = 0; r < count; r++)
         {
             int row = _order[_next + r];
-            _inputs.AsSpan(row * _inputWidth, _inputWidth).CopyTo(inputs.Slice(r * _inputWidth));
             _targets.AsSpan(row * _outputWidth, _outputWidth).CopyTo(targets.Slice(r * _outputWidth));
             if (_classes is not null)
             {
@@ -99,6 +142,37 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
                 }
 
                 Sse.Prefetch1(row + rowBytes - 1);
+            }
+        }
+    }
+
+    /// <summary>Copies half of a batch's input rows on each of two threads; the caller pins the destination while the
+    /// job runs (as GEMM jobs pin their operands).</summary>
+    private sealed unsafe class GatherJob(InMemoryFeeder<T> feeder) : ParallelWork
+    {
+        private T* _destination;
+        private int _count;
+
+        public void Begin(T* destination, int count)
+        {
+            _destination = destination;
+            _count = count;
+        }
+
+        internal override bool Execute(int part)
+        {
+            CopyRows(part);
+            return true;
+        }
+
+        public void CopyRows(int part)
+        {
+            int width = feeder._inputWidth;
+            int first = _count * part / 2, end = _count * (part + 1) / 2;
+            for (int r = first; r < end; r++)
+            {
+                int row = feeder._order[feeder._next + r];
+                feeder._inputs.AsSpan(row * width, width).CopyTo(new Span<T>(_destination + ((long)r * width), width));
             }
         }
     }

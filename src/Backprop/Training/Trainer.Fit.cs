@@ -164,7 +164,10 @@ public sealed partial class Trainer<T>
             (data, validation) = Split(data, options.ValidationFraction, options.Seed);
         }
 
-        var feeder = new InMemoryFeeder<T>(Network.InputSize, Network.OutputSize, options.Shuffle, options.Seed);
+        var feeder = new InMemoryFeeder<T>(Network.InputSize, Network.OutputSize, options.Shuffle, options.Seed)
+        {
+            MaxDegreeOfParallelism = Network.MaxDegreeOfParallelism,
+        };
         feeder.SetRows(data.X, data.Y, data.Classes, data.Rows);
         return Train(feeder, validation, options, cancellationToken);
     }

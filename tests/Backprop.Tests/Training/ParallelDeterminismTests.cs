@@ -33,6 +33,25 @@ public class ParallelDeterminismTests
             Train<float>(1, Backprop.Tests.Optimizers.OptimizerTestKit.Create(name)),
             Train<float>(2, Backprop.Tests.Optimizers.OptimizerTestKit.Create(name)));
 
+    [Fact]
+    public void Batches_gathered_by_two_threads_train_as_batches_gathered_by_one()
+    {
+        // 64 rows of 600 doubles (300 KB a batch): two threads copy the shuffled rows, a product stays on one.
+        double[][] Train(int threads)
+        {
+            var x = TestData.Random<double>(300, 600, seed: 6);
+            int[] labels = Enumerable.Range(0, 300).Select(i => i % 4).ToArray();
+            var network = new Network<double>(600, seed: 2, new Dense<double>(8, Activations.Tanh), new Dense<double>(4, Activations.Softmax))
+            {
+                MaxDegreeOfParallelism = threads,
+            };
+            new Trainer<double>(network, Losses.CrossEntropy, new Sgd(0.05)).Fit(x, labels, new FitOptions { Epochs = 2, BatchSize = 64, Seed = 4 });
+            return TrainerTests.Snapshot(network);
+        }
+
+        AssertBitIdentical(Train(1), Train(2));
+    }
+
     private static void AssertBitIdentical(double[][] one, double[][] two)
     {
         one.Should().HaveSameCount(two);
