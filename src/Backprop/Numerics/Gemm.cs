@@ -75,6 +75,9 @@ public static class Gemm
         }
     }
 
+    // Whether a product of this many flops (2·m·n·k) is large enough to be split across threads.
+    internal static bool WouldSplit(long flops) => GemmDriver<GemmScalar<float>, float, float>.IsLargeEnoughToSplit(flops);
+
     // Multiply without validation (the layers call it with shapes they own), on the calling thread only.
     internal static void MultiplyUnchecked<T>(
         ReadOnlySpan<T> a, int lda, bool transposeA,

@@ -56,6 +56,9 @@ internal static class GemmDriver<TOps, TVec, T>
     private const long ParallelMinFlops = 1L << 21;
     private const long PartMinFlops = 1L << 16;
 
+    // Whether a product of this many flops is split across threads at all (given threads to split it on).
+    internal static bool IsLargeEnoughToSplit(long flops) => flops >= ParallelMinFlops;
+
     // The same contract as Gemm.MultiplyUnchecked.
     internal static void Multiply(
         ReadOnlySpan<T> a, int lda, bool transposeA,

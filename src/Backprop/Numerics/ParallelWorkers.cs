@@ -53,6 +53,9 @@ internal static class ParallelWorkers
     private static ParallelWork? _work;
     private static Exception? _error;
 
+    // Whether a caller holds the pool for a job now.
+    internal static bool IsHeld => Volatile.Read(ref _busy) != 0;
+
     // The most parts a job can be split into: the caller and one per worker.
     internal static int MaxParts => _workers.Length + 1;
 

@@ -24,11 +24,12 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     private int _next;
     private GatherJob? _gather;
 
-    // Input rows per batch, in bytes, from which two threads copy them. Measured on Fashion-MNIST with two threads:
-    // batches of 64 rows (200 KB) train 5-8% faster an epoch with the copy shared (0.194-0.207 s against 0.211-0.215 s);
-    // batches of 16 (50 KB), whose products run on one thread, 6% slower (half the batch then sits in the other core's
-    // cache when the single-threaded forward pass reads it).
-    private const long ParallelGatherMinBytes = 128 << 10;
+    // The batch the worker is copying in the background (Background mode): its first position in the order and its
+    // row count; _staged is -1 while nothing is staged.
+    private T[] _staging = [];
+    private int _staged = -1;
+    private int _stagedCount;
+    private bool _pending;
 
     public InMemoryFeeder(int inputWidth, int outputWidth, bool shuffle, int seed)
     {
@@ -49,6 +50,10 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
 
     public override int BeginEpoch(int epoch)
     {
+        // A copy staged for an epoch that ended early (an exception, a cancellation) belongs to that epoch's order.
+        FinishBackgroundCopy();
+        _staged = -1;
+
         var order = _order.AsSpan(0, _rows);
         for (int i = 0; i < order.Length; i++)
         {
@@ -64,20 +69,28 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
         return _rows;
     }
 
-    /// <summary>How many threads may copy a batch's rows: the network's <see cref="Network{T}.MaxDegreeOfParallelism"/>.</summary>
-    public int MaxDegreeOfParallelism { get; init; } = 1;
+    /// <summary>How the shuffled input rows of a batch are copied: set by the trainer from the network's threads and
+    /// the size of its products.</summary>
+    public GatherMode Gather { get; init; }
 
     public override unsafe int NextBatch(Span<T> inputs, Span<T> targets, Span<int> classes)
     {
-        int count = Math.Min(inputs.Length / _inputWidth, _rows - _next);
-        if (MaxDegreeOfParallelism > 1 && (long)count * _inputWidth * sizeof(T) >= ParallelGatherMinBytes && ParallelWorkers.TryAcquire())
+        int batchRows = inputs.Length / _inputWidth;
+        int count = Math.Min(batchRows, _rows - _next);
+        FinishBackgroundCopy();
+        if (_staged == _next && _stagedCount == count && count > 0)
+        {
+            _staging.AsSpan(0, count * _inputWidth).CopyTo(inputs);
+            _staged = -1;
+        }
+        else if (Gather == GatherMode.Shared && ParallelWorkers.TryAcquire())
         {
             // Shuffled rows come from anywhere in a large array, mostly from memory: copying them is bound by the
             // latency of cache misses, and two cores keep twice as many misses in flight.
             fixed (T* destination = inputs)
             {
                 _gather ??= new GatherJob(this);
-                _gather.Begin(destination, count);
+                _gather.Begin(destination, _next, count, 2);
                 try
                 {
                     ParallelWorkers.Start(_gather, 2);
@@ -114,8 +127,83 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
         }
 
         _next += count;
-        PrefetchNextBatch(inputs.Length / _inputWidth);
+        if (Gather == GatherMode.Background)
+        {
+            StartBackgroundCopy(batchRows);
+        }
+        else
+        {
+            PrefetchNextBatch(batchRows);
+        }
+
         return count;
+    }
+
+    public override void Dispose()
+    {
+        FinishBackgroundCopy();
+        base.Dispose();
+    }
+
+    /// <summary>Hands the copy of the next batch's input rows to the idle worker, which copies them into the staging
+    /// buffer while this batch trains. The worker pool stays held meanwhile: this mode is only chosen when the step's
+    /// products run on one thread anyway.</summary>
+    private unsafe void StartBackgroundCopy(int batchRows)
+    {
+        int count = Math.Min(batchRows, _rows - _next);
+        if (count == 0 || !ParallelWorkers.TryAcquire())
+        {
+            return;
+        }
+
+        if (_staging.Length < batchRows * _inputWidth)
+        {
+            _staging = new T[batchRows * _inputWidth];
+        }
+
+        // The job writes the staging array through the feeder's field, not a pointer: nothing needs to stay pinned
+        // while the step runs, and the array is never replaced while a copy is pending.
+        _gather ??= new GatherJob(this);
+        _gather.BeginStaging(_next, count);
+        _staged = _next;
+        _stagedCount = count;
+        _pending = true;
+        try
+        {
+            // Part 0 is the caller's and empty; part 1 is offered to the worker. The caller comes back for it (and
+            // runs it itself if no worker has started it) in FinishBackgroundCopy.
+            ParallelWorkers.Start(_gather, 2);
+        }
+        catch
+        {
+            _pending = false;
+            _staged = -1;
+            ParallelWorkers.End();
+            throw;
+        }
+    }
+
+    /// <summary>Waits for a background copy (running it here if the worker never started it) and releases the pool.</summary>
+    private void FinishBackgroundCopy()
+    {
+        if (!_pending)
+        {
+            return;
+        }
+
+        _pending = false;
+        try
+        {
+            int part;
+            while ((part = ParallelWorkers.ClaimNext()) > 0)
+            {
+                _gather!.CopyRows(part);
+            }
+        }
+        finally
+        {
+            ParallelWorkers.End();
+        }
     }
 
     /// <summary>Asks the CPU to start loading the input rows of the next batch into its caches, so that they arrive
@@ -146,17 +234,32 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
         }
     }
 
-    /// <summary>Copies half of a batch's input rows on each of two threads; the caller pins the destination while the
-    /// job runs (as GEMM jobs pin their operands).</summary>
+    /// <summary>Copies input rows on the worker pool: half of a batch on each of two threads into the caller's pinned
+    /// destination (Shared), or a whole batch into the staging buffer on the worker (Background).</summary>
     private sealed unsafe class GatherJob(InMemoryFeeder<T> feeder) : ParallelWork
     {
         private T* _destination;
+        private int _first;
         private int _count;
+        private int _parts;
+        private bool _staging;
 
-        public void Begin(T* destination, int count)
+        public void Begin(T* destination, int first, int count, int parts)
         {
             _destination = destination;
+            _first = first;
             _count = count;
+            _parts = parts;
+            _staging = false;
+        }
+
+        public void BeginStaging(int first, int count)
+        {
+            _destination = null;
+            _first = first;
+            _count = count;
+            _parts = 2;
+            _staging = true;
         }
 
         internal override bool Execute(int part)
@@ -168,12 +271,43 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
         public void CopyRows(int part)
         {
             int width = feeder._inputWidth;
-            int first = _count * part / 2, end = _count * (part + 1) / 2;
-            for (int r = first; r < end; r++)
+            if (_staging)
             {
-                int row = feeder._order[feeder._next + r];
+                // The whole batch is part 1's; part 0 (the caller's) has nothing to do.
+                if (part == 1)
+                {
+                    Span<T> staging = feeder._staging;
+                    for (int r = 0; r < _count; r++)
+                    {
+                        int row = feeder._order[_first + r];
+                        feeder._inputs.AsSpan(row * width, width).CopyTo(staging.Slice(r * width, width));
+                    }
+                }
+
+                return;
+            }
+
+            int firstRow = _count * part / _parts, end = _count * (part + 1) / _parts;
+            for (int r = firstRow; r < end; r++)
+            {
+                int row = feeder._order[_first + r];
                 feeder._inputs.AsSpan(row * width, width).CopyTo(new Span<T>(_destination + ((long)r * width), width));
             }
         }
     }
+}
+
+/// <summary>How a feeder copies the shuffled input rows of a batch.</summary>
+internal enum GatherMode
+{
+    /// <summary>The training thread copies them, and asks the CPU to prefetch the next batch's rows.</summary>
+    Caller,
+
+    /// <summary>The training thread and a pool worker copy half each: for networks whose products are split across
+    /// threads too.</summary>
+    Shared,
+
+    /// <summary>A pool worker copies the next batch while this one trains: for networks on several threads whose
+    /// products are too small to split, which leave the worker idle.</summary>
+    Background,
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Backprop.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop;
@@ -166,10 +167,25 @@ public sealed partial class Trainer<T>
 
         var feeder = new InMemoryFeeder<T>(Network.InputSize, Network.OutputSize, options.Shuffle, options.Seed)
         {
-            MaxDegreeOfParallelism = Network.MaxDegreeOfParallelism,
+            Gather = GatherModeFor(Math.Min(options.BatchSize, data.Rows)),
         };
         feeder.SetRows(data.X, data.Y, data.Classes, data.Rows);
         return Train(feeder, validation, options, cancellationToken);
+    }
+
+    /// <summary>How batches of <paramref name="rows"/> rows are best copied: by both threads when the step's products
+    /// are split across them, by the otherwise idle worker in the background when the products stay on one thread, and
+    /// by the training thread alone when the network may use one thread.</summary>
+    private GatherMode GatherModeFor(int rows)
+    {
+        if (Network.MaxDegreeOfParallelism < 2 || ParallelWorkers.MaxParts < 2)
+        {
+            return GatherMode.Caller;
+        }
+
+        // A dense layer's products (forward and weight gradient) are 2·rows·weights flops each.
+        bool split = Network.Layers.SelectMany(l => l.Parameters).Any(p => Gemm.WouldSplit(2L * rows * p.Length));
+        return split ? GatherMode.Shared : GatherMode.Background;
     }
 
     /// <summary>Runs the epochs with the network marked as being trained, and releases the feeder however they end.</summary>
