@@ -55,7 +55,7 @@ internal static class Decompression
     /// then the marker, because gzip data may consist of several members. Truncated data runs into the marker member's
     /// bytes as if they were its own and either fails (a bad code, block or checksum) or ends without producing the
     /// marker; data followed by bytes that are not gzip ends there, without the marker, too.</remarks>
-    internal sealed class VerifiedGzipStream : Stream
+    internal sealed class VerifiedGzipStream : ForwardOnlyStream
     {
         private static readonly byte[] _marker;
         private static readonly byte[] _markerMember;
@@ -96,22 +96,6 @@ internal static class Decompression
             _sourceName = sourceName;
         }
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
         public override int Read(Span<byte> buffer)
         {
             // Hold back as many bytes as the marker is long until the end shows whether they are the marker, and fill
@@ -148,16 +132,6 @@ internal static class Decompression
             return count;
         }
 
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
         protected override void Dispose(bool disposing)
         {
             if (disposing)
@@ -181,25 +155,9 @@ internal static class Decompression
         }
 
         /// <summary>The compressed input, then the end marker's member.</summary>
-        private sealed class MarkedStream(Stream inner) : Stream
+        private sealed class MarkedStream(Stream inner) : ForwardOnlyStream
         {
             private int _markerRead = -1;
-
-            public override bool CanRead => true;
-
-            public override bool CanSeek => false;
-
-            public override bool CanWrite => false;
-
-            public override long Length => throw new NotSupportedException();
-
-            public override long Position
-            {
-                get => throw new NotSupportedException();
-                set => throw new NotSupportedException();
-            }
-
-            public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
             public override int Read(Span<byte> buffer)
             {
@@ -220,16 +178,6 @@ internal static class Decompression
                 return count;
             }
 
-            public override void Flush()
-            {
-            }
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
-
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
             protected override void Dispose(bool disposing)
             {
                 if (disposing)
@@ -243,25 +191,9 @@ internal static class Decompression
     }
 
     /// <summary>A read-only stream that yields a few already-read bytes before the rest of another stream.</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+    private sealed class PrefixedStream(byte[] prefix, Stream inner) : ForwardOnlyStream
     {
         private int _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -278,16 +210,6 @@ internal static class Decompression
             return inner.Read(buffer);
         }
 
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
         protected override void Dispose(bool disposing)
         {
             if (disposing)
@@ -297,6 +219,39 @@ internal static class Decompression
 
             base.Dispose(disposing);
         }
+    }
+
+    /// <summary>The common part of the read-only, forward-only streams here: no seeking, no length, no writing; a
+    /// derived stream implements <see cref="Stream.Read(Span{byte})"/> (and disposal).</summary>
+    internal abstract class ForwardOnlyStream : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public abstract override int Read(Span<byte> buffer);
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>Passes reads and seeks through to another stream but never disposes it.</summary>

@@ -404,17 +404,4 @@ public class CsvFuzzTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>The bytes as a C# byte-array literal, to paste into a regression test.</summary>
     private static string Escape(byte[] bytes) => $"[{string.Join(", ", bytes.Select(b => $"0x{b:X2}"))}]";
-
-    private sealed class NonSeekableStream(byte[] bytes) : MemoryStream(bytes)
-    {
-        public override bool CanSeek => false;
-
-        public override long Seek(long offset, SeekOrigin loc) => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-    }
 }

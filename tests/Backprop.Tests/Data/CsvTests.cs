@@ -10,23 +10,7 @@ public class CsvTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private string Write(string name, string text, bool gzip = false)
-    {
-        string path = Path.Combine(_folder, name);
-        byte[] bytes = Encoding.UTF8.GetBytes(text);
-        if (gzip)
-        {
-            using var file = File.Create(path);
-            using var zip = new GZipStream(file, CompressionLevel.Optimal);
-            zip.Write(bytes);
-        }
-        else
-        {
-            File.WriteAllBytes(path, bytes);
-        }
-
-        return path;
-    }
+    private string Write(string name, string text, bool gzip = false) => TestFiles.Write(_folder, name, Encoding.UTF8.GetBytes(text), gzip);
 
     [Fact]
     public void Reads_features_and_labels_with_the_label_in_the_last_column_by_default()
@@ -118,7 +102,7 @@ public class CsvTests : IDisposable
     public void Gzip_is_detected_on_streams_that_cannot_seek()
     {
         string zipped = Write("data.gz", "7;8\n9;10\n", gzip: true);
-        using var stream = new NonSeekable(File.ReadAllBytes(zipped));
+        using var stream = new NonSeekableStream(File.ReadAllBytes(zipped));
 
         var matrix = Csv.ReadMatrix<double>(stream, "piped", delimiter: ';');
 
@@ -222,7 +206,7 @@ public class CsvTests : IDisposable
             act.Should().Throw<InvalidDataException>($"the file cut to {cut} of {zipped.Length} bytes is incomplete").WithMessage("cut.csv.gz*");
         }
 
-        var unseekable = () => Csv.ReadMatrix<double>(new NonSeekable(zipped[..^8]), "piped.gz");
+        var unseekable = () => Csv.ReadMatrix<double>(new NonSeekableStream(zipped[..^8]), "piped.gz");
         unseekable.Should().Throw<InvalidDataException>().WithMessage("piped.gz: the gzip data is*truncated*");
     }
 
@@ -267,20 +251,7 @@ public class CsvTests : IDisposable
         double[][] expected = [[1.5, 2], [3, 4]];
 
         Csv.ReadMatrix<double>(new MemoryStream(utf32), "seekable").ToRowArrays().Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
-        Csv.ReadMatrix<double>(new NonSeekable(utf32), "unseekable").ToRowArrays().Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
+        Csv.ReadMatrix<double>(new NonSeekableStream(utf32), "unseekable").ToRowArrays().Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
         Csv.ReadMatrix<double>(new MemoryStream(Gzip(utf32)), "gzip").ToRowArrays().Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
-    }
-
-    private sealed class NonSeekable(byte[] bytes) : MemoryStream(bytes)
-    {
-        public override bool CanSeek => false;
-
-        public override long Seek(long offset, SeekOrigin loc) => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
     }
 }

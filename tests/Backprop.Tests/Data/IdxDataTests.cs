@@ -9,44 +9,13 @@ public class IdxDataTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static byte[] Idx(byte type, int[] dimensions, byte[] payload)
-    {
-        var bytes = new byte[4 + 4 * dimensions.Length + payload.Length];
-        bytes[2] = type;
-        bytes[3] = (byte)dimensions.Length;
-        for (int d = 0; d < dimensions.Length; d++)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * d), dimensions[d]);
-        }
-
-        payload.CopyTo(bytes, 4 + 4 * dimensions.Length);
-        return bytes;
-    }
-
-    private string Write(string name, byte[] bytes, bool gzip)
-    {
-        string path = Path.Combine(_folder, name);
-        if (gzip)
-        {
-            using var file = File.Create(path);
-            using var zip = new GZipStream(file, CompressionLevel.Fastest);
-            zip.Write(bytes);
-        }
-        else
-        {
-            File.WriteAllBytes(path, bytes);
-        }
-
-        return path;
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Reads_images_as_scaled_rows_plain_or_gzip(bool gzip)
     {
         byte[] pixels = [0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8];
-        string path = Write("images", Idx(0x08, [3, 2, 2], pixels), gzip);
+        string path = TestFiles.Write(_folder, "images", TestFiles.Idx(0x08, [3, 2, 2], pixels), gzip);
 
         var images = IdxData.ReadImages<float>(path);
 
@@ -62,7 +31,7 @@ public class IdxDataTests : IDisposable
     [InlineData(true)]
     public void Reads_labels(bool gzip)
     {
-        string path = Write("labels", Idx(0x08, [5], [3, 1, 4, 1, 5]), gzip);
+        string path = TestFiles.Write(_folder, "labels", TestFiles.Idx(0x08, [5], [3, 1, 4, 1, 5]), gzip);
         IdxData.ReadLabels(path).Should().Equal(3, 1, 4, 1, 5);
     }
 
@@ -72,8 +41,8 @@ public class IdxDataTests : IDisposable
         var payload = new byte[8];
         BinaryPrimitives.WriteInt32BigEndian(payload, -7);
         BinaryPrimitives.WriteSingleBigEndian(payload.AsSpan(4), 2.5f);
-        IdxData.Read(new MemoryStream(Idx(0x0C, [1], payload[..4]))).ToDoubleArray().Should().Equal(-7);
-        IdxData.Read(new MemoryStream(Idx(0x0D, [1], payload[4..]))).ToDoubleArray().Should().Equal(2.5);
+        IdxData.Read(new MemoryStream(TestFiles.Idx(0x0C, [1], payload[..4]))).ToDoubleArray().Should().Equal(-7);
+        IdxData.Read(new MemoryStream(TestFiles.Idx(0x0D, [1], payload[4..]))).ToDoubleArray().Should().Equal(2.5);
     }
 
     [Fact]
@@ -89,7 +58,7 @@ public class IdxDataTests : IDisposable
     [Fact]
     public void Truncated_data_names_the_offset_where_it_ends()
     {
-        byte[] bytes = Idx(0x08, [10], [1, 2, 3]);
+        byte[] bytes = TestFiles.Idx(0x08, [10], [1, 2, 3]);
         FluentActions.Invoking(() => IdxData.Read(new MemoryStream(bytes), "short.idx"))
             .Should().Throw<InvalidDataException>().WithMessage("short.idx*ends at offset 11*need 10 bytes*");
     }
@@ -97,20 +66,20 @@ public class IdxDataTests : IDisposable
     [Fact]
     public void A_lying_header_does_not_allocate_what_it_claims()
     {
-        byte[] bytes = Idx(0x08, [60_000, 28, 28], [1, 2, 3]);
+        byte[] bytes = TestFiles.Idx(0x08, [60_000, 28, 28], [1, 2, 3]);
         long before = GC.GetAllocatedBytesForCurrentThread();
         FluentActions.Invoking(() => IdxData.Read(new MemoryStream(bytes))).Should().Throw<InvalidDataException>().WithMessage("*ends at offset*");
         (GC.GetAllocatedBytesForCurrentThread() - before).Should().BeLessThan(8 << 20);
 
-        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(Idx(0x0E, [int.MaxValue, int.MaxValue], []))))
+        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(TestFiles.Idx(0x0E, [int.MaxValue, int.MaxValue], []))))
             .Should().Throw<InvalidDataException>().WithMessage("*more than*bytes*");
-        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(Idx(0x08, [-1], []))))
+        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(TestFiles.Idx(0x08, [-1], []))))
             .Should().Throw<InvalidDataException>().WithMessage("*negative*");
     }
 
     [Fact]
     public void Trailing_bytes_are_rejected() =>
-        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(Idx(0x08, [2], [1, 2, 3]))))
+        FluentActions.Invoking(() => IdxData.Read(new MemoryStream(TestFiles.Idx(0x08, [2], [1, 2, 3]))))
             .Should().Throw<InvalidDataException>().WithMessage("*bytes after offset 10*");
 
     [Theory]
@@ -120,7 +89,7 @@ public class IdxDataTests : IDisposable
     public void Images_with_a_zero_dimension_are_refused(int[] dimensions)
     {
         // These used to give degenerate matrices: 3 × 0 (images of no pixels) and 0 × 0 (the image size lost).
-        string path = Write("empty-images", Idx(0x08, dimensions, []), gzip: false);
+        string path = TestFiles.Write(_folder, "empty-images", TestFiles.Idx(0x08, dimensions, []), gzip: false);
 
         FluentActions.Invoking(() => IdxData.ReadImages<float>(path))
             .Should().Throw<InvalidDataException>().WithMessage($"{path}: the dimensions [{string.Join(", ", dimensions)}] hold no images or images of no pixels*");
@@ -133,7 +102,7 @@ public class IdxDataTests : IDisposable
     public void A_divisor_that_is_not_finite_in_float_is_refused(double divisor)
     {
         // In float, 1e-300 became 0 (pixels ∞ and NaN), 1e-40 overflowed 255 / divisor, 1e300 became ∞.
-        string path = Write("images", Idx(0x08, [1, 1, 2], [0, 255]), gzip: false);
+        string path = TestFiles.Write(_folder, "images", TestFiles.Idx(0x08, [1, 1, 2], [0, 255]), gzip: false);
 
         FluentActions.Invoking(() => IdxData.ReadImages<float>(path, divisor))
             .Should().Throw<ArgumentOutOfRangeException>().WithParameterName("divisor").WithMessage("divisor must keep 255 / divisor finite in Single*");
@@ -143,7 +112,7 @@ public class IdxDataTests : IDisposable
     [Fact]
     public void A_header_claiming_more_than_a_seekable_stream_holds_is_refused_before_allocating()
     {
-        byte[] bytes = Idx(0x0E, [1 << 13, 1 << 14], [1, 2, 3]);
+        byte[] bytes = TestFiles.Idx(0x0E, [1 << 13, 1 << 14], [1, 2, 3]);
         var stream = new MemoryStream(bytes);
         long before = GC.GetAllocatedBytesForCurrentThread();
         Exception? error = null;
@@ -169,7 +138,7 @@ public class IdxDataTests : IDisposable
         {
             using (var zip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
             {
-                zip.Write(Idx(0x08, [4], [1, 2, 3, 4]));
+                zip.Write(TestFiles.Idx(0x08, [4], [1, 2, 3, 4]));
             }
 
             zipped = buffer.ToArray();
@@ -186,9 +155,9 @@ public class IdxDataTests : IDisposable
     [Fact]
     public void Labels_and_images_are_told_apart()
     {
-        string images = Write("i", Idx(0x08, [2, 1, 1], [1, 2]), gzip: false);
+        string images = TestFiles.Write(_folder, "i", TestFiles.Idx(0x08, [2, 1, 1], [1, 2]), gzip: false);
         FluentActions.Invoking(() => IdxData.ReadLabels(images)).Should().Throw<InvalidDataException>().WithMessage("*expected labels*");
-        string labels = Write("l", Idx(0x08, [2], [1, 2]), gzip: false);
+        string labels = TestFiles.Write(_folder, "l", TestFiles.Idx(0x08, [2], [1, 2]), gzip: false);
         FluentActions.Invoking(() => IdxData.ReadImages<double>(labels)).Should().Throw<InvalidDataException>().WithMessage("*expected images*");
     }
 }

@@ -23,14 +23,14 @@ public class IdxFuzzTests(ITestOutputHelper output) : IDisposable
 
     private static readonly byte[][] Seeds =
     [
-        Idx(0x08, [3, 2, 2], [0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8]),
-        Idx(0x08, [5], [3, 1, 4, 1, 5]),
-        Idx(0x08, [2, 1, 2, 2], [9, 8, 7, 6, 5, 4, 3, 2]),
-        Idx(0x09, [2, 3], [0x80, 0xFF, 0, 1, 0x7F, 2]),
-        Idx(0x0B, [3], [0x80, 0x00, 0xFF, 0xFF, 0x12, 0x34]),
-        Idx(0x0C, [2, 1], [0xFF, 0xFF, 0xFF, 0xF9, 0x00, 0x01, 0x00, 0x00]),
-        Idx(0x0D, [2, 2], [0x40, 0x20, 0, 0, 0xBF, 0x80, 0, 0, 0x7F, 0xC0, 0, 0, 0x00, 0x00, 0x00, 0x01]),
-        Idx(0x0E, [1, 3], [0x40, 0x04, 0, 0, 0, 0, 0, 0, 0xFF, 0xF0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+        TestFiles.Idx(0x08, [3, 2, 2], [0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8]),
+        TestFiles.Idx(0x08, [5], [3, 1, 4, 1, 5]),
+        TestFiles.Idx(0x08, [2, 1, 2, 2], [9, 8, 7, 6, 5, 4, 3, 2]),
+        TestFiles.Idx(0x09, [2, 3], [0x80, 0xFF, 0, 1, 0x7F, 2]),
+        TestFiles.Idx(0x0B, [3], [0x80, 0x00, 0xFF, 0xFF, 0x12, 0x34]),
+        TestFiles.Idx(0x0C, [2, 1], [0xFF, 0xFF, 0xFF, 0xF9, 0x00, 0x01, 0x00, 0x00]),
+        TestFiles.Idx(0x0D, [2, 2], [0x40, 0x20, 0, 0, 0xBF, 0x80, 0, 0, 0x7F, 0xC0, 0, 0, 0x00, 0x00, 0x00, 0x01]),
+        TestFiles.Idx(0x0E, [1, 3], [0x40, 0x04, 0, 0, 0, 0, 0, 0, 0xFF, 0xF0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0]),
     ];
 
     // Sizes at and past every limit: the largest int, negative, 2^31 and 2^30 elements, more than an array holds.
@@ -90,20 +90,6 @@ public class IdxFuzzTests(ITestOutputHelper output) : IDisposable
         elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
         Stopwatch.GetElapsedTime(0, worstTicks).Should().BeLessThan(TimeSpan.FromSeconds(1), "no input may take long to read or refuse");
         worstAllocation.Should().BeLessThan(1L << 20, "a header claiming 2^31 elements must be refused without allocating them");
-    }
-
-    private static byte[] Idx(byte type, int[] dimensions, byte[] payload)
-    {
-        var bytes = new byte[4 + 4 * dimensions.Length + payload.Length];
-        bytes[2] = type;
-        bytes[3] = (byte)dimensions.Length;
-        for (int d = 0; d < dimensions.Length; d++)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * d), dimensions[d]);
-        }
-
-        payload.CopyTo(bytes, 4 + 4 * dimensions.Length);
-        return bytes;
     }
 
     /// <summary>Header-aware damage (sizes, rank, type code, magic, payload length) or format-blind damage, then
@@ -271,17 +257,4 @@ public class IdxFuzzTests(ITestOutputHelper output) : IDisposable
     private static string Fingerprint(Result result) => result.Value is IdxData data
         ? $"{data.ElementType} [{string.Join(", ", data.Dimensions)}]: {string.Join(' ', data.ToDoubleArray().Select(v => BitConverter.DoubleToInt64Bits(v)))}"
         : $"{result.Error!.GetType().Name}: {result.Error.Message}";
-
-    private sealed class NonSeekableStream(byte[] bytes) : MemoryStream(bytes)
-    {
-        public override bool CanSeek => false;
-
-        public override long Seek(long offset, SeekOrigin loc) => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-    }
 }

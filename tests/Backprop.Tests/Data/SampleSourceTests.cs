@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Text;
 using Backprop.Tests.Training;
 using MathNet.Numerics.LinearAlgebra;
@@ -12,24 +10,7 @@ public class SampleSourceTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private string Write(string name, byte[] bytes, bool gzip)
-    {
-        string path = Path.Combine(_folder, name);
-        if (gzip)
-        {
-            using var file = File.Create(path);
-            using var zip = new GZipStream(file, CompressionLevel.Fastest);
-            zip.Write(bytes);
-        }
-        else
-        {
-            File.WriteAllBytes(path, bytes);
-        }
-
-        return path;
-    }
-
-    private string WriteText(string name, string text, bool gzip = false) => Write(name, Encoding.UTF8.GetBytes(text), gzip);
+    private string WriteText(string name, string text, bool gzip = false) => TestFiles.Write(_folder, name, Encoding.UTF8.GetBytes(text), gzip);
 
     /// <summary>Every sample of a source, read <paramref name="chunk"/> rows at a time.</summary>
     private static (T[][] Inputs, T[][] Targets, int[] Classes) ReadAll<T>(ISampleSource<T> source, int chunk = 3)
@@ -259,20 +240,6 @@ public class SampleSourceTests : IDisposable
         File.Delete(path);
     }
 
-    private static byte[] Idx(byte type, int[] dimensions, byte[] payload)
-    {
-        var bytes = new byte[4 + 4 * dimensions.Length + payload.Length];
-        bytes[2] = type;
-        bytes[3] = (byte)dimensions.Length;
-        for (int d = 0; d < dimensions.Length; d++)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * d), dimensions[d]);
-        }
-
-        payload.CopyTo(bytes, 4 + 4 * dimensions.Length);
-        return bytes;
-    }
-
     private (string Images, string Labels) WriteIdx(string name, int count, int rows, int columns, bool gzip, byte[]? labels = null, int extraImageBytes = 0)
     {
         var pixels = new byte[count * rows * columns + extraImageBytes];
@@ -282,9 +249,9 @@ public class SampleSourceTests : IDisposable
         }
 
         labels ??= Enumerable.Range(0, count).Select(i => (byte)(i * 7 % 10)).ToArray();
-        var imageBytes = Idx(0x08, [count, rows, columns], pixels);
+        var imageBytes = TestFiles.Idx(0x08, [count, rows, columns], pixels);
         string suffix = gzip ? ".gz" : "";
-        return (Write(name + "-images" + suffix, imageBytes, gzip), Write(name + "-labels" + suffix, Idx(0x08, [labels.Length], labels), gzip));
+        return (TestFiles.Write(_folder, name + "-images" + suffix, imageBytes, gzip), TestFiles.Write(_folder, name + "-labels" + suffix, TestFiles.Idx(0x08, [labels.Length], labels), gzip));
     }
 
     [Theory]
@@ -335,7 +302,7 @@ public class SampleSourceTests : IDisposable
         FluentActions.Invoking(() => ReadAll(new IdxSampleSource<float>(trailing, trailingLabels, 10)))
             .Should().Throw<InvalidDataException>().WithMessage($"{trailing} (gzip): there are bytes after offset 36*");
 
-        string truncated = Write("short", Idx(0x08, [5, 2, 2], new byte[13]), gzip: false);
+        string truncated = TestFiles.Write(_folder, "short", TestFiles.Idx(0x08, [5, 2, 2], new byte[13]), gzip: false);
         var (_, fiveLabels) = WriteIdx("five", count: 5, rows: 2, columns: 2, gzip: false);
         FluentActions.Invoking(() => ReadAll(new IdxSampleSource<float>(truncated, fiveLabels, 10), chunk: 2))
             .Should().Throw<InvalidDataException>().WithMessage($"{truncated}: the data ends at offset 29, but the header's dimensions [5, 2, 2] need 20 bytes*");
