@@ -214,24 +214,13 @@ public class GemmTests
     [InlineData(2)]
     public void SteadyStateCallsAllocateNothing(int threads)
     {
-        // Big enough to be split across threads (and to pack B: transposed, and row-major across many row tiles).
-        var forward = Problem<float>.Random(24, 72, 300, false, true, accumulate: false, withBias: true, padding: 0, seed: 1);
-        var weights = Problem<float>.Random(136, 40, 24, true, false, accumulate: true, withBias: false, padding: 0, seed: 2);
+        // Big enough to be split across threads (over 2^21 flops), and to pack B: transposed, and row-major across
+        // many row tiles.
+        var forward = Problem<float>.Random(48, 72, 400, false, true, accumulate: false, withBias: true, padding: 0, seed: 1);
+        var weights = Problem<float>.Random(136, 40, 200, true, false, accumulate: true, withBias: false, padding: 0, seed: 2);
         var small = Problem<float>.Random(16, 10, 32, false, true, accumulate: false, withBias: true, padding: 0, seed: 3);
         var doubles = Problem<double>.Random(16, 40, 130, false, true, accumulate: false, withBias: true, padding: 0, seed: 4);
-        for (int i = 0; i < 20; i++)
-        {
-            RunAll();
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
-        {
-            RunAll();
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        allocated.Should().Be(0, "steady-state GEMM calls on {0} thread(s) must not allocate", threads);
+        AllocationMeter.SteadyStateBytes(RunAll).Should().Be(0, "steady-state GEMM calls on {0} thread(s) must not allocate", threads);
 
         void RunAll()
         {

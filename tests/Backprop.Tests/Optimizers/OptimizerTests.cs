@@ -99,14 +99,11 @@ public class OptimizerTests
             optimizer.Update(parameter);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 50; i++)
+        AllocationMeter.SteadyStateBytes(() =>
         {
             optimizer.Update(parameters[0]);
             optimizer.Update(parameters[1]);
-        }
-
-        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+        }).Should().Be(0);
     }
 
     [Theory]

@@ -107,25 +107,32 @@ internal sealed class VisitLoss(bool record = true) : ILossFunction, ITrainingOb
         where T : unmanaged, IFloatingPointIeee754<T> => outputGradients.Clear();
 }
 
-/// <summary>The bytes allocated on the training thread between the end of batch <c>fromBatch</c> and the end of the last batch.</summary>
+/// <summary>The bytes allocated on the training thread per window of 20 batches from the end of batch <c>fromBatch</c>
+/// on: <see cref="Allocated"/> is the least of the whole windows (see <see cref="AllocationMeter"/>: a one-time
+/// allocation by the runtime lands in one window, an allocation per batch in every window).</summary>
 internal sealed class AllocationProbe(int fromBatch) : ITrainingObserver
 {
-    private long _start;
-    private long _last;
+    private const int Window = 20;
+    private long _windowStart;
+    private long _least = long.MaxValue;
 
     public int Batches { get; private set; }
 
-    public long Allocated => _last - _start;
+    public long Allocated => _least;
 
     public void OnBatchEnd(int epoch, int batch, double loss)
     {
         long now = GC.GetAllocatedBytesForCurrentThread();
-        if (batch == fromBatch)
+        if (batch >= fromBatch && (batch - fromBatch) % Window == 0)
         {
-            _start = now;
+            if (batch > fromBatch)
+            {
+                _least = Math.Min(_least, now - _windowStart);
+            }
+
+            _windowStart = now;
         }
 
-        _last = now;
         Batches = batch;
     }
 }
