@@ -2,19 +2,23 @@ using System.Globalization;
 
 namespace FashionMnist;
 
-/// <summary>The command line: <c>--data DIR --epochs N --hidden N --batch N --seed N --limit N --help</c>.</summary>
+/// <summary>The command line: <c>--data DIR --epochs N --hidden N --batch N --seed N --limit N --stream --buffer N --help</c>.</summary>
 internal sealed class Arguments
 {
     public const string DefaultData = "/usr/share/datasets/fashion-mnist";
 
     public const string Usage = $"""
-        usage: dotnet run -c Release --project samples/FashionMnist -- [--data DIR] [--epochs N] [--hidden N] [--batch N] [--seed N] [--limit N]
+        usage: dotnet run -c Release --project samples/FashionMnist -- [--data DIR] [--epochs N] [--hidden N] [--batch N] [--seed N] [--limit N] [--stream [--buffer N]]
           --data DIR    folder with the four IDX files (default {DefaultData})
           --epochs N    passes over the training data (default 15)
           --hidden N    units in the hidden layer (default 256)
           --batch N     samples per mini-batch (default 64)
           --seed N      seed of the weights and the shuffling (default 1)
           --limit N     train on the first N training images only (default: all 60,000)
+          --stream      read the training images from their files a few at a time in every epoch, as for data
+                        too large for memory, instead of loading them first (not with --limit)
+          --buffer N    with --stream: rows in the shuffle buffer (default 65,536, which holds the whole set and
+                        trains exactly as in memory; fewer shuffle within a window of N rows)
         """;
 
     public string Data { get; private set; } = DefaultData;
@@ -28,6 +32,10 @@ internal sealed class Arguments
     public int Seed { get; private set; } = 1;
 
     public int? Limit { get; private set; }
+
+    public bool Stream { get; private set; }
+
+    public int? Buffer { get; private set; }
 
     public bool Help { get; private set; }
 
@@ -57,12 +65,28 @@ internal sealed class Arguments
                 case "--limit":
                     result.Limit = PositiveInt(args, ref i);
                     break;
+                case "--stream":
+                    result.Stream = true;
+                    break;
+                case "--buffer":
+                    result.Buffer = PositiveInt(args, ref i);
+                    break;
                 case "--help" or "-h":
                     result.Help = true;
                     break;
                 default:
                     throw new FormatException($"unknown argument '{args[i]}'");
             }
+        }
+
+        if (result.Stream && result.Limit is not null)
+        {
+            throw new FormatException("--limit cannot be combined with --stream: a streamed source is read whole");
+        }
+
+        if (result.Buffer is not null && !result.Stream)
+        {
+            throw new FormatException("--buffer needs --stream");
         }
 
         return result;

@@ -39,19 +39,20 @@ if (missing.Length > 0)
 }
 
 var clock = Stopwatch.StartNew();
-var trainX = IdxData.ReadImages<float>(Path.Combine(options.Data, names[0]));   // pixels / 255, in [0, 1]
+// With --stream the training images stay in their file: only the labels (60 KB) are read here, for the count.
+var trainX = options.Stream ? null : IdxData.ReadImages<float>(Path.Combine(options.Data, names[0]));   // pixels / 255, in [0, 1]
 int[] trainY = IdxData.ReadLabels(Path.Combine(options.Data, names[1]));
 var testX = IdxData.ReadImages<float>(Path.Combine(options.Data, names[2]));
 int[] testY = IdxData.ReadLabels(Path.Combine(options.Data, names[3]));
-if (options.Limit is int limit && limit < trainX.RowCount)
+if (trainX is not null && options.Limit is int limit && limit < trainX.RowCount)
 {
     trainX = trainX.SubMatrix(0, limit, 0, trainX.ColumnCount);
     trainY = trainY[..limit];
 }
 
-Console.WriteLine($"fashion-mnist: {trainX.RowCount} training and {testX.RowCount} test images of {trainX.ColumnCount} pixels, read in {clock.Elapsed.TotalSeconds:F1} s");
+Console.WriteLine($"fashion-mnist: {trainY.Length} training and {testX.RowCount} test images of {testX.ColumnCount} pixels, {(trainX is null ? "test set" : "all")} read in {clock.Elapsed.TotalSeconds:F1} s");
 
-var network = new Network<float>(inputs: trainX.ColumnCount, seed: options.Seed,
+var network = new Network<float>(inputs: testX.ColumnCount, seed: options.Seed,
     new Dense<float>(options.Hidden, Activations.ReLU, Initializers.HeUniform),
     new Dense<float>(10, Activations.Softmax))
 {
@@ -60,16 +61,27 @@ var network = new Network<float>(inputs: trainX.ColumnCount, seed: options.Seed,
 var trainer = new Trainer<float>(network, Losses.CrossEntropy, new Adam(learningRate: 1e-3));
 Console.WriteLine($"model: {network}, {network.ParameterCount} parameters, {trainer.Optimizer}, batch {options.Batch}, {network.MaxDegreeOfParallelism} threads");
 
-var history = trainer.Fit(trainX, trainY, new FitOptions
+var fit = new FitOptions
 {
     Epochs = options.Epochs,
     BatchSize = options.Batch,
     Seed = options.Seed,
-    Observers = [new EpochPrinter(options.Epochs, trainX.RowCount)],
-});
+    Observers = [new EpochPrinter(options.Epochs, trainY.Length)],
+    ShuffleBufferSize = options.Buffer ?? new FitOptions().ShuffleBufferSize,
+};
+
+// In memory, or (--stream) read from the files a few images at a time in every epoch and shuffled through a buffer of
+// ShuffleBufferSize rows: with a buffer that holds all 60,000 rows both train to the very same weights.
+var history = trainX is null
+    ? trainer.Fit(new IdxSampleSource<float>(Path.Combine(options.Data, names[0]), Path.Combine(options.Data, names[1]), classCount: 10), fit)
+    : trainer.Fit(trainX, trainY, fit);
+if (options.Stream)
+{
+    Console.WriteLine($"streamed from the IDX files through a shuffle buffer of {fit.ShuffleBufferSize} rows");
+}
 
 double seconds = history.Epochs.Sum(e => e.Duration.TotalSeconds);
-Console.WriteLine($"trained: {history}; {trainX.RowCount * (double)history.EpochsCompleted / seconds:F0} samples/s over {seconds:F1} s");
+Console.WriteLine($"trained: {history}; {trainY.Length * (double)history.EpochsCompleted / seconds:F0} samples/s over {seconds:F1} s");
 
 var confusion = new ConfusionMatrix(testY, network.PredictClasses(testX), classCount: 10);
 string[] classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];

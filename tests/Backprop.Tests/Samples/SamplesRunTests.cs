@@ -64,6 +64,33 @@ public class SamplesRunTests : IDisposable
     }
 
     [Fact]
+    public void FashionMnist_streams_its_training_images_when_the_data_is_installed()
+    {
+        if (!Directory.Exists(FashionMnistData))
+        {
+            return; // Covered by the argument test below; install dataset-fashion-mnist to run this one.
+        }
+
+        var run = Run("FashionMnist", "--stream", "--buffer", "2000", "--epochs", "1", "--hidden", "16");
+
+        run.ExitCode.Should().Be(0, run.Describe());
+        run.Lines.Should().Contain(l => l.StartsWith("fashion-mnist: 60000 training and 10000 test images of 784 pixels, test set read", StringComparison.Ordinal));
+        run.Lines.Should().Contain("streamed from the IDX files through a shuffle buffer of 2000 rows");
+        LastLineNumber(run, @"^test accuracy: (0\.\d{4})$").Should().BeGreaterThan(0.7);
+    }
+
+    [Theory]
+    [InlineData("--stream --limit 100", "--limit cannot be combined with --stream")]
+    [InlineData("--buffer 100", "--buffer needs --stream")]
+    public void FashionMnist_rejects_contradictory_streaming_arguments_with_exit_code_2(string arguments, string message)
+    {
+        var run = Run("FashionMnist", arguments.Split(' '));
+
+        run.ExitCode.Should().Be(2, run.Describe());
+        run.Error.Should().Contain(message).And.Contain("usage:");
+    }
+
+    [Fact]
     public void FashionMnist_without_data_says_how_to_get_it_and_exits_with_1()
     {
         var run = Run("FashionMnist", "--data", Path.Combine(_output, "no-such-folder"));
