@@ -16,8 +16,9 @@ namespace Backprop;
 /// the network and may run on any number of threads at once: a prediction keeps no shared scratch state (each call
 /// rents its own buffers). None of them may overlap a change of the weights: training by any trainer of this network, a
 /// <see cref="GradientCheck"/>, or writes through <see cref="Dense{T}.Weights"/> or <see cref="Parameter{T}.Values"/>.
-/// A second <c>Fit</c> started while one runs throws <see cref="InvalidOperationException"/>, but <c>TrainBatch</c> and
-/// the four steps are not guarded.</para>
+/// Training calls hold the network one at a time: a <c>Fit</c>, <c>TrainBatch</c>, training step or gradient check
+/// started while another runs throws <see cref="InvalidOperationException"/> and changes nothing. Predictions are not
+/// checked against training (an observer may predict between two steps of its own <c>Fit</c>).</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> for fast training, <see cref="double"/> for precise work and gradient checks.</typeparam>
 public sealed class Network<T>

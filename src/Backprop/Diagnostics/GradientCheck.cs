@@ -18,8 +18,10 @@ namespace Backprop;
 /// <para>The network's parameters are perturbed in place and restored bit for bit before the method returns.
 /// Every pass runs in inference mode, so a <see cref="Dropout{T}"/> layer is checked as the identity it is at inference.</para>
 /// <para>Thread safety: <see cref="Run"/> perturbs the network's weights in place, one at a time, and overwrites its
-/// gradients: nothing else may use that network (predict, train, save) while it runs. Checks of different networks may
-/// run on several threads at once.</para>
+/// gradients. It holds the network as training does, so a check and a <c>Fit</c>, <c>TrainBatch</c> or training step of
+/// the same network exclude each other (the later one throws <see cref="InvalidOperationException"/>); predictions and
+/// saves are not checked and must not run meanwhile. Checks of different networks may run on several threads at
+/// once.</para>
 /// </remarks>
 public static class GradientCheck
 {

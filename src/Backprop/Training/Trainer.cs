@@ -19,10 +19,10 @@ namespace Backprop;
 /// </list>
 /// <para>Training is deterministic: the same network seed, data, options and optimizer give bit-identical weights.</para>
 /// <para>Thread safety: not thread-safe: a trainer keeps a reusable pass, its optimizer's state and its epoch count, so
-/// call it from one thread at a time. <c>Fit</c> holds the network for the whole run: a second <c>Fit</c> of the same
-/// network, from this trainer or another, throws <see cref="InvalidOperationException"/>. The steps and
-/// <see cref="TrainBatch(Matrix{T}, Matrix{T})"/> are not guarded: run them only while nothing else trains, predicts with
-/// or changes the network. Observers, the schedule and <see cref="FitOptions.Progress"/> are called on the thread that
+/// call it from one thread at a time. <c>Fit</c> holds the network for the whole run, and each step method and
+/// <see cref="TrainBatch(Matrix{T}, Matrix{T})"/> for its own call: any of them, or a gradient check, started on the same
+/// network while another holds it throws <see cref="InvalidOperationException"/> and changes nothing. Predictions are
+/// not checked: do not predict with the network on other threads while it trains. Observers, the schedule and <see cref="FitOptions.Progress"/> are called on the thread that
 /// runs <c>Fit</c> (a thread-pool thread for <c>FitAsync</c>). Cancellation stops <c>Fit</c> between two steps: the
 /// weights and the optimizer state are those after the last finished step, <see cref="EpochsCompleted"/> counts the
 /// finished epochs, and the network can be used or trained again at once.</para>
