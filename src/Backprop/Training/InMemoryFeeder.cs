@@ -127,11 +127,7 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
         }
 
         _next += count;
-        if (Gather == GatherMode.Background)
-        {
-            StartBackgroundCopy(batchRows);
-        }
-        else
+        if (Gather != GatherMode.Background || !StartBackgroundCopy(batchRows))
         {
             PrefetchNextBatch(batchRows);
         }
@@ -148,12 +144,14 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     /// <summary>Hands the copy of the next batch's input rows to the idle worker, which copies them into the staging
     /// buffer while this batch trains. The worker pool stays held meanwhile: this mode is only chosen when the step's
     /// products run on one thread anyway.</summary>
-    private unsafe void StartBackgroundCopy(int batchRows)
+    /// <returns>Whether the copy was handed over; false at the end of the epoch, or when the pool is busy with another
+    /// caller's job (the rows are then prefetched instead).</returns>
+    private bool StartBackgroundCopy(int batchRows)
     {
         int count = Math.Min(batchRows, _rows - _next);
         if (count == 0 || !ParallelWorkers.TryAcquire())
         {
-            return;
+            return false;
         }
 
         if (_staging.Length < batchRows * _inputWidth)
@@ -181,6 +179,8 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
             ParallelWorkers.End();
             throw;
         }
+
+        return true;
     }
 
     /// <summary>Waits for a background copy (running it here if the worker never started it) and releases the pool.</summary>
