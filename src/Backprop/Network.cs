@@ -218,16 +218,23 @@ public sealed class Network<T>
 
     internal int MaxWidth => _maxWidth;
 
-    /// <summary>Marks the network as being trained by a <c>Fit</c> call; a second concurrent call fails instead of corrupting weights.</summary>
-    internal void BeginTraining()
+    /// <summary>Marks the network as being trained until the returned hold is disposed (<c>using var hold = …</c>): a
+    /// second training call (Fit, TrainBatch, a step, a gradient check) meanwhile fails instead of corrupting weights.</summary>
+    internal TrainingHold HoldForTraining()
     {
         if (Interlocked.CompareExchange(ref _training, 1, 0) != 0)
         {
             throw new InvalidOperationException("This network is already being trained (by Fit, TrainBatch, a training step or a gradient check on another thread); a network can be changed by one call at a time.");
         }
+
+        return new TrainingHold(this);
     }
 
-    internal void EndTraining() => Volatile.Write(ref _training, 0);
+    /// <summary>A network's training mark, released on disposal; a struct, so that taking it allocates nothing.</summary>
+    internal readonly struct TrainingHold(Network<T> network) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref network._training, 0);
+    }
 
     internal static int ArgMax(ReadOnlySpan<T> values)
     {

@@ -54,8 +54,7 @@ public static class GradientCheck
 
         // The check writes the network's gradients and perturbs its weights: it holds the training flag, so that no
         // Fit or training step on another thread can run meanwhile (nor this check while they run).
-        network.BeginTraining();
-        try
+        using (network.HoldForTraining())
         {
             trainer.ForwardCore(pass, inputs.RowCount, training: false);
             trainer.LocalGradientsCore(pass, targets);
@@ -77,10 +76,6 @@ public static class GradientCheck
                 double[] analytic = pass.InputGradients!.AsSpan(0, pass.Rows * network.InputSize).ToArray();
                 entries.Add(Compare(-1, "input", pass.Input, analytic, () => Loss(trainer, pass), options, 0, network.InputSize));
             }
-        }
-        finally
-        {
-            network.EndTraining();
         }
 
         int compared = entries.Sum(e => e.Count);

@@ -41,6 +41,9 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     /// <summary>Sets the rows to feed from the next epoch on: the first <paramref name="rows"/> rows of the arrays.</summary>
     public void SetRows(T[] inputs, T[] targets, int[]? classes, int rows)
     {
+        // A batch staged from the previous rows must not be served as one of the new ones.
+        FinishBackgroundCopy();
+        _staged = -1;
         (_inputs, _targets, _classes, _rows) = (inputs, targets, classes, rows);
         if (_order.Length < rows)
         {

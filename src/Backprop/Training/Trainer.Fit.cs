@@ -192,16 +192,9 @@ public sealed partial class Trainer<T>
     private TrainingHistory Train(BatchFeeder<T> feeder, DataSet? validation, FitOptions options, CancellationToken cancellationToken)
     {
         using (feeder)
+        using (Network.HoldForTraining())
         {
-            Network.BeginTraining();
-            try
-            {
-                return RunEpochs(feeder, validation, options, cancellationToken);
-            }
-            finally
-            {
-                Network.EndTraining();
-            }
+            return RunEpochs(feeder, validation, options, cancellationToken);
         }
     }
 

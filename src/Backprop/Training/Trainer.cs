@@ -22,8 +22,9 @@ namespace Backprop;
 /// call it from one thread at a time. <c>Fit</c> holds the network for the whole run, and each step method and
 /// <see cref="TrainBatch(Matrix{T}, Matrix{T})"/> for its own call: any of them, or a gradient check, started on the same
 /// network while another holds it throws <see cref="InvalidOperationException"/> and changes nothing. Predictions are
-/// not checked: do not predict with the network on other threads while it trains. Observers, the schedule and <see cref="FitOptions.Progress"/> are called on the thread that
-/// runs <c>Fit</c> (a thread-pool thread for <c>FitAsync</c>). Cancellation stops <c>Fit</c> between two steps: the
+/// not checked: do not predict with the network on other threads while it trains. Observers, the schedule and
+/// <see cref="FitOptions.Progress"/> are called on the thread that runs <c>Fit</c> (a thread-pool thread for
+/// <c>FitAsync</c>). Cancellation stops <c>Fit</c> between two steps: the
 /// weights and the optimizer state are those after the last finished step, <see cref="EpochsCompleted"/> counts the
 /// finished epochs, and the network can be used or trained again at once.</para>
 /// </remarks>
@@ -97,14 +98,9 @@ public sealed partial class Trainer<T>
         T[] rowMajor = Network.ToRowMajor(inputs, nameof(inputs));
         var pass = new ForwardPass<T>(Network, inputs.RowCount);
         rowMajor.CopyTo(pass.Input, 0);
-        Network.BeginTraining();
-        try
+        using (Network.HoldForTraining())
         {
             ForwardCore(pass, inputs.RowCount, training: true);
-        }
-        finally
-        {
-            Network.EndTraining();
         }
 
         return pass;
@@ -120,15 +116,8 @@ public sealed partial class Trainer<T>
     public double ComputeLocalGradients(ForwardPass<T> pass, Matrix<T> targets)
     {
         CheckPass(pass, ForwardPassStage.Forwarded);
-        Network.BeginTraining();
-        try
-        {
-            return LocalGradientsCore(pass, targets);
-        }
-        finally
-        {
-            Network.EndTraining();
-        }
+        using var hold = Network.HoldForTraining();
+        return LocalGradientsCore(pass, targets);
     }
 
     /// <summary>Step 2 with its targets checked, for a caller that holds the network's training flag.</summary>
@@ -150,15 +139,8 @@ public sealed partial class Trainer<T>
     public void BackpropagateErrors(ForwardPass<T> pass)
     {
         CheckPass(pass, ForwardPassStage.LocalGradientsComputed);
-        Network.BeginTraining();
-        try
-        {
-            BackpropagateCore(pass, computeInputGradients: false);
-        }
-        finally
-        {
-            Network.EndTraining();
-        }
+        using var hold = Network.HoldForTraining();
+        BackpropagateCore(pass, computeInputGradients: false);
     }
 
     /// <summary>Step 4: the optimizer adjusts every weight and bias from the gradients of step 3.</summary>
@@ -169,14 +151,9 @@ public sealed partial class Trainer<T>
     public void UpdateWeights(ForwardPass<T> pass)
     {
         CheckPass(pass, ForwardPassStage.ErrorsBackpropagated);
-        Network.BeginTraining();
-        try
+        using (Network.HoldForTraining())
         {
             UpdateCore(pass.Rows);
-        }
-        finally
-        {
-            Network.EndTraining();
         }
 
         pass.Stage = ForwardPassStage.WeightsUpdated;
@@ -231,18 +208,11 @@ public sealed partial class Trainer<T>
     /// <summary>The four steps on checked row-major rows, in the trainer's reusable pass.</summary>
     private double TrainRows(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int rows)
     {
-        Network.BeginTraining();
-        try
-        {
-            var pass = FitPass(rows);
-            inputs.CopyTo(pass.Input);
-            targets.CopyTo(pass.Targets);
-            return StepCore(pass, rows, epoch: 0, batch: 0, maxNorm: null);
-        }
-        finally
-        {
-            Network.EndTraining();
-        }
+        using var hold = Network.HoldForTraining();
+        var pass = FitPass(rows);
+        inputs.CopyTo(pass.Input);
+        targets.CopyTo(pass.Targets);
+        return StepCore(pass, rows, epoch: 0, batch: 0, maxNorm: null);
     }
 
     /// <summary>Steps 1–4 on the rows already in the pass: forward, local gradients (stopping on a non-finite loss),
