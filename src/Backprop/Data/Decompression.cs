@@ -55,12 +55,11 @@ internal static class Decompression
     /// then the marker, because gzip data may consist of several members. Truncated data runs into the marker member's
     /// bytes as if they were its own and either fails (a bad code, block or checksum) or ends without producing the
     /// marker; data followed by bytes that are not gzip ends there, without the marker, too.</remarks>
-    internal sealed class VerifiedGzipStream : ForwardOnlyStream
+    internal sealed class VerifiedGzipStream(Stream compressed, string sourceName)
+        : ForwardOnlyStream(new GZipStream(new MarkedStream(compressed), CompressionMode.Decompress))
     {
         private static readonly byte[] _marker;
         private static readonly byte[] _markerMember;
-        private readonly GZipStream _gzip;
-        private readonly string _sourceName;
         private readonly byte[] _buffer = new byte[1 << 14];
         private int _start;
         private int _end;
@@ -90,12 +89,6 @@ internal static class Decompression
             }
         }
 
-        public VerifiedGzipStream(Stream compressed, string sourceName)
-        {
-            _gzip = new GZipStream(new MarkedStream(compressed), CompressionMode.Decompress);
-            _sourceName = sourceName;
-        }
-
         public override int Read(Span<byte> buffer)
         {
             // Hold back as many bytes as the marker is long until the end shows whether they are the marker, and fill
@@ -114,7 +107,7 @@ internal static class Decompression
                     if (_end < _marker.Length || !_buffer.AsSpan(_end - _marker.Length, _marker.Length).SequenceEqual(_marker))
                     {
                         throw new InvalidDataException(
-                            $"{_sourceName}: the gzip data is truncated, or followed by bytes that are not gzip: it does not end with a complete gzip member.");
+                            $"{sourceName}: the gzip data is truncated, or followed by bytes that are not gzip: it does not end with a complete gzip member.");
                     }
 
                     _ended = true;
@@ -132,30 +125,20 @@ internal static class Decompression
             return count;
         }
 
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _gzip.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-
         private int Inflate(Span<byte> buffer)
         {
             try
             {
-                return _gzip.Read(buffer);
+                return Inner.Read(buffer);
             }
             catch (InvalidDataException e)
             {
-                throw new InvalidDataException($"{_sourceName}: the gzip data is corrupt or truncated ({e.Message}).", e);
+                throw new InvalidDataException($"{sourceName}: the gzip data is corrupt or truncated ({e.Message}).", e);
             }
         }
 
         /// <summary>The compressed input, then the end marker's member.</summary>
-        private sealed class MarkedStream(Stream inner) : ForwardOnlyStream
+        private sealed class MarkedStream(Stream inner) : ForwardOnlyStream(inner)
         {
             private int _markerRead = -1;
 
@@ -163,7 +146,7 @@ internal static class Decompression
             {
                 if (_markerRead < 0)
                 {
-                    int read = inner.Read(buffer);
+                    int read = Inner.Read(buffer);
                     if (read > 0 || buffer.IsEmpty)
                     {
                         return read;
@@ -177,21 +160,11 @@ internal static class Decompression
                 _markerRead += count;
                 return count;
             }
-
-            protected override void Dispose(bool disposing)
-            {
-                if (disposing)
-                {
-                    inner.Dispose();
-                }
-
-                base.Dispose(disposing);
-            }
         }
     }
 
     /// <summary>A read-only stream that yields a few already-read bytes before the rest of another stream.</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream inner) : ForwardOnlyStream
+    private sealed class PrefixedStream(byte[] prefix, Stream inner) : ForwardOnlyStream(inner)
     {
         private int _position;
 
@@ -204,27 +177,20 @@ internal static class Decompression
                 _position += n;
                 // Go on with the rest, as a seekable stream would: a reader's first read decides its text encoding
                 // from the byte-order mark, and StreamReader misreads a four-byte one that arrives in pieces.
-                return n < buffer.Length ? n + inner.Read(buffer[n..]) : n;
+                return n < buffer.Length ? n + Inner.Read(buffer[n..]) : n;
             }
 
-            return inner.Read(buffer);
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
+            return Inner.Read(buffer);
         }
     }
 
-    /// <summary>The common part of the read-only, forward-only streams here: no seeking, no length, no writing; a
-    /// derived stream implements <see cref="Stream.Read(Span{byte})"/> (and disposal).</summary>
-    internal abstract class ForwardOnlyStream : Stream
+    /// <summary>The common part of the read-only, forward-only streams here: no seeking, no length, no writing; each
+    /// reads from an inner stream that it owns and disposes, and implements <see cref="Stream.Read(Span{byte})"/>.</summary>
+    internal abstract class ForwardOnlyStream(Stream inner) : Stream
     {
+        /// <summary>The stream read from, disposed with this one.</summary>
+        protected Stream Inner => inner;
+
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
@@ -252,6 +218,16 @@ internal static class Decompression
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>Passes reads and seeks through to another stream but never disposes it.</summary>
