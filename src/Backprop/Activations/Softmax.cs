@@ -47,7 +47,7 @@ public sealed class Softmax : IActivation
         {
             var z = preActivations.Slice(start, width);
             var a = activations.Slice(start, width);
-            CrossEntropyKernel.Subtract(z, CrossEntropyKernel.RowMax(z), a);
+            RowKernels.Subtract(z, RowKernels.Max(z), a);
             TensorPrimitives.Exp<T>(a, a);
             T sum = TensorPrimitives.Sum<T>(a);
             for (int j = 0; j < a.Length; j++)

@@ -142,9 +142,9 @@ internal static class CrossEntropyKernel
             for (int r = 0; r < rows; r++)
             {
                 var z = logits.Slice(r * width, width);
-                T max = RowMax(z);
+                T max = RowKernels.Max(z);
                 lse[r] = double.CreateChecked(max);
-                Subtract(z, max, shifted.Slice(r * width, width));
+                RowKernels.Subtract(z, max, shifted.Slice(r * width, width));
             }
 
             TensorPrimitives.Exp<T>(shifted, shifted);
@@ -189,49 +189,6 @@ internal static class CrossEntropyKernel
             ArrayPool<T>.Shared.Return(shiftedArray);
             ArrayPool<double>.Shared.Return(lseArray);
         }
-    }
-
-    /// <summary>destination = row − value, element by element.</summary>
-    public static void Subtract<T>(ReadOnlySpan<T> row, T value, Span<T> destination)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (row.Length >= 32)
-        {
-            TensorPrimitives.Subtract(row, value, destination);
-            return;
-        }
-
-        for (int j = 0; j < row.Length; j++)
-        {
-            destination[j] = row[j] - value;
-        }
-    }
-
-    /// <summary>The largest value of a row; NaN if the row has one.</summary>
-    public static T RowMax<T>(ReadOnlySpan<T> row)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (row.Length >= 32)
-        {
-            return TensorPrimitives.Max(row);
-        }
-
-        // Short rows (a classifier's few classes): a plain loop beats the vectorised call's set-up.
-        T max = row[0];
-        for (int j = 1; j < row.Length; j++)
-        {
-            T v = row[j];
-            if (v > max || T.IsNaN(v))
-            {
-                max = v;
-                if (T.IsNaN(v))
-                {
-                    break;
-                }
-            }
-        }
-
-        return max;
     }
 
     /// <summary>δ = scale·(p·Σy − y), row by row; <paramref name="gradients"/> may alias <paramref name="probabilities"/>.</summary>
