@@ -49,15 +49,8 @@ internal static class GemmDriver<TOps, TVec, T>
     // row strides start to conflict in the cache): measured equal at 16 tiles, and better for 1024×1024.
     private const int DirectMaxRowTiles = 16;
 
-    // Work (2·m·n·k) below which a call stays on one thread (about 20 µs at 100 GFLOP/s), and the least work per part.
-    // Alone, two threads win from about 2^17 flops; inside a training step they do not until about 2^21: a split makes
-    // the weights and gradients travel between the cores' caches every step (measured on the 784-32-10 net at batch
-    // 16, whose products are 2^19.6 flops: 26 µs a step on one thread, 36 µs on two with the lower threshold).
-    private const long ParallelMinFlops = 1L << 21;
+    // The least work (2·m·n·k) per part of a split call; whether a call is split at all is Gemm.WouldSplit.
     private const long PartMinFlops = 1L << 16;
-
-    // Whether a product of this many flops is split across threads at all (given threads to split it on).
-    internal static bool IsLargeEnoughToSplit(long flops) => flops >= ParallelMinFlops;
 
     // The same contract as Gemm.MultiplyUnchecked.
     internal static void Multiply(
@@ -131,7 +124,7 @@ internal static class GemmDriver<TOps, TVec, T>
         }
 
         double flops = 2.0 * plan.M * plan.N * plan.K;
-        if (flops < ParallelMinFlops)
+        if (!Gemm.WouldSplit(flops))
         {
             return 1;
         }
