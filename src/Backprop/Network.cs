@@ -51,9 +51,35 @@ public sealed class Network<T>
     /// <exception cref="ArgumentException"><paramref name="layers"/> is empty, contains null, or contains a layer of another network.</exception>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
     public Network(int inputs, int seed, params Layer<T>[] layers)
+        : this(PositiveInputs(inputs), seed, layers)
+    {
+    }
+
+    /// <summary>Creates a network for samples of a given shape (for example an image, channels × height × width) with the
+    /// default seed (<see cref="DefaultSeed"/>).</summary>
+    /// <param name="inputShape">The shape of one input sample; rows of a batch hold its <see cref="TensorShape.Size"/> values, row-major.</param>
+    /// <param name="layers">The layers, first to last; at least one, none belonging to another network.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="inputShape"/> or <paramref name="layers"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="layers"/> is empty, contains null or a layer of another network, or a layer cannot take the shape it is given (the message names the layer's index and the shapes).</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
+    public Network(TensorShape inputShape, params Layer<T>[] layers)
+        : this(inputShape, DefaultSeed, layers)
+    {
+    }
+
+    /// <summary>Creates a network for samples of a given shape and initialises its weights from a generator seeded with
+    /// <paramref name="seed"/>. Each layer is built in turn from the shape the previous one gives, so a shape that a
+    /// layer cannot take fails here, naming the layer.</summary>
+    /// <param name="inputShape">The shape of one input sample; rows of a batch hold its <see cref="TensorShape.Size"/> values, row-major.</param>
+    /// <param name="seed">The seed of the weight initialisation; equal seeds give equal networks.</param>
+    /// <param name="layers">The layers, first to last; at least one, none belonging to another network.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="inputShape"/> or <paramref name="layers"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="layers"/> is empty, contains null or a layer of another network, or a layer cannot take the shape it is given (the message names the layer's index and the shapes).</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
+    public Network(TensorShape inputShape, int seed, params Layer<T>[] layers)
     {
         Guard.SupportedElementType<T>();
-        Guard.Positive(inputs, nameof(inputs));
+        ArgumentNullException.ThrowIfNull(inputShape);
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Length == 0)
         {
@@ -61,7 +87,8 @@ public sealed class Network<T>
         }
 
         var random = new DeterministicRandom(seed);
-        int width = inputs, maxWidth = inputs;
+        var shape = inputShape;
+        int maxWidth = inputShape.Size;
         for (int i = 0; i < layers.Length; i++)
         {
             var layer = layers[i] ?? throw new ArgumentException($"layers[{i}] is null; every layer must be an object.", nameof(layers));
@@ -70,19 +97,40 @@ public sealed class Network<T>
                 throw new ArgumentException($"layers[{i}] ({layer}) already belongs to a network; create a new layer for each position and network.", nameof(layers));
             }
 
-            layer.Build(width, random);
-            width = layer.OutputSize;
-            maxWidth = Math.Max(maxWidth, width);
+            try
+            {
+                layer.Build(shape, random);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"layers[{i}] ({layer}) cannot take its input of shape {shape}: {e.Message}", nameof(layers), e);
+            }
+
+            if (layer.SavedForBackwardSize < 0 || (layer.Activation is not null && layer.SavedForBackwardSize != layer.OutputSize))
+            {
+                throw new ArgumentException(
+                    $"layers[{i}] ({layer}) keeps {layer.SavedForBackwardSize} values per sample for backward; it must keep at least 0, and exactly its output size ({layer.OutputSize}, its pre-activations) when it has an activation.",
+                    nameof(layers));
+            }
+
+            shape = layer.OutputShape!;
+            maxWidth = Math.Max(maxWidth, shape.Size);
         }
 
         _layers = (Layer<T>[])layers.Clone();
         _maxWidth = maxWidth;
-        InputSize = inputs;
+        InputShape = inputShape;
         Seed = seed;
     }
 
-    /// <summary>The number of values per input sample.</summary>
-    public int InputSize { get; }
+    /// <summary>The shape of one input sample.</summary>
+    public TensorShape InputShape { get; }
+
+    /// <summary>The shape of one output sample: the last layer's output shape.</summary>
+    public TensorShape OutputShape => _layers[^1].OutputShape!;
+
+    /// <summary>The number of values per input sample: <see cref="InputShape"/>'s size.</summary>
+    public int InputSize => InputShape.Size;
 
     /// <summary>The number of values per output sample: the last layer's width.</summary>
     public int OutputSize => _layers[^1].OutputSize;
@@ -290,7 +338,7 @@ public sealed class Network<T>
                 {
                     var layer = _layers[l];
                     Span<T> target = (l % 2 == 0 ? first : second).AsSpan(0, count * layer.OutputSize);
-                    layer.Forward(current, target, target, count, training: false);
+                    layer.Forward(current, default, target, count, training: false);
                     current = target;
                 }
 
@@ -302,6 +350,12 @@ public sealed class Network<T>
             ArrayPool<T>.Shared.Return(first);
             ArrayPool<T>.Shared.Return(second);
         }
+    }
+
+    private static TensorShape PositiveInputs(int inputs)
+    {
+        Guard.Positive(inputs, nameof(inputs));
+        return new TensorShape(inputs);
     }
 
     internal static string Format(T value) => value.ToString(null, CultureInfo.InvariantCulture);

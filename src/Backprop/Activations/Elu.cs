@@ -10,7 +10,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
 /// (predictions call it concurrently).</para>
 /// </remarks>
-public sealed class Elu : ElementwiseActivation
+public sealed class Elu : ElementwiseActivation, ISerializableComponent
 {
     /// <summary>Creates an ELU.</summary>
     /// <param name="alpha">The saturation value −α for z → −∞; finite and greater than 0. 1 by default.</param>
@@ -23,6 +23,10 @@ public sealed class Elu : ElementwiseActivation
 
     /// <summary>The scale α of the negative part.</summary>
     public double Alpha { get; }
+
+    /// <summary>Writes α as "alpha".</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings) => settings.Set("alpha", Alpha);
 
     /// <inheritdoc />
     public override string Name => "elu";

@@ -18,8 +18,17 @@ namespace Backprop;
 /// <see cref="Activations.ReLU"/>, which loaded models share too) serves every layer and network it is given to. Work
 /// only in the spans given.</para>
 /// </remarks>
-public interface IActivation
+public interface IActivation : ISerializableComponent
 {
+    /// <summary>The name model files store the activation under: <see cref="Name"/> unless an implementation says otherwise.</summary>
+    string ISerializableComponent.TypeName => Name;
+
+    /// <summary>Writes the activation's settings; none unless an implementation has parameters (such as a slope) to save.</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings)
+    {
+    }
+
     /// <summary>The function's name, as written in model files and reports (for example "relu").</summary>
     string Name { get; }
 

@@ -8,7 +8,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
 /// (predictions call it concurrently).</para>
 /// </remarks>
-public sealed class LeakyReLU : ElementwiseActivation
+public sealed class LeakyReLU : ElementwiseActivation, ISerializableComponent
 {
     /// <summary>Creates a leaky ReLU with the given negative slope.</summary>
     /// <param name="alpha">The slope α for z ≤ 0; finite and at least 0. 0.01 by default.</param>
@@ -22,6 +22,10 @@ public sealed class LeakyReLU : ElementwiseActivation
 
     /// <summary>The slope α for z ≤ 0.</summary>
     public double Alpha { get; }
+
+    /// <summary>Writes α as "alpha".</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings) => settings.Set("alpha", Alpha);
 
     /// <inheritdoc />
     public override string Name => "leaky_relu";

@@ -67,14 +67,14 @@ public static class GradientCheck
                 {
                     double[] analytic = parameter.GradientArray.ToArray();
                     entries.Add(Compare(l, parameter.Name, parameter.ValueArray, analytic,
-                        () => Loss(trainer, pass), options, parameter.Name == "weights" ? layers[l].InputSize : 0));
+                        () => Loss(trainer, pass), options, parameter.Shape));
                 }
             }
 
             if (options.CheckInputs)
             {
                 double[] analytic = pass.InputGradients!.AsSpan(0, pass.Rows * network.InputSize).ToArray();
-                entries.Add(Compare(-1, "input", pass.Input, analytic, () => Loss(trainer, pass), options, 0, network.InputSize));
+                entries.Add(Compare(-1, "input", pass.Input, analytic, () => Loss(trainer, pass), options, new TensorShape(pass.Rows, network.InputSize)));
             }
         }
 
@@ -94,7 +94,7 @@ public static class GradientCheck
     }
 
     private static GradientCheckEntry Compare(int layer, string name, double[] values, double[] analytic, Func<double> loss,
-        GradientCheckOptions options, int weightRows, int rowWidth = 0)
+        GradientCheckOptions options, TensorShape shape)
     {
         int worst = -1;
         double worstError = -1, worstAnalytic = 0, worstNumeric = 0;
@@ -136,16 +136,15 @@ public static class GradientCheck
             }
         }
 
-        // Name the worst value by row and column: weights are stored column-major (inputs × units), inputs row-major.
-        int row = -1, column = -1;
-        if (worst >= 0)
+        // Name the worst value by its position in the tensor's shape (row-major, as every parameter is stored).
+        int[] index = worst >= 0 ? shape.IndexOf(worst) : [];
+        int row = index.Length > 0 ? index[0] : -1;
+        int column = index.Length > 1 ? index[1] : index.Length == 1 ? 0 : -1;
+        return new GradientCheckEntry(layer, name, analytic.Length, worst, row, column, worstAnalytic, worstNumeric, Math.Max(worstError, 0))
         {
-            (row, column) = weightRows > 0 ? (worst % weightRows, worst / weightRows)
-                : rowWidth > 0 ? (worst / rowWidth, worst % rowWidth)
-                : (worst, 0);
-        }
-
-        return new GradientCheckEntry(layer, name, analytic.Length, worst, row, column, worstAnalytic, worstNumeric, Math.Max(worstError, 0));
+            Index = index,
+            Shape = shape,
+        };
     }
 }
 
@@ -181,13 +180,22 @@ public sealed class GradientCheckOptions
 /// <param name="Parameter">"weights", "biases" or "input".</param>
 /// <param name="Count">How many values were compared.</param>
 /// <param name="WorstIndex">The flat index of the worst value in the tensor's storage; −1 when none was compared.</param>
-/// <param name="Row">The worst value's row (the input index for weights, the sample for the input).</param>
-/// <param name="Column">The worst value's column (the unit for weights, the feature for the input).</param>
+/// <param name="Row">The worst value's first coordinate in the tensor's shape (the unit for a dense layer's weights,
+/// which are units × inputs; the sample for the input); −1 when none was compared.</param>
+/// <param name="Column">The worst value's second coordinate (the input for a dense layer's weights, the feature for the
+/// input); 0 for a vector, −1 when none was compared.</param>
 /// <param name="Analytic">The backpropagated derivative there.</param>
 /// <param name="Numeric">The finite-difference derivative there.</param>
 /// <param name="RelativeError">|analytic − numeric| / max(|analytic|, |numeric|, floor).</param>
 public sealed record GradientCheckEntry(int LayerIndex, string Parameter, int Count, int WorstIndex, int Row, int Column,
-    double Analytic, double Numeric, double RelativeError);
+    double Analytic, double Numeric, double RelativeError)
+{
+    /// <summary>The worst value's coordinates in <see cref="Shape"/>, any rank; empty when none was compared.</summary>
+    public IReadOnlyList<int> Index { get; init; } = [];
+
+    /// <summary>The shape of the tensor checked: the parameter's shape, or rows × input size for the input.</summary>
+    public TensorShape? Shape { get; init; }
+}
 
 /// <summary>The result of <see cref="GradientCheck.Run"/>.</summary>
 /// <remarks>Thread safety: immutable: every member may be called from any number of threads at once.</remarks>
@@ -238,7 +246,7 @@ public sealed class GradientCheckReport
         {
             string where = e.LayerIndex < 0 ? "input" : $"layer {e.LayerIndex} {e.Parameter}";
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  {where,-18} n={e.Count,-6} worst at [{e.Row}, {e.Column}]: analytic {e.Analytic:E6}, numeric {e.Numeric:E6}, error {e.RelativeError:E2}");
+                $"  {where,-18} n={e.Count,-6} worst at [{string.Join(", ", e.Index)}]: analytic {e.Analytic:E6}, numeric {e.Numeric:E6}, error {e.RelativeError:E2}");
         }
 
         return text.ToString();

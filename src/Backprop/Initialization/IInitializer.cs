@@ -10,8 +10,17 @@ namespace Backprop;
 /// <see cref="Initializers.GlorotUniform"/>) serves every network created with it, possibly on several threads at once:
 /// implementations must keep no mutable state.</para>
 /// </remarks>
-public interface IInitializer
+public interface IInitializer : ISerializableComponent
 {
+    /// <summary>The name model files store the initializer under: <see cref="Name"/> unless an implementation says otherwise.</summary>
+    string ISerializableComponent.TypeName => Name;
+
+    /// <summary>Writes the initializer's settings; none unless an implementation has some.</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings)
+    {
+    }
+
     /// <summary>The initializer's name, as written in model files and reports.</summary>
     string Name { get; }
 
@@ -109,7 +118,7 @@ public sealed class HeNormal : IInitializer
 /// <summary>Plain uniform initialisation on [−limit, limit], whatever the fans.</summary>
 /// <remarks>Thread safety: immutable: one instance may initialise any number of networks, on several threads at once;
 /// each network draws from its own seeded generator.</remarks>
-public sealed class UniformInitializer : UniformInitializerBase
+public sealed class UniformInitializer : UniformInitializerBase, ISerializableComponent
 {
 
     /// <summary>Creates the initializer.</summary>
@@ -126,6 +135,10 @@ public sealed class UniformInitializer : UniformInitializerBase
 
     /// <inheritdoc />
     public override string Name => "uniform";
+
+    /// <summary>Writes the half-width as "limit".</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings) => settings.Set("limit", HalfWidth);
 
     /// <inheritdoc />
     protected override double Limit(int fanIn, int fanOut) => HalfWidth;

@@ -20,14 +20,15 @@ namespace Backprop;
 /// neither predicts nor trains.</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
-public sealed class Dense<T> : Layer<T>
+public sealed class Dense<T> : Layer<T>, ISerializableComponent
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IActivation _activation;
     private readonly IInitializer _initializer;
     private Matrix<T>? _weights;
     private MathNet.Numerics.LinearAlgebra.Vector<T>? _biases;
-    private Parameter<T>[] _parameters = [];
+    private Parameter<T>? _weightParameter;
+    private Parameter<T>? _biasParameter;
     private double _l1;
     private double _l2;
 
@@ -76,8 +77,14 @@ public sealed class Dense<T> : Layer<T>
     /// <summary>The number of units, which is the width of the layer's output.</summary>
     public int Units { get; }
 
-    /// <inheritdoc />
-    public override int OutputSize => Units;
+    /// <summary>Keeps the pre-activations z = x·W + b for the backward pass.</summary>
+    public override string SavedForBackwardName => "pre-activations";
+
+    /// <summary>2 × inputs × units: the forward product's multiply-adds.</summary>
+    public override long FlopsPerSample => 2L * InputSize * Units;
+
+    /// <summary>"dense", the name model files store the layer under.</summary>
+    public string TypeName => "dense";
 
     /// <inheritdoc />
     public override IActivation Activation => _activation;
@@ -113,7 +120,7 @@ public sealed class Dense<T> : Layer<T>
     public Matrix<T> GetWeightGradients()
     {
         EnsureBuilt();
-        return Matrix<T>.Build.Dense(InputSize, Units, (T[])_parameters[0].GradientArray.Clone());
+        return Matrix<T>.Build.Dense(InputSize, Units, (T[])_weightParameter!.GradientArray.Clone());
     }
 
     /// <summary>∂L/∂b from the last backward pass, as a new vector.</summary>
@@ -122,11 +129,17 @@ public sealed class Dense<T> : Layer<T>
     public MathNet.Numerics.LinearAlgebra.Vector<T> GetBiasGradients()
     {
         EnsureBuilt();
-        return MathNet.Numerics.LinearAlgebra.Vector<T>.Build.Dense((T[])_parameters[1].GradientArray.Clone());
+        return MathNet.Numerics.LinearAlgebra.Vector<T>.Build.Dense((T[])_biasParameter!.GradientArray.Clone());
     }
 
-    /// <summary>The weights (first) and biases (second).</summary>
-    public override IReadOnlyList<Parameter<T>> Parameters => _parameters;
+    /// <summary>Writes units, activation, initializer, l1 and l2.</summary>
+    /// <param name="settings">Receives the settings.</param>
+    /// <exception cref="NotSupportedException">The activation or initializer cannot be saved.</exception>
+    public void WriteSettings(ComponentSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Set("units", Units).Set("activation", _activation).Set("initializer", _initializer).Set("l1", _l1).Set("l2", _l2);
+    }
 
     /// <inheritdoc />
     public override double RegularizationPenalty()
@@ -136,7 +149,7 @@ public sealed class Dense<T> : Layer<T>
             return 0;
         }
 
-        ReadOnlySpan<T> w = _parameters[0].ValueArray;
+        ReadOnlySpan<T> w = _weightParameter!.ValueArray;
         double penalty = 0;
         if (_l1 != 0)
         {
@@ -156,37 +169,41 @@ public sealed class Dense<T> : Layer<T>
     public override string ToString() => $"Dense({Units}, {_activation.Name})";
 
     /// <inheritdoc />
-    protected override void OnBuild(int inputSize, DeterministicRandom random)
+    /// <remarks>Weights (units × inputs, drawn by the initializer with fan-in = inputs and fan-out = units) and biases
+    /// (units, zero). Any input shape is read as a flat vector of its size.</remarks>
+    protected override TensorShape OnBuild(TensorShape inputShape, DeterministicRandom random)
     {
-        var weights = new T[inputSize * Units];
-        _initializer.Initialize<T>(weights, inputSize, Units, random);
-        var biases = new T[Units];
+        int inputSize = inputShape.Size;
+        _weightParameter = AddParameter("weights", new TensorShape(Units, inputSize), _initializer, isRegularized: true, fanIn: inputSize, fanOut: Units);
+        _biasParameter = AddParameter("biases", new TensorShape(Units));
         // MathNet's dense matrices are column-major: this array is W (inputs × units), equally Wᵀ (units × inputs) row-major.
-        _weights = Matrix<T>.Build.Dense(inputSize, Units, weights);
-        _biases = MathNet.Numerics.LinearAlgebra.Vector<T>.Build.Dense(biases);
-        _parameters = [new Parameter<T>("weights", weights), new Parameter<T>("biases", biases)];
+        _weights = Matrix<T>.Build.Dense(inputSize, Units, _weightParameter.ValueArray);
+        _biases = MathNet.Numerics.LinearAlgebra.Vector<T>.Build.Dense(_biasParameter.ValueArray);
+        return new TensorShape(Units);
     }
 
     /// <inheritdoc />
-    protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> preActivations, Span<T> activations, int rows, bool training)
+    protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
     {
         int n = InputSize;
-        // Z (rows × units) = X (rows × n) · Wᵀ-stored (units × n)ᵀ + b.
-        Gemm.MultiplyUnchecked<T>(inputs, n, false, _parameters[0].ValueArray, n, true, preActivations, Units,
-            rows, Units, n, accumulate: false, bias: _parameters[1].ValueArray, MaxDegreeOfParallelism);
-        _activation.Forward<T>(preActivations, activations, Units);
+        // Z (rows × units) = X (rows × n) · Wᵀ-stored (units × n)ᵀ + b, kept in `saved` for the backward pass, or formed
+        // in the output's memory and activated in place when no backward pass follows.
+        Span<T> z = saved.IsEmpty ? activations : saved;
+        Gemm.MultiplyUnchecked<T>(inputs, n, false, _weightParameter!.ValueArray, n, true, z, Units,
+            rows, Units, n, accumulate: false, bias: _biasParameter!.ValueArray, MaxDegreeOfParallelism);
+        _activation.Forward<T>(z, activations, Units);
     }
 
     /// <inheritdoc />
-    protected override void OnComputeLocalGradients(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows) =>
-        _activation.Backward(preActivations, activations, outputGradients, localGradients, Units);
+    protected override void OnComputeLocalGradients(ReadOnlySpan<T> saved, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows) =>
+        _activation.Backward(saved, activations, outputGradients, localGradients, Units);
 
     /// <inheritdoc />
     protected override void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
     {
         int n = InputSize;
-        T[] weightGradients = _parameters[0].GradientArray;
-        T[] biasGradients = _parameters[1].GradientArray;
+        T[] weightGradients = _weightParameter!.GradientArray;
+        T[] biasGradients = _biasParameter!.GradientArray;
 
         // ∂L/∂Wᵀ-stored (units × n) = δᵀ (units × rows) · X (rows × n). Shared out by contiguous rows, as the trainer
         // shares out the optimizer's update, so that each thread updates the part of the gradient it computed.
@@ -195,7 +212,7 @@ public sealed class Dense<T> : Layer<T>
 
         if (_l1 != 0 || _l2 != 0)
         {
-            AddRegularizationGradient(_parameters[0].ValueArray, weightGradients);
+            AddRegularizationGradient(_weightParameter!.ValueArray, weightGradients);
         }
 
         // ∂L/∂b = Σ over rows of δ, always summed in row order.
@@ -208,7 +225,7 @@ public sealed class Dense<T> : Layer<T>
         if (!inputGradients.IsEmpty)
         {
             // ∂L/∂X (rows × n) = δ (rows × units) · Wᵀ-stored (units × n).
-            Gemm.MultiplyUnchecked<T>(localGradients, Units, false, _parameters[0].ValueArray, n, false, inputGradients, n,
+            Gemm.MultiplyUnchecked<T>(localGradients, Units, false, _weightParameter!.ValueArray, n, false, inputGradients, n,
                 rows, n, Units, accumulate: false, bias: default, MaxDegreeOfParallelism);
         }
     }

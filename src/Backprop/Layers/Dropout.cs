@@ -12,7 +12,7 @@ namespace Backprop;
 /// <para>Forward in training: a = x ⊙ m, with every mᵢ drawn independently, mᵢ = 0 with probability p and
 /// mᵢ = 1 / (1 − p) otherwise, so that E[aᵢ] = xᵢ and the next layer sees the same expected input in training and at
 /// inference. At inference (<c>training</c> false): a = x. Backward: δ = ∂L/∂x = m ⊙ ∂L/∂a, with the mask of the forward
-/// pass, which the layer keeps in the pre-activation buffer.</para>
+/// pass, which the layer keeps as what it saves for backward (<see cref="SavedForBackwardName"/> "mask").</para>
 /// <para>The masks come from the layer's own <see cref="DeterministicRandom"/>, seeded by the constructor: element i is
 /// dropped when the generator's next <see cref="DeterministicRandom.NextDouble"/> is below p, element by element and
 /// pass by pass, so equal seeds and equal training runs give equal masks (with p = 0 nothing is drawn).</para>
@@ -24,12 +24,11 @@ namespace Backprop;
 /// passes must come from one thread at a time (as one <c>Fit</c> does).</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
-public sealed class Dropout<T> : Layer<T>
+public sealed class Dropout<T> : Layer<T>, ISerializableComponent
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly DeterministicRandom _random;
     private readonly T _scale;
-    private int _size;
 
     /// <summary>Creates a dropout layer.</summary>
     /// <param name="rate">p, the probability of dropping each value, in [0, 1); 0 makes the layer the identity.</param>
@@ -54,37 +53,74 @@ public sealed class Dropout<T> : Layer<T>
     /// <summary>The mask generator, whose state model checkpoints save so that resumed training draws the same masks.</summary>
     internal DeterministicRandom Random => _random;
 
-    /// <summary>The width of the output: the input width once built, 0 before.</summary>
-    public override int OutputSize => _size;
+    /// <summary>Keeps the mask m of the forward pass (0 or 1 / (1 − p) per value) for the backward pass.</summary>
+    public override string SavedForBackwardName => "mask";
 
-    /// <summary>None: dropout has nothing to train.</summary>
-    public override IReadOnlyList<Parameter<T>> Parameters => [];
+    /// <summary>One value per element: copying and masking cost about that much.</summary>
+    public override long FlopsPerSample => InputSize;
+
+    /// <summary>"dropout", the name model files store the layer under.</summary>
+    public string TypeName => "dropout";
 
     /// <summary>Describes the layer.</summary>
     /// <returns>For example "Dropout(0.5)".</returns>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Dropout({Rate})");
 
-    /// <inheritdoc />
-    protected override void OnBuild(int inputSize, DeterministicRandom random) => _size = inputSize;
+    /// <summary>Writes rate and seed.</summary>
+    /// <param name="settings">Receives the settings.</param>
+    public void WriteSettings(ComponentSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Set("rate", Rate).Set("seed", Seed);
+    }
+
+    /// <summary>Writes the mask generator's position, so that resumed training draws the same masks.</summary>
+    /// <param name="state">Receives "generator" (four 64-bit words, as signed integers) and, when the generator holds a
+    /// spare Gaussian value, "spare".</param>
+    protected internal override void WriteState(ComponentSettings state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var s = _random.State;
+        state.Set("generator", [unchecked((long)s.S0), unchecked((long)s.S1), unchecked((long)s.S2), unchecked((long)s.S3)]);
+        if (s.Spare is double spare)
+        {
+            state.Set("spare", spare);
+        }
+    }
+
+    /// <summary>Restores the mask generator's position written by <see cref="WriteState"/>.</summary>
+    /// <param name="state">The saved state.</param>
+    /// <exception cref="ArgumentException">The generator state is missing, not four words, or all zero.</exception>
+    protected internal override void ReadState(ComponentSettings state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        long[] words = state.GetInt64s("generator");
+        if (words.Length != 4 || (words[0] | words[1] | words[2] | words[3]) == 0)
+        {
+            throw new ArgumentException("The dropout generator state must be four 64-bit words, not all zero.", nameof(state));
+        }
+
+        double? spare = state.Contains("spare") ? state.GetDouble("spare") : null;
+        _random.State = (unchecked((ulong)words[0]), unchecked((ulong)words[1]), unchecked((ulong)words[2]), unchecked((ulong)words[3]), spare);
+    }
 
     /// <inheritdoc />
-    protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> preActivations, Span<T> activations, int rows, bool training)
+    protected override TensorShape OnBuild(TensorShape inputShape, DeterministicRandom random) => inputShape;
+
+    /// <inheritdoc />
+    protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
     {
         if (!training)
         {
-            // a = x. When the caller keeps a separate buffer for the backward pass (a gradient check in inference
-            // mode), the mask is all ones so that backward is the identity too; otherwise it is the activations' memory.
-            if (!preActivations.Overlaps(activations))
-            {
-                preActivations.Fill(T.One);
-            }
-
+            // a = x. When the caller keeps the mask for a backward pass (a gradient check in inference mode), the mask
+            // is all ones, so that backward is the identity too.
+            saved.Fill(T.One);
             inputs.CopyTo(activations);
             return;
         }
 
         // m: 0 with probability p, 1 / (1 − p) otherwise; kept for the backward pass.
-        Span<T> mask = preActivations;
+        Span<T> mask = saved;
         double rate = Rate;
         if (rate == 0)
         {
@@ -104,9 +140,9 @@ public sealed class Dropout<T> : Layer<T>
     }
 
     /// <inheritdoc />
-    protected override void OnComputeLocalGradients(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows) =>
-        // δ = m ⊙ ∂L/∂a
-        TensorPrimitives.Multiply(outputGradients, preActivations, localGradients);
+    protected override void OnComputeLocalGradients(ReadOnlySpan<T> saved, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows) =>
+        // δ = m ⊙ ∂L/∂a, with the mask kept by the forward pass.
+        TensorPrimitives.Multiply(outputGradients, saved, localGradients);
 
     /// <inheritdoc />
     protected override void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)

@@ -3,11 +3,14 @@ using System.Numerics;
 namespace Backprop;
 
 /// <summary>
-/// One trainable tensor of a layer (its weights or its biases), flattened, with the gradient buffer the backward pass fills.
+/// One trainable tensor of a layer (a dense layer's weights or biases, a convolution's kernel), of any rank, stored
+/// flat and row-major, with the gradient buffer the backward pass fills.
 /// </summary>
 /// <remarks>
-/// <para><see cref="Values"/> is the live storage of the layer's MathNet matrix or vector: writing to it changes the layer.
-/// Optimizers key their state (moments, velocities) by the <see cref="Parameter{T}"/> object.</para>
+/// <para>A layer creates its parameters while it is built, with <c>Layer&lt;T&gt;.AddParameter</c>; a parameter may also
+/// be created on its own and added with the overload that takes one. <see cref="Values"/> is the live storage:
+/// writing to it changes the layer. Optimizers key their state (moments, velocities) by the <see cref="Parameter{T}"/>
+/// object.</para>
 /// <para>Thread safety: none of its own: <see cref="Values"/> and <see cref="Gradients"/> are the layer's live arrays,
 /// which training writes on every step. Read them while no step runs (for example from an
 /// <see cref="ITrainingObserver"/>, on the training thread between batches); write <see cref="Values"/> only while the
@@ -17,30 +20,51 @@ namespace Backprop;
 public sealed class Parameter<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    internal Parameter(string name, T[] values)
+    /// <summary>Creates a parameter whose values and gradients are all zero.</summary>
+    /// <param name="name">The parameter's name within its layer, for example "weights"; not empty.</param>
+    /// <param name="shape">Its shape, row-major (the last dimension varies fastest in <see cref="Values"/>).</param>
+    /// <param name="isRegularized">Whether the layer's penalties (such as L1 and L2) apply to it: true for weights,
+    /// false for biases and normalisation offsets by convention.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="shape"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
+    public Parameter(string name, TensorShape shape, bool isRegularized = false)
     {
+        Guard.SupportedElementType<T>();
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(shape);
         Name = name;
-        ValueArray = values;
-        GradientArray = new T[values.Length];
+        Shape = shape;
+        IsRegularized = isRegularized;
+        ValueArray = new T[shape.Size];
+        GradientArray = new T[shape.Size];
     }
 
     /// <summary>The parameter's name within its layer: "weights" or "biases" for a dense layer.</summary>
     public string Name { get; }
 
-    /// <summary>The number of values.</summary>
+    /// <summary>The shape: for a dense layer's weights units × inputs (as PyTorch's <c>Linear.weight</c> and ONNX's
+    /// <c>Gemm</c> with <c>transB</c>), for its biases units.</summary>
+    public TensorShape Shape { get; }
+
+    /// <summary>Whether the layer's penalties (such as L1 and L2) apply to this parameter. Optimizers' own weight decay
+    /// applies to every parameter, as in PyTorch.</summary>
+    public bool IsRegularized { get; }
+
+    /// <summary>The number of values: <see cref="Shape"/>'s size.</summary>
     public int Length => ValueArray.Length;
 
-    /// <summary>The current values, in the storage order of the layer's matrix (column-major for MathNet matrices).</summary>
+    /// <summary>The current values, row-major in <see cref="Shape"/>.</summary>
     public Span<T> Values => ValueArray;
 
-    /// <summary>∂L/∂value for every value, as left by the last backward pass.</summary>
+    /// <summary>∂L/∂value for every value, as left by the last backward pass, in the order of <see cref="Values"/>.</summary>
     public Span<T> Gradients => GradientArray;
 
     internal T[] ValueArray { get; }
 
     internal T[] GradientArray { get; }
 
-    /// <summary>Returns the name and length.</summary>
-    /// <returns>For example "weights[512]".</returns>
-    public override string ToString() => $"{Name}[{Length}]";
+    /// <summary>Returns the name and shape.</summary>
+    /// <returns>For example "weights[10×64]".</returns>
+    public override string ToString() => $"{Name}[{Shape}]";
 }

@@ -11,7 +11,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be shared by any number of trainers training at once on different
 /// threads.</para>
 /// </remarks>
-public sealed class Huber : ILossFunction
+public sealed class Huber : ILossFunction, ISerializableComponent
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="delta">The threshold δ between the quadratic and linear parts; finite and greater than 0. 1 by default.</param>
@@ -26,6 +26,11 @@ public sealed class Huber : ILossFunction
 
     /// <summary>The threshold δ between the quadratic and the linear part.</summary>
     public double Delta { get; }
+
+    /// <summary>Writes the reduction ("mean" or "sum") and δ as "delta".</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings) =>
+        settings.Set("reduction", Reduction == LossReduction.Sum ? "sum" : "mean").Set("delta", Delta);
 
     /// <inheritdoc />
     public string Name => "huber";

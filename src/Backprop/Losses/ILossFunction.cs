@@ -24,8 +24,17 @@ public enum LossReduction
 /// <see cref="Losses.CrossEntropy"/>) is usually shared by trainers that train at once on different threads, so
 /// implementations must allow concurrent calls and keep no mutable state.</para>
 /// </remarks>
-public interface ILossFunction
+public interface ILossFunction : ISerializableComponent
 {
+    /// <summary>The name checkpoints store the loss under: <see cref="Name"/> unless an implementation says otherwise.</summary>
+    string ISerializableComponent.TypeName => Name;
+
+    /// <summary>Writes the loss's settings: its <see cref="Reduction"/> as "reduction" ("mean" or "sum"), plus whatever an
+    /// implementation adds.</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings) =>
+        settings.Set("reduction", Reduction == LossReduction.Sum ? "sum" : "mean");
+
     /// <summary>The loss's name, as written in model files and reports (for example "mse").</summary>
     string Name { get; }
 

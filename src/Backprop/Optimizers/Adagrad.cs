@@ -16,7 +16,7 @@ namespace Backprop;
 /// trainer its own instance and never share one between trainers that run at once. The trainer may split one update
 /// across its worker threads internally; that asks nothing of the caller.</para>
 /// </remarks>
-public sealed class Adagrad : Optimizer
+public sealed class Adagrad : Optimizer, ISerializableComponent
 {
     /// <summary>Creates the optimizer.</summary>
     /// <param name="learningRate">η, a finite number greater than 0; 1e-2 by default.</param>
@@ -49,6 +49,18 @@ public sealed class Adagrad : Optimizer
 
     /// <summary>λ, the coupled L2 weight decay added to the gradient as λ·w; 0 for none.</summary>
     public double WeightDecay { get; }
+
+    /// <summary>The name checkpoints store this optimizer under: "adagrad".</summary>
+    string ISerializableComponent.TypeName => "adagrad";
+
+    /// <summary>Writes the learning rate and the hyper-parameters (epsilon, initial_accumulator_value, learning_rate_decay, weight_decay).</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings) =>
+        settings.Set("learning_rate", LearningRate)
+            .Set("epsilon", Epsilon)
+            .Set("initial_accumulator_value", InitialAccumulatorValue)
+            .Set("learning_rate_decay", LearningRateDecay)
+            .Set("weight_decay", WeightDecay);
 
     /// <summary>Describes the optimizer.</summary>
     /// <returns>For example "Adagrad(η=0.01, ε=1E-10)".</returns>

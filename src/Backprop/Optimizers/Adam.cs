@@ -18,7 +18,7 @@ namespace Backprop;
 /// trainer its own instance and never share one between trainers that run at once. The trainer may split one update
 /// across its worker threads internally; that asks nothing of the caller.</para>
 /// </remarks>
-public sealed class Adam : Optimizer
+public sealed class Adam : Optimizer, ISerializableComponent
 {
     /// <summary>Creates the optimizer.</summary>
     /// <param name="learningRate">η, a finite number greater than 0; 1e-3 by default.</param>
@@ -48,6 +48,18 @@ public sealed class Adam : Optimizer
 
     /// <summary>λ, the coupled L2 weight decay added to the gradient as λ·w; 0 for none.</summary>
     public double WeightDecay { get; }
+
+    /// <summary>The name checkpoints store this optimizer under: "adam".</summary>
+    string ISerializableComponent.TypeName => "adam";
+
+    /// <summary>Writes the learning rate and the hyper-parameters (beta1, beta2, epsilon, weight_decay).</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings) =>
+        settings.Set("learning_rate", LearningRate)
+            .Set("beta1", Beta1)
+            .Set("beta2", Beta2)
+            .Set("epsilon", Epsilon)
+            .Set("weight_decay", WeightDecay);
 
     /// <summary>Describes the optimizer.</summary>
     /// <returns>For example "Adam(η=0.001, β1=0.9, β2=0.999, ε=1E-08)".</returns>

@@ -18,7 +18,7 @@ namespace Backprop;
 /// trainer its own instance and never share one between trainers that run at once. The trainer may split one update
 /// across its worker threads internally; that asks nothing of the caller.</para>
 /// </remarks>
-public sealed class AdamW : Optimizer
+public sealed class AdamW : Optimizer, ISerializableComponent
 {
     /// <summary>Creates the optimizer.</summary>
     /// <param name="learningRate">η, a finite number greater than 0; 1e-3 by default.</param>
@@ -48,6 +48,18 @@ public sealed class AdamW : Optimizer
 
     /// <summary>λ, the decoupled weight decay: every update first multiplies the weights by 1 − η·λ.</summary>
     public double WeightDecay { get; }
+
+    /// <summary>The name checkpoints store this optimizer under: "adamw".</summary>
+    string ISerializableComponent.TypeName => "adamw";
+
+    /// <summary>Writes the learning rate and the hyper-parameters (beta1, beta2, epsilon, weight_decay).</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings) =>
+        settings.Set("learning_rate", LearningRate)
+            .Set("beta1", Beta1)
+            .Set("beta2", Beta2)
+            .Set("epsilon", Epsilon)
+            .Set("weight_decay", WeightDecay);
 
     /// <summary>Describes the optimizer.</summary>
     /// <returns>For example "AdamW(η=0.001, λ=0.01, β1=0.9, β2=0.999, ε=1E-08)".</returns>

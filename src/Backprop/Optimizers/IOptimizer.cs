@@ -14,8 +14,15 @@ namespace Backprop;
 /// and sets <see cref="LearningRate"/> there between epochs when a schedule is used; an implementation serves one
 /// trainer and need not be thread-safe, but must not be shared by trainers that run at once.</para>
 /// </remarks>
-public interface IOptimizer
+public interface IOptimizer : ISerializableComponent
 {
+    /// <summary>The name checkpoints store the optimizer under; the class's name unless an implementation says otherwise.</summary>
+    string ISerializableComponent.TypeName => GetType().Name;
+
+    /// <summary>Writes the optimizer's settings: its learning rate as "learning_rate", plus whatever an implementation adds.</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings) => settings.Set("learning_rate", LearningRate);
+
     /// <summary>The step size η; schedules may change it between steps.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Set to a value that is not a finite positive number.</exception>
     double LearningRate { get; set; }

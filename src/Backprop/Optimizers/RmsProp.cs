@@ -20,7 +20,7 @@ namespace Backprop;
 /// trainer its own instance and never share one between trainers that run at once. The trainer may split one update
 /// across its worker threads internally; that asks nothing of the caller.</para>
 /// </remarks>
-public sealed class RmsProp : Optimizer
+public sealed class RmsProp : Optimizer, ISerializableComponent
 {
     private readonly int _momentumSlot;
     private readonly int _averageSlot;
@@ -63,6 +63,19 @@ public sealed class RmsProp : Optimizer
 
     /// <summary>λ, the coupled L2 weight decay added to the gradient as λ·w; 0 for none.</summary>
     public double WeightDecay { get; }
+
+    /// <summary>The name checkpoints store this optimizer under: "rmsprop".</summary>
+    string ISerializableComponent.TypeName => "rmsprop";
+
+    /// <summary>Writes the learning rate and the hyper-parameters (alpha, epsilon, momentum, centered, weight_decay).</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings) =>
+        settings.Set("learning_rate", LearningRate)
+            .Set("alpha", Alpha)
+            .Set("epsilon", Epsilon)
+            .Set("momentum", Momentum)
+            .Set("centered", Centered)
+            .Set("weight_decay", WeightDecay);
 
     /// <summary>Describes the optimizer.</summary>
     /// <returns>For example "RMSProp(η=0.01, α=0.99, ε=1E-08, μ=0.9)".</returns>

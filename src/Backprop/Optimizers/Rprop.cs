@@ -25,7 +25,7 @@ namespace Backprop;
 /// trainer its own instance and never share one between trainers that run at once. The trainer may split one update
 /// across its worker threads internally; that asks nothing of the caller.</para>
 /// </remarks>
-public sealed class Rprop : Optimizer
+public sealed class Rprop : Optimizer, ISerializableComponent
 {
     /// <summary>Creates the optimizer.</summary>
     /// <param name="learningRate">Δ₀, the initial step size of every value; a finite number greater than 0; 0.1 by default.</param>
@@ -69,6 +69,18 @@ public sealed class Rprop : Optimizer
 
     /// <summary>Δmax, the largest step size.</summary>
     public double MaxStepSize { get; }
+
+    /// <summary>The name checkpoints store this optimizer under: "rprop".</summary>
+    string ISerializableComponent.TypeName => "rprop";
+
+    /// <summary>Writes the learning rate and the hyper-parameters (increase_factor, decrease_factor, min_step_size, max_step_size).</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings) =>
+        settings.Set("learning_rate", LearningRate)
+            .Set("increase_factor", IncreaseFactor)
+            .Set("decrease_factor", DecreaseFactor)
+            .Set("min_step_size", MinStepSize)
+            .Set("max_step_size", MaxStepSize);
 
     /// <summary>Describes the optimizer.</summary>
     /// <returns>For example "iRPROP-(Δ0=0.1, η+=1.2, η-=0.5, Δ∈[1E-06, 50])".</returns>

@@ -18,7 +18,7 @@ namespace Backprop;
 /// trainer its own instance and never share one between trainers that run at once. The trainer may split one update
 /// across its worker threads internally; that asks nothing of the caller.</para>
 /// </remarks>
-public sealed class Sgd : Optimizer
+public sealed class Sgd : Optimizer, ISerializableComponent
 {
     /// <summary>Creates the optimizer.</summary>
     /// <param name="learningRate">η, a finite number greater than 0.</param>
@@ -50,6 +50,17 @@ public sealed class Sgd : Optimizer
 
     /// <summary>The L2 weight decay λ, added to the gradient as λ·w; 0 for none.</summary>
     public double WeightDecay { get; }
+
+    /// <summary>The name checkpoints store this optimizer under: "sgd".</summary>
+    string ISerializableComponent.TypeName => "sgd";
+
+    /// <summary>Writes the learning rate and the hyper-parameters (momentum, nesterov, weight_decay).</summary>
+    /// <param name="settings">Receives the settings.</param>
+    void ISerializableComponent.WriteSettings(ComponentSettings settings) =>
+        settings.Set("learning_rate", LearningRate)
+            .Set("momentum", Momentum)
+            .Set("nesterov", Nesterov)
+            .Set("weight_decay", WeightDecay);
 
     /// <summary>Describes the optimizer.</summary>
     /// <returns>For example "SGD(η=0.1, μ=0.9, nesterov)".</returns>

@@ -4,7 +4,8 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Backprop;
 
 /// <summary>
-/// The record of one batch going through a network: every layer's pre-activations and activations (step 1), then the
+/// The record of one batch going through a network: what every layer keeps for its backward pass (a dense layer's
+/// pre-activations, a dropout layer's mask) and every layer's activations (step 1), then the
 /// local gradients δ (steps 2 and 3) and the errors propagated back to each layer's output.
 /// </summary>
 /// <remarks>
@@ -24,14 +25,14 @@ public sealed class ForwardPass<T>
         int count = network.Layers.Count;
         Input = new T[capacity * network.InputSize];
         Targets = new T[capacity * network.OutputSize];
-        PreActivationBuffers = new T[count][];
+        SavedBuffers = new T[count][];
         ActivationBuffers = new T[count][];
         OutputGradientBuffers = new T[count][];
         LocalGradientBuffers = new T[count][];
         for (int l = 0; l < count; l++)
         {
             int size = capacity * network.Layers[l].OutputSize;
-            PreActivationBuffers[l] = new T[size];
+            SavedBuffers[l] = new T[capacity * network.Layers[l].SavedForBackwardSize];
             ActivationBuffers[l] = new T[size];
             OutputGradientBuffers[l] = new T[size];
             LocalGradientBuffers[l] = new T[size];
@@ -56,7 +57,8 @@ public sealed class ForwardPass<T>
 
     internal T[] Targets { get; }
 
-    internal T[][] PreActivationBuffers { get; }
+    /// <summary>What each layer keeps for its backward pass (<see cref="Layer{T}.SavedForBackwardName"/>).</summary>
+    internal T[][] SavedBuffers { get; }
 
     internal T[][] ActivationBuffers { get; }
 
@@ -76,11 +78,31 @@ public sealed class ForwardPass<T>
     /// <returns>A new rows × input-size matrix.</returns>
     public Matrix<T> GetInput() => ToMatrix(Input, Network.InputSize);
 
-    /// <summary>Layer <paramref name="layer"/>'s pre-activations z = x·W + b (step 1).</summary>
+    /// <summary>Layer <paramref name="layer"/>'s pre-activations z = x·W + b (step 1), for a layer that keeps them
+    /// (one with an activation, such as <see cref="Dense{T}"/>).</summary>
     /// <param name="layer">The layer index, 0 for the first.</param>
     /// <returns>A new rows × width matrix.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="layer"/> is not a layer index.</exception>
-    public Matrix<T> GetPreActivations(int layer) => ToMatrix(PreActivationBuffers[CheckLayer(layer)], Network.Layers[layer].OutputSize);
+    /// <exception cref="InvalidOperationException">The layer keeps something else for its backward pass (a dropout
+    /// layer's mask, say): read it with <see cref="GetSavedForBackward"/>.</exception>
+    public Matrix<T> GetPreActivations(int layer)
+    {
+        var l = Network.Layers[CheckLayer(layer)];
+        if (l.SavedForBackwardName != "pre-activations")
+        {
+            throw new InvalidOperationException(
+                $"Layer {layer} ({l}) has no pre-activations: it keeps its {l.SavedForBackwardName} for the backward pass; read that with GetSavedForBackward({layer}).");
+        }
+
+        return ToMatrix(SavedBuffers[layer], l.OutputSize);
+    }
+
+    /// <summary>What layer <paramref name="layer"/> kept from step 1 for its backward pass, named by its
+    /// <see cref="Layer{T}.SavedForBackwardName"/>: pre-activations for a dense layer, the mask for dropout.</summary>
+    /// <param name="layer">The layer index, 0 for the first.</param>
+    /// <returns>A new rows × <see cref="Layer{T}.SavedForBackwardSize"/> matrix (no columns for a layer that keeps nothing).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layer"/> is not a layer index.</exception>
+    public Matrix<T> GetSavedForBackward(int layer) => ToMatrix(SavedBuffers[CheckLayer(layer)], Network.Layers[layer].SavedForBackwardSize);
 
     /// <summary>Layer <paramref name="layer"/>'s activations a = f(z) (step 1).</summary>
     /// <param name="layer">The layer index, 0 for the first.</param>
@@ -144,7 +166,7 @@ public sealed class ForwardPass<T>
 /// <summary>The steps of backpropagation a <see cref="ForwardPass{T}"/> has been through.</summary>
 public enum ForwardPassStage
 {
-    /// <summary>Step 1: every layer's pre-activations and activations are computed.</summary>
+    /// <summary>Step 1: every layer's activations, and what it keeps for backward, are computed.</summary>
     Forwarded,
 
     /// <summary>Step 2: the loss and the output layer's local gradients are computed.</summary>

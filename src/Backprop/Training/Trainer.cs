@@ -254,7 +254,7 @@ public sealed partial class Trainer<T>
         for (int l = 0; l < layers.Count; l++)
         {
             int length = rows * layers[l].OutputSize;
-            layers[l].Forward(x, pass.PreActivationBuffers[l].AsSpan(0, length), pass.ActivationBuffers[l].AsSpan(0, length), rows, training);
+            layers[l].Forward(x, pass.SavedBuffers[l].AsSpan(0, rows * layers[l].SavedForBackwardSize), pass.ActivationBuffers[l].AsSpan(0, length), rows, training);
             x = pass.ActivationBuffers[l].AsSpan(0, length);
         }
 
@@ -271,7 +271,7 @@ public sealed partial class Trainer<T>
         int last = Network.Layers.Count - 1, width = Network.OutputSize, length = pass.Rows * width;
         ReadOnlySpan<T> targets = pass.Targets.AsSpan(0, length);
         return IsLossFused
-            ? double.CreateChecked(((IFusedOutputLoss)Loss).FusedValue<T>(pass.PreActivationBuffers[last].AsSpan(0, length), targets, width))
+            ? double.CreateChecked(((IFusedOutputLoss)Loss).FusedValue<T>(pass.SavedBuffers[last].AsSpan(0, length), targets, width))
             : double.CreateChecked(Loss.Value<T>(pass.ActivationBuffers[last].AsSpan(0, length), targets, width));
     }
 
@@ -279,7 +279,7 @@ public sealed partial class Trainer<T>
     {
         int last = Network.Layers.Count - 1, width = Network.OutputSize, rows = pass.Rows, length = rows * width;
         ReadOnlySpan<T> targets = pass.Targets.AsSpan(0, length);
-        ReadOnlySpan<T> z = pass.PreActivationBuffers[last].AsSpan(0, length);
+        ReadOnlySpan<T> saved = pass.SavedBuffers[last].AsSpan(0, rows * Network.Layers[last].SavedForBackwardSize);
         ReadOnlySpan<T> a = pass.ActivationBuffers[last].AsSpan(0, length);
         Span<T> delta = pass.LocalGradientBuffers[last].AsSpan(0, length);
         double loss = LossValueCore(pass);
@@ -292,7 +292,7 @@ public sealed partial class Trainer<T>
         {
             Span<T> outputGradients = pass.OutputGradientBuffers[last].AsSpan(0, length);
             Loss.Gradient(a, targets, outputGradients, width);
-            Network.Layers[last].ComputeLocalGradients(z, a, outputGradients, delta, rows);
+            Network.Layers[last].ComputeLocalGradients(saved, a, outputGradients, delta, rows);
         }
 
         pass.Loss = loss;
@@ -321,7 +321,7 @@ public sealed partial class Trainer<T>
                 var previous = layers[l - 1];
                 int length = rows * previous.OutputSize;
                 previous.ComputeLocalGradients(
-                    pass.PreActivationBuffers[l - 1].AsSpan(0, length),
+                    pass.SavedBuffers[l - 1].AsSpan(0, rows * previous.SavedForBackwardSize),
                     pass.ActivationBuffers[l - 1].AsSpan(0, length),
                     pass.OutputGradientBuffers[l - 1].AsSpan(0, length),
                     pass.LocalGradientBuffers[l - 1].AsSpan(0, length),

@@ -331,15 +331,13 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     /// <summary>A layer the exporter cannot know: a = −x.</summary>
     private sealed class Negate : Layer<double>
     {
-        private int _size;
+        public override string SavedForBackwardName => "none";
 
-        public override int OutputSize => _size;
-
-        public override IReadOnlyList<Parameter<double>> Parameters => [];
+        public override int SavedForBackwardSize => 0;
 
         public override string ToString() => "Negate";
 
-        protected override void OnBuild(int inputSize, DeterministicRandom random) => _size = inputSize;
+        protected override TensorShape OnBuild(TensorShape inputShape, DeterministicRandom random) => inputShape;
 
         protected override void OnForward(ReadOnlySpan<double> inputs, Span<double> preActivations, Span<double> activations, int rows, bool training)
         {

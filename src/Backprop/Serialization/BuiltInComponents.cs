@@ -1,0 +1,75 @@
+using System.Numerics;
+
+namespace Backprop;
+
+/// <summary>Registers the library's own layer, activation, initializer, loss and optimizer types, each under the name
+/// its <see cref="ISerializableComponent.TypeName"/> gives, exactly as a user registers theirs.</summary>
+internal static class BuiltInComponents
+{
+    internal static void Register(ModelRegistry registry)
+    {
+        registry
+            .AddLayer("dense", new DenseFactory())
+            .AddLayer("dropout", new DropoutFactory());
+
+        registry
+            .AddActivation("identity", _ => Activations.Identity)
+            .AddActivation("sigmoid", _ => Activations.Sigmoid)
+            .AddActivation("tanh", _ => Activations.Tanh)
+            .AddActivation("relu", _ => Activations.ReLU)
+            .AddActivation("softplus", _ => Activations.Softplus)
+            .AddActivation("gelu", _ => Activations.GELU)
+            .AddActivation("silu", _ => Activations.SiLU)
+            .AddActivation("softmax", _ => Activations.Softmax)
+            .AddActivation("leaky_relu", s => new LeakyReLU(s.GetDouble("alpha")))
+            .AddActivation("elu", s => new Elu(s.GetDouble("alpha")));
+
+        registry
+            .AddInitializer("glorot_uniform", _ => Initializers.GlorotUniform)
+            .AddInitializer("he_uniform", _ => Initializers.HeUniform)
+            .AddInitializer("he_normal", _ => Initializers.HeNormal)
+            .AddInitializer("uniform", s => Initializers.Uniform(s.GetDouble("limit")));
+
+        registry
+            .AddLoss("mse", s => new MeanSquaredError(Reduction(s)))
+            .AddLoss("mae", s => new MeanAbsoluteError(Reduction(s)))
+            .AddLoss("huber", s => new Huber(s.GetDouble("delta"), Reduction(s)))
+            .AddLoss("binary_cross_entropy", s => new BinaryCrossEntropy(Reduction(s)))
+            .AddLoss("binary_cross_entropy_with_logits", s => new BinaryCrossEntropyWithLogits(Reduction(s)))
+            .AddLoss("categorical_cross_entropy", s => new CategoricalCrossEntropy(Reduction(s)))
+            .AddLoss("categorical_cross_entropy_with_logits", s => new CategoricalCrossEntropyWithLogits(Reduction(s)));
+
+        registry
+            .AddOptimizer("sgd", s => new Sgd(s.GetDouble("learning_rate"), s.GetDouble("momentum"), s.GetBoolean("nesterov"), s.GetDouble("weight_decay")))
+            .AddOptimizer("adam", s => new Adam(s.GetDouble("learning_rate"), s.GetDouble("beta1"), s.GetDouble("beta2"), s.GetDouble("epsilon"), s.GetDouble("weight_decay")))
+            .AddOptimizer("adamw", s => new AdamW(s.GetDouble("learning_rate"), s.GetDouble("weight_decay"), s.GetDouble("beta1"), s.GetDouble("beta2"), s.GetDouble("epsilon")))
+            .AddOptimizer("rmsprop", s => new RmsProp(s.GetDouble("learning_rate"), s.GetDouble("alpha"), s.GetDouble("epsilon"), s.GetDouble("momentum"), s.GetBoolean("centered"), s.GetDouble("weight_decay")))
+            .AddOptimizer("adagrad", s => new Adagrad(s.GetDouble("learning_rate"), s.GetDouble("epsilon"), s.GetDouble("initial_accumulator_value"), s.GetDouble("learning_rate_decay"), s.GetDouble("weight_decay")))
+            .AddOptimizer("rprop", s => new Rprop(s.GetDouble("learning_rate"), s.GetDouble("increase_factor"), s.GetDouble("decrease_factor"), s.GetDouble("min_step_size"), s.GetDouble("max_step_size")));
+    }
+
+    private static LossReduction Reduction(ComponentSettings settings) => settings.GetString("reduction") switch
+    {
+        "mean" => LossReduction.Mean,
+        "sum" => LossReduction.Sum,
+        string other => throw new ArgumentException($"The reduction must be \"mean\" or \"sum\", but it is \"{other}\".", nameof(settings)),
+    };
+
+    private sealed class DenseFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            new Dense<T>(settings.GetInt32("units"), settings.GetActivation("activation"), settings.GetInitializer("initializer"))
+            {
+                L1 = settings.GetDouble("l1"),
+                L2 = settings.GetDouble("l2"),
+            };
+    }
+
+    private sealed class DropoutFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            new Dropout<T>(settings.GetDouble("rate"), settings.GetInt64("seed"));
+    }
+}
