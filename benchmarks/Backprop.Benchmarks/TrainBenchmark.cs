@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Backprop.Data;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop.Benchmarks;

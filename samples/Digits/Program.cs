@@ -5,6 +5,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Backprop;
+using Backprop.Data;
 using Digits;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;

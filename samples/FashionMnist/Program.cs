@@ -4,6 +4,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Backprop;
+using Backprop.Data;
 using FashionMnist;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;

@@ -4,6 +4,7 @@
 // and compare both on the held-out patients in the target's own units.
 using System.Globalization;
 using Backprop;
+using Backprop.Data;
 using MathNet.Numerics.LinearAlgebra;
 using Regression;
 

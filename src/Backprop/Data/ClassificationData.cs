@@ -1,7 +1,7 @@
 using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>A classification data set: one sample per row of <paramref name="Features"/> and its class in <paramref name="Labels"/>.</summary>
 /// <remarks>Thread safety: the record is immutable, but the matrices and arrays it holds are not: share it between

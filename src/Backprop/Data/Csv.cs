@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>
 /// Reads numeric CSV files into matrices: features as a <see cref="Matrix{T}"/>, with class labels as <c>int[]</c> or

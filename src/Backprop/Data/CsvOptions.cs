@@ -1,4 +1,4 @@
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>How <see cref="Csv"/> reads a file: the delimiter, whether the first line is a header, and which columns
 /// are features and which the label or target.</summary>

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>
 /// Reads CSV text one record (non-blank line) at a time into reusable buffers, for <see cref="Csv"/> and

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>
 /// A CSV file read as a <see cref="ISampleSource{T}"/>: one line at a time, never the whole file, for training on data

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>Seeded train/test splits: stratified by class for classification, shuffled for regression.</summary>
 /// <remarks>

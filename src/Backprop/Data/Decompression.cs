@@ -1,6 +1,6 @@
 using System.IO.Compression;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>Opens a stream for reading, decompressing it when its first two bytes are the gzip magic number 1F 8B.</summary>
 internal static class Decompression

@@ -1,7 +1,7 @@
 using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>A per-column transformation of features, fitted on training data and then applied unchanged to any data.</summary>
 /// <remarks>

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>A forward-only cursor over the samples of an <see cref="ISampleSource{T}"/>, which fills the caller's
 /// buffers with the next samples. Disposing it releases what it holds open (files).</summary>

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>
 /// A sequence of training samples read from start to end, once per epoch, without holding them all in memory: what

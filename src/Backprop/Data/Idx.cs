@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>The element types of the IDX format, by their type code.</summary>
 public enum IdxElementType : byte

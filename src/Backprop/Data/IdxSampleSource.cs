@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>
 /// An IDX image file and its label file (the MNIST and Fashion-MNIST format) read as a <see cref="ISampleSource{T}"/>:

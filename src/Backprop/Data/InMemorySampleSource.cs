@@ -1,7 +1,7 @@
 using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>Samples held in memory, read as a <see cref="ISampleSource{T}"/>: for code that trains from any source,
 /// and for comparing streamed training with in-memory training. The matrices are copied when the source is made.</summary>

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>Rescales each feature column linearly so that its training minimum maps to <see cref="Low"/> and its
 /// training maximum to <see cref="High"/> ([0, 1] by default): x′ = Low + (x − min) · (High − Low) / (max − min).</summary>

@@ -1,7 +1,7 @@
 using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>One-hot encoding of class labels: label k becomes a row of zeros with a 1 in column k.</summary>
 /// <remarks>

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>What the built-in readers share: the checks of the caller's spans, the end of the data (0 on every call
 /// after the last sample) and disposal.</summary>

@@ -1,4 +1,4 @@
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>Which rows of a data set go to training and which to testing: two disjoint sets of row indices, each in
 /// ascending order, that together cover every row once.</summary>

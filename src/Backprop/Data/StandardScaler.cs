@@ -1,7 +1,7 @@
 using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>Standardises each feature column to mean 0 and standard deviation 1: x′ = (x − μ) / σ, with μ and σ
 /// measured on the training data.</summary>

@@ -1,4 +1,4 @@
-namespace Backprop;
+namespace Backprop.Data;
 
 /// <summary>A data set split into a training part and a test part; deconstruct it with <c>var (train, test) = …</c>.</summary>
 /// <remarks>Thread safety: the record itself is immutable; its parts are as safe to share as their type (the data

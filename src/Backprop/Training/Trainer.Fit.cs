@@ -93,7 +93,7 @@ public sealed partial class Trainer<T>
         CheckTargetShape(targets.RowCount, targets.ColumnCount, inputs.RowCount, targetsName);
         T[] y = targets.ToRowMajorArray();
         CheckTargetValues(y, targetsName);
-        return new DataSet(x, y, inputs.RowCount, Backprop.OneHot.ClassesOfOneHotRows<T>(y, inputs.RowCount, Network.OutputSize));
+        return new DataSet(x, y, inputs.RowCount, Backprop.Data.OneHot.ClassesOfOneHotRows<T>(y, inputs.RowCount, Network.OutputSize));
     }
 
     private DataSet Prepare(Matrix<T> inputs, int[] labels, string inputsName, string labelsName)

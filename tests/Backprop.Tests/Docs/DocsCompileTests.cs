@@ -25,7 +25,7 @@ public class DocsCompileTests
     private static readonly string[] GlobalUsings =
     [
         "System", "System.Collections.Generic", "System.IO", "System.Linq", "System.Threading", "System.Threading.Tasks",
-        "Backprop", "MathNet.Numerics.LinearAlgebra",
+        "Backprop", "Backprop.Data", "MathNet.Numerics.LinearAlgebra",
     ];
 
     private static readonly Lazy<MetadataReference[]> References = new(LoadReferences);
