@@ -28,7 +28,7 @@ public static partial class Metrics
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (positive, values) = BinaryInputs(actual, scores, nameof(actual), nameof(scores));
-        return Ranking(positive, values, "actual", precisionRecall: false);
+        return Ranking(positive, values, nameof(actual), nameof(actual), precisionRecall: false);
     }
 
     /// <summary>ROC-AUC from a score matrix: of a binary classifier for one column, and for several columns the
@@ -78,7 +78,7 @@ public static partial class Metrics
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (positive, values) = BinaryInputs(actual, scores, nameof(actual), nameof(scores));
-        return Ranking(positive, values, "actual", precisionRecall: true);
+        return Ranking(positive, values, nameof(actual), nameof(actual), precisionRecall: true);
     }
 
     /// <summary>Average precision from a score matrix: of a binary classifier for one column, and for several columns the
@@ -250,8 +250,9 @@ public static partial class Metrics
     }
 
     /// <summary>ROC-AUC or average precision of one binary ranking: <paramref name="positive"/>[i] is whether sample i is
-    /// of class 1, <paramref name="scores"/>[i] its score; thresholds at every distinct score, from the highest down.</summary>
-    internal static double Ranking(ReadOnlySpan<bool> positive, ReadOnlySpan<double> scores, string what, bool precisionRecall)
+    /// of class 1, <paramref name="scores"/>[i] its score; thresholds at every distinct score, from the highest down.
+    /// <paramref name="what"/> describes the classes for the exception, <paramref name="paramName"/> names their argument.</summary>
+    internal static double Ranking(ReadOnlySpan<bool> positive, ReadOnlySpan<double> scores, string paramName, string what, bool precisionRecall)
     {
         int n = positive.Length, positives = 0;
         for (int i = 0; i < n; i++)
@@ -264,7 +265,7 @@ public static partial class Metrics
         {
             throw new ArgumentException(precisionRecall
                 ? $"Average precision needs at least one sample of class 1 in {what}, but there is none."
-                : $"ROC-AUC needs samples of both classes in {what}, but all {n} are of class {(positives == 0 ? 0 : 1)}.", what);
+                : $"ROC-AUC needs samples of both classes in {what}, but all {n} are of class {(positives == 0 ? 0 : 1)}.", paramName);
         }
 
         // Descending scores: sort the negated scores, carrying the samples' indices.
@@ -330,7 +331,7 @@ public static partial class Metrics
         if (columns == 1)
         {
             var (positive, column) = BinaryInputs<T>(labels, values, nameof(labels), nameof(scores));
-            return Ranking(positive, column, nameof(labels), precisionRecall);
+            return Ranking(positive, column, nameof(labels), nameof(labels), precisionRecall);
         }
 
         int rows = labels.Length;
@@ -345,7 +346,7 @@ public static partial class Metrics
                 score[r] = double.CreateChecked(values[r * columns + c]);
             }
 
-            sum += Ranking(isClass, score, string.Create(CultureInfo.InvariantCulture, $"labels (class {c} against the rest)"), precisionRecall);
+            sum += Ranking(isClass, score, nameof(labels), string.Create(CultureInfo.InvariantCulture, $"labels (class {c} against the rest)"), precisionRecall);
         }
 
         return sum / columns;
@@ -374,7 +375,7 @@ public static partial class Metrics
                 score[r] = double.CreateChecked(values[r * columns + j]);
             }
 
-            sum += Ranking(positive, score, string.Create(CultureInfo.InvariantCulture, $"targets (column {j})"), precisionRecall);
+            sum += Ranking(positive, score, nameof(targets), string.Create(CultureInfo.InvariantCulture, $"targets (column {j})"), precisionRecall);
         }
 
         return sum / columns;

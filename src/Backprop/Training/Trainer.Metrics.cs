@@ -166,7 +166,7 @@ public sealed partial class Trainer<T>
     {
         int positives = positive.Count(p => p);
         bool defined = positives > 0 && (precisionRecall || positives < positive.Length);
-        return defined ? Metrics.Ranking(positive, scores, "targets", precisionRecall) : null;
+        return defined ? Metrics.Ranking(positive, scores, "targets", "targets", precisionRecall) : null;
     }
 
     /// <summary>The macro average over columns of a ranking metric of row-major flags and scores, or null if it is
