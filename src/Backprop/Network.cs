@@ -215,13 +215,31 @@ public sealed class Network<T>
         return Matrix<T>.Build.DenseOfRowMajor(rows, OutputSize, output);
     }
 
-    /// <summary>Predicts the most likely class of every sample: the index of its largest output.</summary>
+    /// <summary>Predicts the class of every sample: the index of its largest output for a network with several outputs,
+    /// and for a one-output binary classifier 1 when the probability of class 1 is above 0.5, else 0.</summary>
+    /// <remarks>
+    /// <para>With two or more outputs the class is the arg-max of the row (the first index wins a tie).</para>
+    /// <para>With one output the network is a binary classifier, and what its output means is read from the output
+    /// layer's activation: after <see cref="Sigmoid"/> it is a probability p, and the class is 1 when p &gt; 0.5; after
+    /// <see cref="Identity"/> it is a logit z (as trained with <see cref="BinaryCrossEntropyWithLogits"/>), and the class
+    /// is 1 when z &gt; 0, that is σ(z) &gt; 0.5. Any other one-output network (a <see cref="Tanh"/> or <see cref="ReLU"/>
+    /// output, a dropout last layer) has no classes and throws. A one-output regression network with an
+    /// <see cref="Identity"/> output would be read as logits: call <see cref="Predict(Matrix{T})"/> on it instead.</para>
+    /// <para>For another threshold use <see cref="PredictClasses(Matrix{T}, double)"/>; for several independent labels,
+    /// <see cref="PredictLabels"/>.</para>
+    /// </remarks>
     /// <param name="inputs">rows × <see cref="InputSize"/>.</param>
-    /// <returns>One class index per row, in [0, <see cref="OutputSize"/>); the first index wins a tie.</returns>
+    /// <returns>One class index per row, in [0, <see cref="OutputSize"/>) with several outputs, 0 or 1 with one.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="inputs"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="inputs"/> has the wrong number of columns, no rows, or a value that is not finite.</exception>
+    /// <exception cref="InvalidOperationException">The network has one output and its output layer's activation is neither <see cref="Sigmoid"/> nor <see cref="Identity"/>.</exception>
     public int[] PredictClasses(Matrix<T> inputs)
     {
+        if (OutputSize == 1)
+        {
+            return PredictClasses(inputs, 0.5);
+        }
+
         T[] rowMajor = ToRowMajor(inputs, nameof(inputs));
         int rows = inputs.RowCount, width = OutputSize;
         var output = new T[rows * width];
@@ -233,6 +251,75 @@ public sealed class Network<T>
         }
 
         return classes;
+    }
+
+    /// <summary>Predicts the class of every sample for a one-output binary classifier: 1 when the probability of class 1
+    /// is above <paramref name="threshold"/>, else 0.</summary>
+    /// <remarks>The output is read as in <see cref="PredictClasses(Matrix{T})"/>: a probability p after a
+    /// <see cref="Sigmoid"/> output (class 1 when p &gt; t), a logit z after an <see cref="Identity"/> output (class 1 when
+    /// z &gt; ln(t / (1 − t)), that is σ(z) &gt; t). A lower threshold finds more of class 1 at the cost of more false alarms.</remarks>
+    /// <param name="inputs">rows × <see cref="InputSize"/>.</param>
+    /// <param name="threshold">The probability t above which a sample is of class 1; in (0, 1).</param>
+    /// <returns>One class, 0 or 1, per row.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> has the wrong number of columns, no rows, or a value that is not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threshold"/> is not in (0, 1).</exception>
+    /// <exception cref="InvalidOperationException">The network has more than one output, or its output layer's activation is neither <see cref="Sigmoid"/> nor <see cref="Identity"/>.</exception>
+    public int[] PredictClasses(Matrix<T> inputs, double threshold)
+    {
+        if (OutputSize != 1)
+        {
+            throw new InvalidOperationException(
+                $"A threshold applies to a binary classifier with one output, but this network has {OutputSize}: PredictClasses(inputs) gives the arg-max class, PredictLabels(inputs, threshold) the labels above a threshold.");
+        }
+
+        T cut = DecisionCut(threshold, nameof(threshold), nameof(PredictClasses));
+        T[] rowMajor = ToRowMajor(inputs, nameof(inputs));
+        int rows = inputs.RowCount;
+        var output = new T[rows];
+        PredictRows(rowMajor, output, rows);
+        var classes = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            classes[r] = output[r] > cut ? 1 : 0;
+        }
+
+        return classes;
+    }
+
+    /// <summary>Predicts which labels are on for every sample, for a multi-label classifier: output j is on when the
+    /// probability of label j is above <paramref name="threshold"/>.</summary>
+    /// <remarks>Every output is an independent yes/no decision, read from the output layer's activation as in
+    /// <see cref="PredictClasses(Matrix{T}, double)"/>: a probability p after <see cref="Sigmoid"/> (on when p &gt; t), a
+    /// logit z after <see cref="Identity"/> (on when z &gt; ln(t / (1 − t))). Train such a network with
+    /// <see cref="BinaryCrossEntropy"/> (or <see cref="BinaryCrossEntropyWithLogits"/>) on a 0/1 target matrix.</remarks>
+    /// <param name="inputs">rows × <see cref="InputSize"/>.</param>
+    /// <param name="threshold">The probability t above which a label is on; in (0, 1), 0.5 by default.</param>
+    /// <returns>One array of <see cref="OutputSize"/> flags per row: <c>labels[i][j]</c> is whether sample i has label j.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> has the wrong number of columns, no rows, or a value that is not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threshold"/> is not in (0, 1).</exception>
+    /// <exception cref="InvalidOperationException">The output layer's activation is neither <see cref="Sigmoid"/> nor <see cref="Identity"/> (a softmax output ranks classes; use <see cref="PredictClasses(Matrix{T})"/>).</exception>
+    public bool[][] PredictLabels(Matrix<T> inputs, double threshold = 0.5)
+    {
+        T cut = DecisionCut(threshold, nameof(threshold), nameof(PredictLabels));
+        T[] rowMajor = ToRowMajor(inputs, nameof(inputs));
+        int rows = inputs.RowCount, width = OutputSize;
+        var output = new T[rows * width];
+        PredictRows(rowMajor, output, rows);
+        var labels = new bool[rows][];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = new bool[width];
+            for (int j = 0; j < width; j++)
+            {
+                row[j] = output[r * width + j] > cut;
+            }
+
+            labels[r] = row;
+        }
+
+        return labels;
     }
 
     /// <summary>Saves the network to a file in the library's model format, atomically (see <see cref="ModelFile"/>).</summary>
@@ -282,6 +369,34 @@ public sealed class Network<T>
     internal readonly struct TrainingHold(Network<T> network) : IDisposable
     {
         public void Dispose() => Volatile.Write(ref network._training, 0);
+    }
+
+    /// <summary>Whether the outputs are logits (an <see cref="Identity"/> output) rather than probabilities (a
+    /// <see cref="Sigmoid"/> output), for reading them as yes/no decisions; any other output layer has no such reading.</summary>
+    internal bool OutputsAreLogits(string method)
+    {
+        var last = _layers[^1];
+        return last.Activation switch
+        {
+            Sigmoid => false,
+            Identity => true,
+            _ => throw new InvalidOperationException(
+                $"{method} reads each output as a yes/no decision, which needs a Sigmoid output layer (probabilities) or an Identity one (logits), but the output layer is {last}. "
+                + (OutputSize == 1 ? "A one-output network with another activation has no classes: use Predict for its values." : "For a softmax output use PredictClasses, which takes the arg-max.")),
+        };
+    }
+
+    /// <summary>The output value above which a decision is yes: the threshold itself on probabilities, its logit
+    /// ln(t / (1 − t)) on logits.</summary>
+    private T DecisionCut(double threshold, string paramName, string method)
+    {
+        if (!(threshold > 0 && threshold < 1))
+        {
+            throw new ArgumentOutOfRangeException(paramName, threshold,
+                string.Create(CultureInfo.InvariantCulture, $"{paramName} is a probability and must be in (0, 1), but it is {threshold}."));
+        }
+
+        return T.CreateChecked(OutputsAreLogits(method) ? Math.Log(threshold / (1 - threshold)) : threshold);
     }
 
     internal static int ArgMax(ReadOnlySpan<T> values)

@@ -14,7 +14,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be shared by any number of trainers training at once on different
 /// threads.</para>
 /// </remarks>
-public sealed class BinaryCrossEntropy : IFusedOutputLoss
+public sealed class BinaryCrossEntropy : IFusedOutputLoss, IBinaryLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="reduction">How terms are combined; <see cref="LossReduction.Mean"/> by default.</param>
@@ -25,6 +25,9 @@ public sealed class BinaryCrossEntropy : IFusedOutputLoss
 
     /// <inheritdoc />
     public LossReduction Reduction { get; }
+
+    /// <summary>False: the outputs are probabilities.</summary>
+    public bool TakesLogits => false;
 
     /// <inheritdoc />
     public T Value<T>(ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, int width)

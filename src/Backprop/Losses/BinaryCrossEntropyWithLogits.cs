@@ -10,7 +10,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be shared by any number of trainers training at once on different
 /// threads.</para>
 /// </remarks>
-public sealed class BinaryCrossEntropyWithLogits : ILossFunction
+public sealed class BinaryCrossEntropyWithLogits : IBinaryLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="reduction">How terms are combined; <see cref="LossReduction.Mean"/> by default.</param>
@@ -21,6 +21,9 @@ public sealed class BinaryCrossEntropyWithLogits : ILossFunction
 
     /// <inheritdoc />
     public LossReduction Reduction { get; }
+
+    /// <summary>True: the outputs are logits.</summary>
+    public bool TakesLogits => true;
 
     /// <inheritdoc />
     public T Value<T>(ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, int width)

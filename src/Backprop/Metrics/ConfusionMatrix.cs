@@ -83,6 +83,29 @@ public sealed class ConfusionMatrix
     /// <summary>The mean of <see cref="Precision"/> over all classes.</summary>
     public double MacroPrecision => Macro(Precision);
 
+    /// <summary>The balanced accuracy: the mean of <see cref="Recall"/> over the classes that occur (support above 0),
+    /// as scikit-learn's <c>balanced_accuracy_score</c>; equal to <see cref="Accuracy"/> when the classes are balanced,
+    /// and 0.5 for a binary classifier that always predicts the majority class.</summary>
+    public double BalancedAccuracy
+    {
+        get
+        {
+            double sum = 0;
+            int present = 0;
+            for (int c = 0; c < ClassCount; c++)
+            {
+                int support = RowSum(c);
+                if (support > 0)
+                {
+                    sum += (double)TruePositives(c) / support;
+                    present++;
+                }
+            }
+
+            return sum / present;
+        }
+    }
+
     /// <summary>The mean of <see cref="Recall"/> over all classes.</summary>
     public double MacroRecall => Macro(Recall);
 

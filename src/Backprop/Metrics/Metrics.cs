@@ -4,8 +4,9 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Backprop;
 
 /// <summary>
-/// Measures of a trained model's quality: classification accuracy and top-k accuracy, and the regression errors
-/// MSE, MAE and R².
+/// Measures of a trained model's quality: classification accuracy, top-k and balanced accuracy; for scores and
+/// probabilities ROC-AUC, average precision (PR-AUC) and log-loss; for multi-label predictions exact-match and Hamming
+/// accuracy; and the regression errors MSE, MAE and R².
 /// </summary>
 /// <remarks>
 /// <para>Matrices hold one sample per row, as everywhere in the library: the targets and the network's
@@ -15,11 +16,11 @@ namespace Backprop;
 /// <para>Thread safety: stateless: every method may be called from any number of threads at once. It only reads its
 /// arguments (which no other thread may change during the call) and returns new results.</para>
 /// </remarks>
-public static class Metrics
+public static partial class Metrics
 {
     /// <summary>The fraction of samples whose predicted class equals the actual class.</summary>
     /// <param name="actual">The true classes.</param>
-    /// <param name="predicted">The predicted classes (for example from <see cref="Network{T}.PredictClasses"/>), as many as <paramref name="actual"/>.</param>
+    /// <param name="predicted">The predicted classes (for example from <see cref="Network{T}.PredictClasses(Matrix{T})"/>), as many as <paramref name="actual"/>.</param>
     /// <returns>(number of i with actualᵢ = predictedᵢ) / n, in [0, 1].</returns>
     /// <exception cref="ArgumentException"><paramref name="actual"/> is empty, or the two differ in length.</exception>
     public static double Accuracy(ReadOnlySpan<int> actual, ReadOnlySpan<int> predicted)
@@ -40,7 +41,7 @@ public static class Metrics
     /// <summary>The index of the largest score of every row: the predicted class of every sample.</summary>
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="scores">Scores or probabilities, one row per sample and one column per class.</param>
-    /// <returns>One class index per row; the first index wins a tie (as <see cref="Network{T}.PredictClasses"/>).</returns>
+    /// <returns>One class index per row; the first index wins a tie (as <see cref="Network{T}.PredictClasses(Matrix{T})"/>).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="scores"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="scores"/> has no rows or columns, or a value that is not finite.</exception>
     public static int[] ArgMax<T>(Matrix<T> scores)

@@ -25,7 +25,8 @@ public sealed class FitOptions
     public int Seed { get; init; }
 
     /// <summary>The fraction of the training data held out for validation when no validation data is given, in [0, 1);
-    /// the split is stratified by class for classification data (labels or one-hot rows). 0 (none) by default.
+    /// the split is stratified by class for classification data (labels, one-hot rows, or the 0/1 target column of a binary
+    /// classifier). 0 (none) by default.
     /// Training from an <see cref="ISampleSource{T}"/> cannot hold data out: it needs 0 here, and validation data passed to <c>Fit</c>.</summary>
     public double ValidationFraction { get; init; }
 

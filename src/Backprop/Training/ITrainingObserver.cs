@@ -47,8 +47,20 @@ public interface ITrainingObserver
 /// <param name="Loss">The epoch's training loss, accumulated over its batches as the weights changed: for a mean loss
 /// the batch losses weighted by batch size (the mean over all samples), for a sum loss their total.</param>
 /// <param name="ValidationLoss">The loss on the validation data after the epoch, or null without validation data.</param>
-/// <param name="Accuracy">The fraction of training samples classified correctly during the epoch, or null unless the targets are classes.</param>
-/// <param name="ValidationAccuracy">The fraction of validation samples classified correctly after the epoch, or null.</param>
+/// <param name="Accuracy">The fraction of training samples classified correctly during the epoch (before each batch's
+/// update), or null unless the targets are classes: the arg-max class for several classes; the class at probability 0.5
+/// for a binary classifier (one output with an <see cref="IBinaryLoss"/> or a sigmoid, 0/1 targets); every label right
+/// (the exact-match ratio) for a multi-label classifier (several outputs with an <see cref="IBinaryLoss"/>, a 0/1 target matrix).</param>
+/// <param name="ValidationAccuracy">The fraction of validation samples classified correctly after the epoch, scored as
+/// <paramref name="Accuracy"/>, or null.</param>
 /// <param name="LearningRate">The optimizer's learning rate during the epoch.</param>
 /// <param name="Duration">The wall-clock time the epoch took, validation and observers included.</param>
-public sealed record EpochResult(int Epoch, double Loss, double? ValidationLoss, double? Accuracy, double? ValidationAccuracy, double LearningRate, TimeSpan Duration);
+public sealed record EpochResult(int Epoch, double Loss, double? ValidationLoss, double? Accuracy, double? ValidationAccuracy, double LearningRate, TimeSpan Duration)
+{
+    /// <summary>For a multi-label classifier, the fraction of single labels (sample × output) predicted correctly during
+    /// the epoch, the Hamming accuracy (1 − Hamming loss); otherwise null.</summary>
+    public double? HammingAccuracy { get; init; }
+
+    /// <summary>For a multi-label classifier with validation data, the Hamming accuracy on it after the epoch; otherwise null.</summary>
+    public double? ValidationHammingAccuracy { get; init; }
+}

@@ -32,16 +32,22 @@ public sealed partial class Trainer<T>
         return FitCore(data, PrepareValidation(validation), options, cancellationToken);
     }
 
-    /// <summary>Trains a classifier on a data set with integer class labels, turned into one-hot rows.</summary>
+    /// <summary>Trains a classifier on a data set with integer class labels, turned into one-hot rows (or, for a binary
+    /// classifier, into a 0/1 target column).</summary>
+    /// <remarks>A network with one output is a binary classifier when its loss is an <see cref="IBinaryLoss"/>
+    /// (<see cref="BinaryCrossEntropy"/>, <see cref="BinaryCrossEntropyWithLogits"/>) or its output activation is
+    /// <see cref="Sigmoid"/>: its labels are 0 and 1, each becoming the target of the one output, and the history records
+    /// the accuracy of <see cref="Network{T}.PredictClasses(Matrix{T})"/>'s threshold at probability 0.5. With several
+    /// outputs the labels are classes of a multi-class classifier, scored by arg-max, whatever the loss.</remarks>
     /// <param name="inputs">The samples, rows × input size.</param>
-    /// <param name="labels">One class per row, each in [0, output size).</param>
+    /// <param name="labels">One class per row, each in [0, output size); 0 or 1 for a one-output binary classifier.</param>
     /// <param name="options">Epochs, batch size, shuffling, seed, validation, early stopping and clipping; the defaults of <see cref="FitOptions"/> when null.</param>
     /// <param name="validation">Held-out data evaluated after every epoch; when null, <see cref="FitOptions.ValidationFraction"/> of the data is held out instead (stratified by class).</param>
     /// <param name="cancellationToken">Stops training between two batches with <see cref="OperationCanceledException"/>; the network keeps the weights of the last finished step.</param>
     /// <returns>Every epoch's losses and accuracies, and how training ended.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="labels"/> is null.</exception>
     /// <exception cref="ArgumentException">The data set is empty, the counts of rows and labels differ, a value is not finite, the loss rejects one-hot targets, or the validation split leaves a side empty.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, output size), or an option is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, output size) (outside {0, 1} for a binary classifier), or an option is out of range.</exception>
     /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
@@ -83,8 +89,51 @@ public sealed partial class Trainer<T>
     public double Evaluate(Matrix<T> inputs, Matrix<T> targets) =>
         EvaluateCore(Prepare(inputs, targets, nameof(inputs), nameof(targets))).Loss;
 
-    /// <summary>A data set ready for training: row-major copies, and the class of every row when the targets are classes.</summary>
-    internal sealed record DataSet(T[] X, T[] Y, int Rows, int[]? Classes);
+    /// <summary>Evaluates the network on a data set with target rows without training: the loss, and the metrics that fit
+    /// the output (see <see cref="EvaluationResult"/>).</summary>
+    /// <remarks>What the outputs are is decided as in <c>Fit</c>: one output with an <see cref="IBinaryLoss"/> or a
+    /// <see cref="Sigmoid"/> is a binary classifier (0/1 targets); several outputs with an <see cref="IBinaryLoss"/> are a
+    /// multi-label classifier (a 0/1 target matrix); one-hot rows are classes of a multi-class classifier; anything else is
+    /// a regression.</remarks>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="targets">The targets, rows × output size.</param>
+    /// <returns>The loss (as <see cref="Evaluate(Matrix{T}, Matrix{T})"/>) and the metrics.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">A matrix has the wrong shape or a non-finite value, or a target is outside the loss's domain.</exception>
+    public EvaluationResult EvaluateMetrics(Matrix<T> inputs, Matrix<T> targets) =>
+        Measure(Prepare(inputs, targets, nameof(inputs), nameof(targets)));
+
+    /// <summary>Evaluates a classifier on a data set with integer class labels without training: the loss, and the
+    /// classification metrics (see <see cref="EvaluationResult"/>).</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="labels">One class per row, as for <see cref="Fit(Matrix{T}, int[], FitOptions?, ValidationData{T}?, CancellationToken)"/>.</param>
+    /// <returns>The loss and the metrics.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The counts of rows and labels differ, or a value is not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, output size) (outside {0, 1} for a binary classifier).</exception>
+    public EvaluationResult EvaluateMetrics(Matrix<T> inputs, int[] labels) =>
+        Measure(Prepare(inputs, labels, nameof(inputs), nameof(labels)));
+
+    /// <summary>A data set ready for training: row-major copies, the class of every row when the targets are classes
+    /// (0 or 1 for a binary classifier), and how its accuracy is scored.</summary>
+    internal sealed record DataSet(T[] X, T[] Y, int Rows, int[]? Classes, AccuracyMode Mode);
+
+    /// <summary>Whether the network is a binary classifier: one output, with a binary loss or a sigmoid.</summary>
+    internal bool IsBinaryClassifier => Network.OutputSize == 1 && (Loss is IBinaryLoss || Network.Layers[^1].Activation is Sigmoid);
+
+    /// <summary>Whether the network is a multi-label classifier when its targets are a matrix: several outputs, a binary loss.</summary>
+    internal bool IsMultiLabelClassifier => Network.OutputSize > 1 && Loss is IBinaryLoss;
+
+    /// <summary>Whether the outputs are logits, for reading them as yes/no decisions; a sigmoid's outputs are probabilities.</summary>
+    private bool DecidesOnLogits => Loss is IBinaryLoss { TakesLogits: true };
+
+    /// <summary>How data is scored: <paramref name="declaredClasses"/> when its classes were given as labels,
+    /// <paramref name="hasClasses"/> when every row has one.</summary>
+    internal AccuracyMode ModeFor(bool declaredClasses, bool hasClasses) =>
+        IsBinaryClassifier ? AccuracyMode.Binary
+        : IsMultiLabelClassifier && !declaredClasses ? AccuracyMode.MultiLabel
+        : hasClasses ? AccuracyMode.ArgMax
+        : AccuracyMode.None;
 
     private DataSet Prepare(Matrix<T> inputs, Matrix<T> targets, string inputsName, string targetsName)
     {
@@ -93,15 +142,79 @@ public sealed partial class Trainer<T>
         CheckTargetShape(targets.RowCount, targets.ColumnCount, inputs.RowCount, targetsName);
         T[] y = targets.ToRowMajorArray();
         CheckTargetValues(y, targetsName);
-        return new DataSet(x, y, inputs.RowCount, Backprop.Data.OneHot.ClassesOfOneHotRows<T>(y, inputs.RowCount, Network.OutputSize));
+        int[]? classes = IsBinaryClassifier
+            ? BinaryClassesOf(y)
+            : Backprop.Data.OneHot.ClassesOfOneHotRows<T>(y, inputs.RowCount, Network.OutputSize);
+        return new DataSet(x, y, inputs.RowCount, classes, ModeFor(declaredClasses: false, hasClasses: classes is not null));
     }
 
     private DataSet Prepare(Matrix<T> inputs, int[] labels, string inputsName, string labelsName)
     {
         T[] x = Network.ToRowMajor(inputs, inputsName);
-        T[] y = OneHot(labels, inputs.RowCount, Network.OutputSize, labelsName);
+        T[] y = IsBinaryClassifier
+            ? BinaryTargets(labels, inputs.RowCount, labelsName)
+            : OneHot(CheckedForOneOutput(labels, labelsName), inputs.RowCount, Network.OutputSize, labelsName);
         CheckTargetValues(y, labelsName);
-        return new DataSet(x, y, inputs.RowCount, (int[])labels.Clone());
+        return new DataSet(x, y, inputs.RowCount, (int[])labels.Clone(), ModeFor(declaredClasses: true, hasClasses: true));
+    }
+
+    /// <summary>The class of every row of a one-column target, when every target is 0 or 1; otherwise null.</summary>
+    private static int[]? BinaryClassesOf(T[] y)
+    {
+        var classes = new int[y.Length];
+        for (int r = 0; r < y.Length; r++)
+        {
+            if (y[r] == T.One)
+            {
+                classes[r] = 1;
+            }
+            else if (y[r] != T.Zero)
+            {
+                return null;
+            }
+        }
+
+        return classes;
+    }
+
+    /// <summary>The 0/1 target column of a binary classifier's labels.</summary>
+    private T[] BinaryTargets(int[] labels, int rows, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(labels, paramName);
+        if (labels.Length != rows)
+        {
+            throw new ArgumentException($"{paramName} has {labels.Length} labels, but there are {rows} input samples; every sample needs one label.", paramName);
+        }
+
+        var y = new T[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            if ((uint)labels[r] > 1)
+            {
+                throw new ArgumentOutOfRangeException(paramName, labels[r],
+                    $"{paramName}[{r}] is {labels[r]}, but a binary classifier (one output, loss {Loss.Name}, output layer {Network.Layers[^1]}) takes the labels 0 and 1.");
+            }
+
+            y[r] = labels[r] == 1 ? T.One : T.Zero;
+        }
+
+        return y;
+    }
+
+    /// <summary>Rejects labels other than 0 for a one-output network that is not a binary classifier, saying how to make one.</summary>
+    private int[] CheckedForOneOutput(int[] labels, string paramName)
+    {
+        if (labels is not null && Network.OutputSize == 1)
+        {
+            int bad = Array.FindIndex(labels, l => l != 0);
+            if (bad >= 0)
+            {
+                throw new ArgumentOutOfRangeException(paramName, labels[bad],
+                    $"{paramName}[{bad}] is {labels[bad]}, but class labels must be in [0, 0] for a network with 1 outputs and the loss {Loss.Name}: a one-output binary classifier needs a binary loss (Losses.BinaryCrossEntropy, Losses.BinaryCrossEntropyWithLogits) or a Sigmoid output layer.");
+            }
+        }
+
+        return labels!;
     }
 
     private DataSet? PrepareValidation(ValidationData<T>? validation) => validation switch
@@ -155,7 +268,7 @@ public sealed partial class Trainer<T>
             }
         }
 
-        return new DataSet(x, y, rows.Count, classes);
+        return new DataSet(x, y, rows.Count, classes, data.Mode);
     }
 
     internal TrainingHistory FitCore(DataSet data, DataSet? validation, FitOptions options, CancellationToken cancellationToken)
@@ -170,7 +283,7 @@ public sealed partial class Trainer<T>
             Gather = GatherModeFor(Math.Min(options.BatchSize, data.Rows)),
         };
         feeder.SetRows(data.X, data.Y, data.Classes, data.Rows);
-        return Train(feeder, validation, options, cancellationToken);
+        return Train(feeder, validation, options, cancellationToken, data.Mode);
     }
 
     /// <summary>How batches of <paramref name="rows"/> rows are best copied: by both threads when the step's products
@@ -188,18 +301,19 @@ public sealed partial class Trainer<T>
         return split ? GatherMode.Shared : GatherMode.Background;
     }
 
-    /// <summary>Runs the epochs with the network marked as being trained, and releases the feeder however they end.</summary>
-    private TrainingHistory Train(BatchFeeder<T> feeder, DataSet? validation, FitOptions options, CancellationToken cancellationToken)
+    /// <summary>Runs the epochs with the network marked as being trained, and releases the feeder however they end.
+    /// <paramref name="mode"/> says how the training accuracy is scored; by default, as a source's data: classes when it has them.</summary>
+    private TrainingHistory Train(BatchFeeder<T> feeder, DataSet? validation, FitOptions options, CancellationToken cancellationToken, AccuracyMode? mode = null)
     {
         using (feeder)
         using (Network.HoldForTraining())
         {
-            return RunEpochs(feeder, validation, options, cancellationToken);
+            return RunEpochs(feeder, validation, options, cancellationToken, mode ?? ModeFor(feeder.HasClasses, feeder.HasClasses));
         }
     }
 
     /// <summary>The epoch loop, the same for in-memory and streamed data: the feeder gives each epoch's batches.</summary>
-    private TrainingHistory RunEpochs(BatchFeeder<T> feeder, DataSet? validation, FitOptions options, CancellationToken cancellationToken)
+    private TrainingHistory RunEpochs(BatchFeeder<T> feeder, DataSet? validation, FitOptions options, CancellationToken cancellationToken, AccuracyMode mode)
     {
         var history = new TrainingHistory();
         int[] classes = [];
@@ -248,7 +362,8 @@ public sealed partial class Trainer<T>
             var batchTargets = pass.Targets.AsSpan(0, batchSize * outputWidth);
             var batchClasses = feeder.HasClasses ? classes.AsSpan(0, batchSize) : default;
             double total = 0;
-            long rows = 0, correct = 0;
+            var tally = new DecisionTally();
+            long rows = 0;
             int batch = 0, count;
             while ((count = feeder.NextBatch(batchInputs, batchTargets, batchClasses)) > 0)
             {
@@ -261,11 +376,9 @@ public sealed partial class Trainer<T>
                 }
 
                 double loss = StepCore(pass, count, epoch, batch, options.MaxGradientNorm);
-                if (feeder.HasClasses)
-                {
-                    // The step leaves the forward pass's outputs in place: they are the pre-update predictions.
-                    correct += CountCorrect(pass, batchClasses[..count]);
-                }
+
+                // The step leaves the forward pass's outputs in place: they are the pre-update predictions.
+                Tally(ref tally, pass, count, mode, mode == AccuracyMode.ArgMax ? batchClasses[..count] : default);
 
                 total += loss * BatchWeight(count);
                 rows += count;
@@ -276,9 +389,13 @@ public sealed partial class Trainer<T>
             }
 
             double epochLoss = Loss.Reduction == LossReduction.Sum ? total : total / rows;
-            (double Loss, double? Accuracy)? validated = validation is null ? null : EvaluateCore(validation);
+            EvaluationScores? validated = validation is null ? null : EvaluateCore(validation);
             var result = new EpochResult(epoch, epochLoss, validated?.Loss,
-                feeder.HasClasses ? correct / (double)rows : null, validated?.Accuracy, learningRate, Stopwatch.GetElapsedTime(started));
+                tally.Accuracy(mode, rows), validated?.Accuracy, learningRate, Stopwatch.GetElapsedTime(started))
+            {
+                HammingAccuracy = tally.HammingAccuracy(mode, rows, outputWidth),
+                ValidationHammingAccuracy = validated?.HammingAccuracy,
+            };
             history.Add(result);
             EpochsCompleted = epoch;
             for (int o = 0; o < observers.Count; o++)
@@ -322,10 +439,11 @@ public sealed partial class Trainer<T>
         return history;
     }
 
-    /// <summary>The objective (loss plus penalties) and, for class targets, the accuracy of the network on a data set, in inference mode.</summary>
-    private (double Loss, double? Accuracy) EvaluateCore(DataSet data)
+    /// <summary>The objective (loss plus penalties) and, for class targets, the accuracies of the network on a data set,
+    /// in inference mode; <paramref name="outputs"/>, when given, receives every row's outputs.</summary>
+    private EvaluationScores EvaluateCore(DataSet data, T[]? outputs = null)
     {
-        int rows = data.Rows, chunk = Math.Min(rows, EvaluationChunk);
+        int rows = data.Rows, chunk = Math.Min(rows, EvaluationChunk), width = Network.OutputSize;
         if (_evaluationPass is null || _evaluationPass.Capacity < chunk)
         {
             // Kept for the next epoch's evaluation: a pass holds every layer's buffers, 220 KB for the digits network.
@@ -334,38 +452,95 @@ public sealed partial class Trainer<T>
 
         var pass = _evaluationPass;
         double total = 0;
-        int correct = 0;
+        var tally = new DecisionTally();
         for (int start = 0; start < rows; start += chunk)
         {
             int count = Math.Min(chunk, rows - start);
             data.X.AsSpan(start * Network.InputSize, count * Network.InputSize).CopyTo(pass.Input);
-            data.Y.AsSpan(start * Network.OutputSize, count * Network.OutputSize).CopyTo(pass.Targets);
+            data.Y.AsSpan(start * width, count * width).CopyTo(pass.Targets);
             ForwardCore(pass, count, training: false);
             total += DataLossCore(pass) * BatchWeight(count);
-            if (data.Classes is not null)
+            Tally(ref tally, pass, count, data.Mode, data.Mode == AccuracyMode.ArgMax ? data.Classes.AsSpan(start, count) : default);
+            if (outputs is not null)
             {
-                correct += CountCorrect(pass, data.Classes.AsSpan(start, count));
+                pass.ActivationBuffers[^1].AsSpan(0, count * width).CopyTo(outputs.AsSpan(start * width));
             }
         }
 
         double loss = (Loss.Reduction == LossReduction.Sum ? total : total / rows) + Network.RegularizationPenalty();
-        return (loss, data.Classes is null ? null : correct / (double)rows);
+        return new EvaluationScores(loss, tally.Accuracy(data.Mode, rows), tally.HammingAccuracy(data.Mode, rows, width));
     }
 
-    /// <summary>How many rows of the pass have their largest output at their class: row r's class is classes[r].</summary>
-    private int CountCorrect(ForwardPass<T> pass, ReadOnlySpan<int> classes)
+    /// <summary>Adds a pass's first <paramref name="count"/> rows to an epoch's or data set's counts of right decisions.</summary>
+    private void Tally(ref DecisionTally tally, ForwardPass<T> pass, int count, AccuracyMode mode, ReadOnlySpan<int> classes)
     {
-        int width = Network.OutputSize, correct = 0;
-        T[] outputs = pass.ActivationBuffers[^1];
-        for (int r = 0; r < classes.Length; r++)
+        int width = Network.OutputSize;
+        ReadOnlySpan<T> outputs = pass.ActivationBuffers[^1].AsSpan(0, count * width);
+        switch (mode)
         {
-            if (Network<T>.ArgMax(outputs.AsSpan(r * width, width)) == classes[r])
+            case AccuracyMode.ArgMax:
+                for (int r = 0; r < count; r++)
+                {
+                    if (Network<T>.ArgMax(outputs.Slice(r * width, width)) == classes[r])
+                    {
+                        tally.RowsRight++;
+                    }
+                }
+
+                break;
+            case AccuracyMode.Binary or AccuracyMode.MultiLabel:
+                TallyDecisions(ref tally, outputs, pass.Targets.AsSpan(0, count * width), width, DecisionCut);
+                break;
+        }
+    }
+
+    /// <summary>Counts rows whose every decision (output above <paramref name="cut"/>) matches its 0/1 target, and the
+    /// matching decisions; a target other than 0 or 1 makes the tally unscorable.</summary>
+    private static void TallyDecisions(ref DecisionTally tally, ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, int width, T cut)
+    {
+        for (int start = 0; start < targets.Length; start += width)
+        {
+            int right = 0;
+            for (int j = start; j < start + width; j++)
             {
-                correct++;
+                T target = targets[j];
+                if (target != T.Zero && target != T.One)
+                {
+                    tally.Unscorable = true;
+                    return;
+                }
+
+                if ((outputs[j] > cut) == (target == T.One))
+                {
+                    right++;
+                }
+            }
+
+            tally.LabelsRight += right;
+            if (right == width)
+            {
+                tally.RowsRight++;
             }
         }
+    }
 
-        return correct;
+    /// <summary>The right decisions counted over an epoch or a data set.</summary>
+    private struct DecisionTally
+    {
+        /// <summary>Rows predicted right: the arg-max class, the binary class, or every label of a multi-label row.</summary>
+        public long RowsRight;
+
+        /// <summary>Multi-label decisions predicted right, one per output of every row.</summary>
+        public long LabelsRight;
+
+        /// <summary>Whether a target was neither 0 nor 1, so that decisions cannot be scored.</summary>
+        public bool Unscorable;
+
+        public readonly double? Accuracy(AccuracyMode mode, long rows) =>
+            mode == AccuracyMode.None || Unscorable ? null : RowsRight / (double)rows;
+
+        public readonly double? HammingAccuracy(AccuracyMode mode, long rows, int width) =>
+            mode != AccuracyMode.MultiLabel || Unscorable ? null : LabelsRight / ((double)rows * width);
     }
 
     private T[][] SnapshotWeights(T[][]? reuse)

@@ -18,11 +18,20 @@ public sealed class TrainingHistory
     /// <summary>The validation loss of each epoch; empty without validation data.</summary>
     public IReadOnlyList<double> ValidationLoss => _epochs.Where(e => e.ValidationLoss.HasValue).Select(e => e.ValidationLoss!.Value).ToArray();
 
-    /// <summary>The training accuracy of each epoch; empty unless the targets are classes.</summary>
+    /// <summary>The training accuracy of each epoch; empty unless the targets are classes (class labels, one-hot rows,
+    /// 0/1 targets of a binary classifier, or a 0/1 target matrix of a multi-label one, where it is the exact-match ratio;
+    /// see <see cref="EpochResult.Accuracy"/>).</summary>
     public IReadOnlyList<double> Accuracy => _epochs.Where(e => e.Accuracy.HasValue).Select(e => e.Accuracy!.Value).ToArray();
 
     /// <summary>The validation accuracy of each epoch; empty unless there is validation data and the targets are classes.</summary>
     public IReadOnlyList<double> ValidationAccuracy => _epochs.Where(e => e.ValidationAccuracy.HasValue).Select(e => e.ValidationAccuracy!.Value).ToArray();
+
+    /// <summary>The training Hamming accuracy (the fraction of single labels right) of each epoch; empty unless the
+    /// network is a multi-label classifier trained on a 0/1 target matrix.</summary>
+    public IReadOnlyList<double> HammingAccuracy => _epochs.Where(e => e.HammingAccuracy.HasValue).Select(e => e.HammingAccuracy!.Value).ToArray();
+
+    /// <summary>The validation Hamming accuracy of each epoch; empty unless there is validation data for a multi-label classifier.</summary>
+    public IReadOnlyList<double> ValidationHammingAccuracy => _epochs.Where(e => e.ValidationHammingAccuracy.HasValue).Select(e => e.ValidationHammingAccuracy!.Value).ToArray();
 
     /// <summary>The number of completed epochs.</summary>
     public int EpochsCompleted => _epochs.Count;

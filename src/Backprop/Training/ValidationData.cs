@@ -21,7 +21,8 @@ public sealed class ValidationData<T>
         Targets = targets ?? throw new ArgumentNullException(nameof(targets));
     }
 
-    /// <summary>Validation samples with class labels, turned into one-hot rows by the trainer.</summary>
+    /// <summary>Validation samples with class labels, turned into one-hot rows by the trainer (into a 0/1 target column
+    /// for a one-output binary classifier).</summary>
     /// <param name="inputs">The samples, rows × input size.</param>
     /// <param name="labels">One class per row.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
