@@ -234,7 +234,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
 
     /// <summary>Runs the exported model in ONNX Runtime, with and without its graph optimisations (which fuse, for
     /// example, the GELU pattern), and returns the largest absolute difference from Predict over both.</summary>
-    private static double CompareWithOnnxRuntime<T>(Network<T> network, Matrix<T> x, double tolerance)
+    internal static double CompareWithOnnxRuntime<T>(Network<T> network, Matrix<T> x, double tolerance)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Matrix<T> expected = network.Predict(x);
