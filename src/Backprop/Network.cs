@@ -324,13 +324,13 @@ public sealed class Network<T>
 
     /// <summary>Saves the network to a file in the library's model format, atomically (see <see cref="ModelFile"/>).</summary>
     /// <param name="path">The file to create or replace.</param>
-    /// <exception cref="NotSupportedException">A layer or activation is not one of the built-ins the format can store.</exception>
+    /// <exception cref="NotSupportedException">A layer cannot be saved (it does not implement <see cref="ISerializableComponent"/>).</exception>
     /// <exception cref="IOException">The file cannot be written; the previous file, if any, is left as it was.</exception>
     public void Save(string path) => ModelFile.Save(this, path);
 
     /// <summary>Writes the network to a stream in the library's model format.</summary>
     /// <param name="stream">A writable stream; it is not closed.</param>
-    /// <exception cref="NotSupportedException">A layer or activation is not one of the built-ins the format can store.</exception>
+    /// <exception cref="NotSupportedException">A layer cannot be saved (it does not implement <see cref="ISerializableComponent"/>).</exception>
     public void Save(Stream stream) => ModelFile.Save(this, stream);
 
     /// <summary>Loads a network saved by <see cref="Save(string)"/> (or a checkpoint, ignoring its training state).</summary>
@@ -345,6 +345,23 @@ public sealed class Network<T>
     /// <returns>A network that predicts bit-identically to the saved one.</returns>
     /// <exception cref="InvalidDataException">The data is truncated, corrupted, of a newer format, or not a <typeparamref name="T"/> network.</exception>
     public static Network<T> Load(Stream stream) => ModelFile.Load<T>(stream);
+
+    /// <summary>Loads a network whose layers, activations or initializers may be types of your own (see <see cref="ModelRegistry"/>).</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="registry">The registry that holds every type the file names.</param>
+    /// <returns>A network that predicts bit-identically to the saved one.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="registry"/> is null.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is invalid, or names a type the registry does not hold.</exception>
+    public static Network<T> Load(string path, ModelRegistry registry) => ModelFile.Load<T>(path, registry);
+
+    /// <summary>Reads a network whose types may be your own (see <see cref="ModelRegistry"/>).</summary>
+    /// <param name="stream">A readable stream; it is read to its end and not closed.</param>
+    /// <param name="registry">The registry that holds every type the file names.</param>
+    /// <returns>A network that predicts bit-identically to the saved one.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="registry"/> is null.</exception>
+    /// <exception cref="InvalidDataException">The data is invalid, or names a type the registry does not hold.</exception>
+    public static Network<T> Load(Stream stream, ModelRegistry registry) => ModelFile.Load<T>(stream, registry);
 
     /// <summary>Describes the architecture.</summary>
     /// <returns>For example "Network&lt;Single&gt;(4 → Dense(16, relu) → Dense(3, softmax))".</returns>

@@ -10,7 +10,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
 /// (predictions call it concurrently).</para>
 /// </remarks>
-public sealed class Elu : ElementwiseActivation, ISerializableComponent
+public sealed class Elu : ElementwiseActivation, ISerializableComponent, IOnnxExportable
 {
     /// <summary>Creates an ELU.</summary>
     /// <param name="alpha">The saturation value −α for z → −∞; finite and greater than 0. 1 by default.</param>
@@ -54,5 +54,14 @@ public sealed class Elu : ElementwiseActivation, ISerializableComponent
         public T Value(T z) => z > T.Zero ? z : alpha * ElementwiseKernel.ExpM1(z);
 
         public T Derivative(T z) => z > T.Zero ? T.One : alpha * T.Exp(z);
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        string output = graph.Name("a");
+        graph.AddNode("Elu", graph.Name("elu"), [input], output, OnnxAttribute.Float("alpha", graph.ToFloat(Alpha, "activation alpha")));
+        return output;
     }
 }

@@ -11,7 +11,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
 /// (predictions call it concurrently).</para>
 /// </remarks>
-public sealed class Gelu : ElementwiseActivation
+public sealed class Gelu : ElementwiseActivation, IOnnxExportable
 {
     /// <inheritdoc />
     public override string Name => "gelu";
@@ -49,5 +49,23 @@ public sealed class Gelu : ElementwiseActivation
             double pdf = InverseSqrt2Pi * Math.Exp(-0.5 * x * x);
             return T.CreateChecked(cdf + x * pdf);
         }
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        // Exact GELU for opset 17, which has no Gelu operator: 0.5·z·(1 + erf(z / √2)), the pattern that ONNX Runtime
+        // fuses into its Gelu kernel.
+        string sqrt2 = graph.AddScalar("gelu.sqrt2", MathF.Sqrt(2f));
+        string one = graph.AddScalar("gelu.one", 1f);
+        string half = graph.AddScalar("gelu.half", 0.5f);
+        string output = graph.Name("a");
+        graph.AddNode("Div", graph.Name("gelu.div"), [input, sqrt2], graph.Name("gelu.scaled"));
+        graph.AddNode("Erf", graph.Name("gelu.erf"), [graph.Name("gelu.scaled")], graph.Name("gelu.erf"));
+        graph.AddNode("Add", graph.Name("gelu.add"), [graph.Name("gelu.erf"), one], graph.Name("gelu.erf_plus_one"));
+        graph.AddNode("Mul", graph.Name("gelu.mul"), [input, graph.Name("gelu.erf_plus_one")], graph.Name("gelu.product"));
+        graph.AddNode("Mul", graph.Name("gelu.half"), [graph.Name("gelu.product"), half], output);
+        return output;
     }
 }

@@ -3,7 +3,7 @@ namespace Backprop;
 /// <summary>The identity: f(z) = z, f′(z) = 1. The output activation of regression networks and of logit outputs.</summary>
 /// <remarks>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
 /// (predictions call it concurrently).</remarks>
-public sealed class Identity : ElementwiseActivation
+public sealed class Identity : ElementwiseActivation, IOnnxExportable
 {
     /// <inheritdoc />
     public override string Name => "identity";
@@ -27,5 +27,12 @@ public sealed class Identity : ElementwiseActivation
         ActivationGuard.SameLength(preActivations.Length, outputGradients.Length, nameof(outputGradients));
         ActivationGuard.SameLength(preActivations.Length, localGradients.Length, nameof(localGradients));
         outputGradients.CopyTo(localGradients);
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return input;
     }
 }

@@ -8,7 +8,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
 /// (predictions call it concurrently).</para>
 /// </remarks>
-public sealed class LeakyReLU : ElementwiseActivation, ISerializableComponent
+public sealed class LeakyReLU : ElementwiseActivation, ISerializableComponent, IOnnxExportable
 {
     /// <summary>Creates a leaky ReLU with the given negative slope.</summary>
     /// <param name="alpha">The slope α for z ≤ 0; finite and at least 0. 0.01 by default.</param>
@@ -53,5 +53,14 @@ public sealed class LeakyReLU : ElementwiseActivation, ISerializableComponent
         public T Value(T z) => z > T.Zero ? z : alpha * z;
 
         public T Derivative(T z) => z > T.Zero ? T.One : alpha;
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        string output = graph.Name("a");
+        graph.AddNode("LeakyRelu", graph.Name("leaky_relu"), [input], output, OnnxAttribute.Float("alpha", graph.ToFloat(Alpha, "activation alpha")));
+        return output;
     }
 }

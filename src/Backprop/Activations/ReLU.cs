@@ -6,7 +6,7 @@ namespace Backprop;
 /// <summary>The rectified linear unit: f(z) = max(0, z), with f′(z) = 1 for z &gt; 0 and 0 otherwise (0 at z = 0).</summary>
 /// <remarks>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
 /// (predictions call it concurrently).</remarks>
-public sealed class ReLU : ElementwiseActivation
+public sealed class ReLU : ElementwiseActivation, IOnnxExportable
 {
     /// <inheritdoc />
     public override string Name => "relu";
@@ -63,5 +63,14 @@ public sealed class ReLU : ElementwiseActivation
         {
             localGradients[i] = preActivations[i] > T.Zero ? outputGradients[i] : T.Zero;
         }
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        string output = graph.Name("a");
+        graph.AddNode("Relu", graph.Name("relu"), [input], output);
+        return output;
     }
 }

@@ -9,7 +9,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
 /// (predictions call it concurrently).</para>
 /// </remarks>
-public sealed class Sigmoid : ElementwiseActivation
+public sealed class Sigmoid : ElementwiseActivation, IOnnxExportable
 {
     /// <inheritdoc />
     public override string Name => "sigmoid";
@@ -58,5 +58,14 @@ public sealed class Sigmoid : ElementwiseActivation
             T s = ElementwiseKernel.Sigmoid(z);
             return s * ElementwiseKernel.Sigmoid(-z);
         }
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        string output = graph.Name("a");
+        graph.AddNode("Sigmoid", graph.Name("sigmoid"), [input], output);
+        return output;
     }
 }

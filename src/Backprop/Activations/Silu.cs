@@ -9,7 +9,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
 /// (predictions call it concurrently).</para>
 /// </remarks>
-public sealed class Silu : ElementwiseActivation
+public sealed class Silu : ElementwiseActivation, IOnnxExportable
 {
     /// <inheritdoc />
     public override string Name => "silu";
@@ -38,5 +38,16 @@ public sealed class Silu : ElementwiseActivation
             T s = ElementwiseKernel.Sigmoid(z);
             return s * (T.One + z * (T.One - s));
         }
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        // SiLU: z·σ(z).
+        string output = graph.Name("a");
+        graph.AddNode("Sigmoid", graph.Name("silu.sigmoid"), [input], graph.Name("silu.sigmoid"));
+        graph.AddNode("Mul", graph.Name("silu.mul"), [input, graph.Name("silu.sigmoid")], output);
+        return output;
     }
 }

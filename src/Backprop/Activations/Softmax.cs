@@ -12,7 +12,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
 /// (predictions call it concurrently).</para>
 /// </remarks>
-public sealed class Softmax : IActivation
+public sealed class Softmax : IActivation, IOnnxExportable
 {
     /// <inheritdoc />
     public string Name => "softmax";
@@ -79,4 +79,14 @@ public sealed class Softmax : IActivation
     /// <summary>Returns <see cref="Name"/>.</summary>
     /// <returns>"softmax".</returns>
     public override string ToString() => Name;
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        // Opset 13+ Softmax normalises along one axis: the last, the layer's units.
+        string output = graph.Name("a");
+        graph.AddNode("Softmax", graph.Name("softmax"), [input], output, OnnxAttribute.Int("axis", -1));
+        return output;
+    }
 }

@@ -8,7 +8,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
 /// (predictions call it concurrently).</para>
 /// </remarks>
-public sealed class Softplus : ElementwiseActivation
+public sealed class Softplus : ElementwiseActivation, IOnnxExportable
 {
     /// <inheritdoc />
     public override string Name => "softplus";
@@ -33,5 +33,14 @@ public sealed class Softplus : ElementwiseActivation
         public T Value(T z) => T.Max(z, T.Zero) + ElementwiseKernel.Log1P(T.Exp(-T.Abs(z)));
 
         public T Derivative(T z) => ElementwiseKernel.Sigmoid(z);
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        string output = graph.Name("a");
+        graph.AddNode("Softplus", graph.Name("softplus"), [input], output);
+        return output;
     }
 }

@@ -7,7 +7,7 @@ namespace Backprop;
 /// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
 /// (predictions call it concurrently).</para>
 /// </remarks>
-public sealed class Tanh : ElementwiseActivation
+public sealed class Tanh : ElementwiseActivation, IOnnxExportable
 {
     /// <inheritdoc />
     public override string Name => "tanh";
@@ -43,5 +43,14 @@ public sealed class Tanh : ElementwiseActivation
             T t = activations[i];
             localGradients[i] = outputGradients[i] * (T.One - t * t);
         }
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        string output = graph.Name("a");
+        graph.AddNode("Tanh", graph.Name("tanh"), [input], output);
+        return output;
     }
 }

@@ -20,7 +20,7 @@ namespace Backprop;
 /// neither predicts nor trains.</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
-public sealed class Dense<T> : Layer<T>, ISerializableComponent
+public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IActivation _activation;
@@ -238,5 +238,23 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent
             T w = weights[i];
             gradients[i] += twiceL2 * w + (w > T.Zero ? l1 : w < T.Zero ? -l1 : T.Zero);
         }
+    }
+
+    /// <summary>Adds the layer to an ONNX graph: a Gemm node (Z = X·Wᵀ + b, with transB = 1 on the units × inputs
+    /// weights) followed by its activation's nodes.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">The name of the input value.</param>
+    /// <returns>The name of the output value.</returns>
+    /// <exception cref="NotSupportedException">The activation has no ONNX translation.</exception>
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        EnsureBuilt();
+        string weights = graph.AddInitializer<T>("weights", _weightParameter!.Shape, _weightParameter.ValueArray);
+        string biases = graph.AddInitializer<T>("biases", _biasParameter!.Shape, _biasParameter.ValueArray);
+        string z = graph.Name("z");
+        // Gemm: Y = alpha·A'·B' + beta·C with alpha = beta = 1 (the defaults), transA = 0, transB = 1: Z = X·Wᵀ + b.
+        graph.AddNode("Gemm", graph.Name("gemm"), [input, weights, biases], z, OnnxAttribute.Int("transB", 1));
+        return graph.AddActivation(_activation, z);
     }
 }

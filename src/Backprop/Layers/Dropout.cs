@@ -24,7 +24,7 @@ namespace Backprop;
 /// passes must come from one thread at a time (as one <c>Fit</c> does).</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
-public sealed class Dropout<T> : Layer<T>, ISerializableComponent
+public sealed class Dropout<T> : Layer<T>, ISerializableComponent, IOnnxExportable
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly DeterministicRandom _random;
@@ -153,4 +153,10 @@ public sealed class Dropout<T> : Layer<T>, ISerializableComponent
             localGradients.CopyTo(inputGradients);
         }
     }
+
+    /// <summary>Adds the layer to an ONNX graph: nothing, since inverted dropout is the identity at inference.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">The name of the input value.</param>
+    /// <returns><paramref name="input"/>.</returns>
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input) => input;
 }

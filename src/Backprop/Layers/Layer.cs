@@ -86,6 +86,10 @@ public abstract class Layer<T>
     /// <returns>The penalty, in double.</returns>
     public virtual double RegularizationPenalty() => 0;
 
+    // While a model file loads: how many more parameter values the layer may create (those the file holds for it), so
+    // that settings that lie about a size cannot make the build allocate what the file does not contain.
+    internal long ParameterBudget { get; set; } = long.MaxValue;
+
     internal void Build(TensorShape inputShape, DeterministicRandom random)
     {
         if (IsBuilt)
@@ -139,6 +143,13 @@ public abstract class Layer<T>
         var building = BuildingList();
         ArgumentOutOfRangeException.ThrowIfNegative(fanIn);
         ArgumentOutOfRangeException.ThrowIfNegative(fanOut);
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Size > ParameterBudget)
+        {
+            throw new ArgumentException($"The parameter \"{name}\" [{shape}] needs {shape.Size} values, more than the {ParameterBudget} the model file holds for the layer.", nameof(shape));
+        }
+
+        ParameterBudget -= shape.Size;
         var parameter = new Parameter<T>(name, shape, isRegularized);
         CheckUniqueName(building, parameter.Name);
         if (initializer is not null)

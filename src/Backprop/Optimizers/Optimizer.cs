@@ -82,8 +82,25 @@ public abstract class Optimizer : IOptimizer
     /// It must not keep anything between calls outside the slots; <see cref="GetScratch{T}"/> is per thread.</remarks>
     protected virtual bool IsElementwise => false;
 
+    /// <inheritdoc />
+    bool IOptimizer.IsElementwise => IsElementwise;
+
     // Whether the trainer may split this optimizer's updates into ranges (see IsElementwise).
     internal bool CanUpdateRanges => IsElementwise;
+
+    /// <inheritdoc />
+    OptimizerState<T> IOptimizer.BeginUpdate<T>(Parameter<T> parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        return BeginUpdate(parameter);
+    }
+
+    /// <inheritdoc />
+    void IOptimizer.UpdateRange<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        OnUpdate(values, gradients, state);
+    }
 
     // The first half of an update: finds or creates the parameter's state and counts the update in its step.
     internal OptimizerState<T> BeginUpdate<T>(Parameter<T> parameter)

@@ -8,11 +8,11 @@ namespace Backprop;
 /// </summary>
 /// <remarks>
 /// <para>Each slot holds exactly <see cref="Length"/> values, one per value of the parameter, in the parameter's storage
-/// order. The slot names are the optimizer's <see cref="Optimizer.SlotNames"/>, in the same order; for example
+/// order. The slot names are the optimizer's <see cref="IOptimizer.SlotNames"/>, in the same order; for example
 /// Adam's are "exp_avg" (m) and "exp_avg_sq" (v).</para>
 /// <para><see cref="GetSlot(int)"/> returns the live storage, as <see cref="Parameter{T}.Values"/> does: writing to it
 /// changes what the next update sees. To save and restore state, read <see cref="Step"/> and every slot, and give them
-/// back with <see cref="Optimizer.RestoreState{T}(Parameter{T}, long, IReadOnlyList{T[]})"/>.</para>
+/// back with <see cref="IOptimizer.RestoreState{T}(Parameter{T}, long, IReadOnlyList{T[]})"/>.</para>
 /// <para>Thread safety: not thread-safe: <see cref="Step"/> and the slots are live state that every update changes.
 /// Read or write them only while the trainer is not in a step (for example from an <see cref="ITrainingObserver"/>, on
 /// the training thread between batches).</para>
@@ -29,8 +29,19 @@ public sealed class OptimizerState<T>
     // The range views handed to the parts of the last partitioned update, kept so that the next one allocates nothing.
     private OptimizerState<T>[]? _parts;
 
-    internal OptimizerState(int length, IReadOnlyList<string> slotNames)
+    private long _step;
+
+    /// <summary>Creates the state of a parameter of <paramref name="length"/> values: step 0 and every slot zero. A
+    /// custom <see cref="IOptimizer"/> creates one per parameter on its first update (and in
+    /// <see cref="IOptimizer.RestoreState{T}"/>).</summary>
+    /// <param name="length">The parameter's <see cref="Parameter{T}.Length"/>; not negative.</param>
+    /// <param name="slotNames">The optimizer's <see cref="IOptimizer.SlotNames"/>; kept, not copied.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="slotNames"/> is null.</exception>
+    public OptimizerState(int length, IReadOnlyList<string> slotNames)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentNullException.ThrowIfNull(slotNames);
         Length = length;
         SlotNames = slotNames;
         _slots = new T[slotNames.Count][];
@@ -50,13 +61,23 @@ public sealed class OptimizerState<T>
     }
 
     /// <summary>The number of updates applied to the parameter so far (t in the papers' formulas); at least 1 once the
-    /// state exists. During an update it is already the number of the update being applied, starting at 1.</summary>
-    public long Step { get; internal set; }
+    /// state exists. During an update it is already the number of the update being applied, starting at 1. A custom
+    /// optimizer increments it in <see cref="IOptimizer.BeginUpdate{T}"/> (or its <see cref="IOptimizer.Update{T}"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative value.</exception>
+    public long Step
+    {
+        get => _step;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(Step));
+            _step = value;
+        }
+    }
 
     /// <summary>The number of values in every slot: the parameter's <see cref="Parameter{T}.Length"/>.</summary>
     public int Length { get; }
 
-    /// <summary>The names of the slots, in order; the optimizer's <see cref="Optimizer.SlotNames"/>.</summary>
+    /// <summary>The names of the slots, in order; the optimizer's <see cref="IOptimizer.SlotNames"/>.</summary>
     public IReadOnlyList<string> SlotNames { get; }
 
     /// <summary>The number of slots.</summary>

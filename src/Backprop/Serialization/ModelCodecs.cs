@@ -3,24 +3,15 @@ using System.Globalization;
 namespace Backprop;
 
 /// <summary>
-/// The names and parameters under which the built-in activations, initializers, losses and optimizers are written to
-/// model files, and their reconstruction on load. Loading never instantiates a type named in a file: a name either
-/// maps to one of these built-ins or the file is rejected.
+/// Format version 1's names and positional parameters of the built-in activations, initializers, losses and optimizers,
+/// for reading version-1 files (version 2 stores every component through <see cref="SettingsCodec"/> and the
+/// <see cref="ModelRegistry"/>). A name either maps to one of these built-ins or the file is rejected.
 /// </summary>
 internal static class ModelCodecs
 {
     private const int MaxParameters = 8;
 
     // ---- activations ----
-
-    public static (string Name, double[] Parameters) Describe(IActivation activation, int layerIndex) => activation switch
-    {
-        LeakyReLU leaky => (leaky.Name, [leaky.Alpha]),
-        Elu elu => (elu.Name, [elu.Alpha]),
-        Identity or Sigmoid or Tanh or ReLU or Softplus or Gelu or Silu or Softmax => (activation.Name, []),
-        _ => throw new NotSupportedException(
-            $"Layer {layerIndex} uses the activation {activation.GetType().Name} ('{activation.Name}'), which the model format cannot store: only the built-in activations can be saved."),
-    };
 
     public static IActivation Activation(string name, double[] parameters, long offset) => (name, parameters.Length) switch
     {
@@ -39,14 +30,6 @@ internal static class ModelCodecs
 
     // ---- initializers ----
 
-    public static (string Name, double[] Parameters) Describe(IInitializer initializer) => initializer switch
-    {
-        UniformInitializer uniform => (uniform.Name, [uniform.HalfWidth]),
-        GlorotUniform or HeUniform or HeNormal => (initializer.Name, []),
-        // A user-defined initializer only shaped the first weights, which the file holds; record it as unknown.
-        _ => ("custom", []),
-    };
-
     public static IInitializer Initializer(string name, double[] parameters, long offset) => (name, parameters.Length) switch
     {
         ("glorot_uniform", 0) or ("custom", 0) => Initializers.GlorotUniform,
@@ -57,15 +40,6 @@ internal static class ModelCodecs
     };
 
     // ---- losses ----
-
-    public static (string Name, double[] Parameters) Describe(ILossFunction loss) => loss switch
-    {
-        Huber huber => (huber.Name, [(double)huber.Reduction, huber.Delta]),
-        MeanSquaredError or MeanAbsoluteError or BinaryCrossEntropy or BinaryCrossEntropyWithLogits
-            or CategoricalCrossEntropy or CategoricalCrossEntropyWithLogits => (loss.Name, [(double)loss.Reduction]),
-        _ => throw new NotSupportedException(
-            $"The loss {loss.GetType().Name} ('{loss.Name}') cannot be stored in a checkpoint: only the built-in losses can be saved."),
-    };
 
     public static ILossFunction Loss(string name, double[] parameters, long offset)
     {
@@ -89,19 +63,6 @@ internal static class ModelCodecs
     }
 
     // ---- optimizers ----
-
-    /// <summary>An optimizer's name and hyper-parameters; the learning rate is stored separately.</summary>
-    public static (string Name, double[] Parameters) Describe(IOptimizer optimizer) => optimizer switch
-    {
-        Sgd o => ("sgd", [o.Momentum, o.Nesterov ? 1 : 0, o.WeightDecay]),
-        Adam o => ("adam", [o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay]),
-        AdamW o => ("adamw", [o.WeightDecay, o.Beta1, o.Beta2, o.Epsilon]),
-        RmsProp o => ("rmsprop", [o.Alpha, o.Epsilon, o.Momentum, o.Centered ? 1 : 0, o.WeightDecay]),
-        Adagrad o => ("adagrad", [o.Epsilon, o.InitialAccumulatorValue, o.LearningRateDecay, o.WeightDecay]),
-        Rprop o => ("rprop", [o.IncreaseFactor, o.DecreaseFactor, o.MinStepSize, o.MaxStepSize]),
-        _ => throw new NotSupportedException(
-            $"The optimizer {optimizer.GetType().Name} cannot be stored in a checkpoint: only the built-in optimizers can be saved."),
-    };
 
     public static Optimizer Optimizer(string name, double learningRate, double[] p, long offset) => (name, p.Length) switch
     {
@@ -129,15 +90,6 @@ internal static class ModelCodecs
         }
 
         return values;
-    }
-
-    public static void Parameters(ModelWriter writer, double[] values)
-    {
-        writer.Byte((byte)values.Length);
-        foreach (double value in values)
-        {
-            writer.Double(value);
-        }
     }
 
     private static bool Flag(double value, string name, long offset) => value switch

@@ -10,10 +10,14 @@ namespace Backprop;
 /// (specified in docs/model-format.md).
 /// </summary>
 /// <remarks>
-/// <para>A file holds magic bytes, the format version, the library version, the element type, the architecture (layers,
-/// sizes, activations and their parameters), every weight and bias, optionally the training state (loss, optimizer
-/// and its per-parameter state, epochs completed, dropout generators) and a SHA-256 checksum of everything before it.</para>
-/// <para>Loading is safe on untrusted files: nothing is instantiated by a type name from the file, no code runs, every
+/// <para>A file holds magic bytes, the format version, the library version, the element type, the input shape and seed,
+/// every layer as its registered type name and settings (<see cref="ISerializableComponent"/>), its parameters by name
+/// and shape, and its other state, optionally the training state (loss and optimizer as components, the optimizer's
+/// per-parameter state, epochs completed) and a SHA-256 checksum of everything before it. Files of format version 1
+/// still load.</para>
+/// <para>Loading is safe on untrusted files: nothing is instantiated by a type name from the file except through the
+/// factories registered in the <see cref="ModelRegistry"/> given to <c>Load</c> (<see cref="ModelRegistry.BuiltIns"/>
+/// when none is), no other code runs, every
 /// size is checked against the bytes actually present before memory is allocated, and any problem raises
 /// <see cref="InvalidDataException"/> naming what is wrong and where (the byte offset is also in its Data["Offset"]).</para>
 /// <para>Saving to a path is atomic: the file is written to a temporary file in the same folder and renamed over the
@@ -28,7 +32,7 @@ namespace Backprop;
 public static class ModelFile
 {
     /// <summary>The format version this library writes and the newest it reads.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     /// <summary>The largest file <see cref="Load{T}(Stream)"/> accepts: 1 GiB.</summary>
     public const int MaxFileBytes = 1 << 30;
@@ -36,6 +40,8 @@ public static class ModelFile
     private const int ChecksumBytes = 32;
     private const int MaxLayers = 4096;
     private const int MaxWidth = 1 << 24;
+    private const int MaxParameters = 1024;
+    private const int MaxRank = 8;
     private const ushort TrainingStateFlag = 1;
 
     private static ReadOnlySpan<byte> Magic => [0x89, (byte)'B', (byte)'P', (byte)'N', (byte)'N', 0x0D, 0x0A, 0x1A];
@@ -45,7 +51,7 @@ public static class ModelFile
     /// <param name="network">The network.</param>
     /// <param name="path">The file to create or replace.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="NotSupportedException">A layer or activation is not one of the built-ins the format can store.</exception>
+    /// <exception cref="NotSupportedException">A layer cannot be saved (it does not implement <see cref="ISerializableComponent"/>); the message names its index and type.</exception>
     /// <exception cref="IOException">The file cannot be written; the previous file, if any, is left as it was.</exception>
     public static void Save<T>(Network<T> network, string path)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -60,7 +66,7 @@ public static class ModelFile
     /// <param name="network">The network.</param>
     /// <param name="stream">A writable stream; it is not closed.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="NotSupportedException">A layer or activation is not one of the built-ins the format can store.</exception>
+    /// <exception cref="NotSupportedException">A layer cannot be saved (it does not implement <see cref="ISerializableComponent"/>); the message names its index and type.</exception>
     public static void Save<T>(Network<T> network, Stream stream)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -89,7 +95,38 @@ public static class ModelFile
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
     /// <exception cref="InvalidDataException">The data is not a valid model file for <typeparamref name="T"/>.</exception>
     public static Network<T> Load<T>(Stream stream)
-        where T : unmanaged, IFloatingPointIeee754<T> => Decode<T>(ReadAll(stream), wantTraining: false).Network;
+        where T : unmanaged, IFloatingPointIeee754<T> => Load<T>(stream, ModelRegistry.BuiltIns);
+
+    /// <summary>Loads a network from a file whose layers, activations or initializers may be types of your own, created
+    /// through <paramref name="registry"/>.</summary>
+    /// <typeparam name="T">The element type the file was saved with.</typeparam>
+    /// <param name="path">The file.</param>
+    /// <param name="registry">The registry that holds every type the file names (the built-ins are in every registry).</param>
+    /// <returns>A network that predicts bit-identically to the saved one.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="registry"/> is null.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid model file for <typeparamref name="T"/>, or names a type that <paramref name="registry"/> does not hold (the message names it and the registration it needs).</exception>
+    public static Network<T> Load<T>(string path, ModelRegistry registry)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        using var stream = OpenRead(path);
+        return Load<T>(stream, registry);
+    }
+
+    /// <summary>Reads a network from a stream, creating the types it names through <paramref name="registry"/>.</summary>
+    /// <typeparam name="T">The element type the file was saved with.</typeparam>
+    /// <param name="stream">A readable stream positioned at the file's start; it is read to its end and not closed.</param>
+    /// <param name="registry">The registry that holds every type the file names.</param>
+    /// <returns>A network that predicts bit-identically to the saved one.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="registry"/> is null.</exception>
+    /// <exception cref="InvalidDataException">The data is not a valid model file for <typeparamref name="T"/>, or names a type that <paramref name="registry"/> does not hold.</exception>
+    public static Network<T> Load<T>(Stream stream, ModelRegistry registry)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return Decode<T>(ReadAll(stream), wantTraining: false, registry).Network;
+    }
 
     /// <summary>Saves a trainer's network together with its training state (loss, optimizer state, epochs completed,
     /// dropout generators), atomically, so that training can resume exactly.</summary>
@@ -97,7 +134,7 @@ public static class ModelFile
     /// <param name="trainer">The trainer.</param>
     /// <param name="path">The file to create or replace.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="NotSupportedException">A layer, activation, loss or optimizer is not one of the built-ins the format can store.</exception>
+    /// <exception cref="NotSupportedException">A layer cannot be saved (it does not implement <see cref="ISerializableComponent"/>), or the optimizer's state does not match its <see cref="IOptimizer.SlotNames"/>.</exception>
     /// <exception cref="IOException">The file cannot be written; the previous file, if any, is left as it was.</exception>
     public static void SaveCheckpoint<T>(Trainer<T> trainer, string path)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -112,7 +149,7 @@ public static class ModelFile
     /// <param name="trainer">The trainer.</param>
     /// <param name="stream">A writable stream; it is not closed.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="NotSupportedException">A layer, activation, loss or optimizer is not one of the built-ins the format can store.</exception>
+    /// <exception cref="NotSupportedException">A layer cannot be saved (it does not implement <see cref="ISerializableComponent"/>), or the optimizer's state does not match its <see cref="IOptimizer.SlotNames"/>.</exception>
     public static void SaveCheckpoint<T>(Trainer<T> trainer, Stream stream)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -142,7 +179,38 @@ public static class ModelFile
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
     /// <exception cref="InvalidDataException">The data is not a valid checkpoint for <typeparamref name="T"/> (or holds no training state).</exception>
     public static Trainer<T> LoadCheckpoint<T>(Stream stream)
-        where T : unmanaged, IFloatingPointIeee754<T> => Decode<T>(ReadAll(stream), wantTraining: true).Trainer!;
+        where T : unmanaged, IFloatingPointIeee754<T> => LoadCheckpoint<T>(stream, ModelRegistry.BuiltIns);
+
+    /// <summary>Loads a checkpoint whose layers, activations, loss or optimizer may be types of your own, created through
+    /// <paramref name="registry"/>.</summary>
+    /// <typeparam name="T">The element type the file was saved with.</typeparam>
+    /// <param name="path">The file.</param>
+    /// <param name="registry">The registry that holds every type the file names (the built-ins are in every registry).</param>
+    /// <returns>The restored trainer.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="registry"/> is null.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid checkpoint for <typeparamref name="T"/> (or holds no training state), or names a type that <paramref name="registry"/> does not hold.</exception>
+    public static Trainer<T> LoadCheckpoint<T>(string path, ModelRegistry registry)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        using var stream = OpenRead(path);
+        return LoadCheckpoint<T>(stream, registry);
+    }
+
+    /// <summary>Reads a checkpoint from a stream, creating the types it names through <paramref name="registry"/>.</summary>
+    /// <typeparam name="T">The element type the file was saved with.</typeparam>
+    /// <param name="stream">A readable stream positioned at the file's start; it is read to its end and not closed.</param>
+    /// <param name="registry">The registry that holds every type the file names.</param>
+    /// <returns>The restored trainer.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="registry"/> is null.</exception>
+    /// <exception cref="InvalidDataException">The data is not a valid checkpoint for <typeparamref name="T"/> (or holds no training state), or names a type that <paramref name="registry"/> does not hold.</exception>
+    public static Trainer<T> LoadCheckpoint<T>(Stream stream, ModelRegistry registry)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return Decode<T>(ReadAll(stream), wantTraining: true, registry).Trainer!;
+    }
 
     /// <summary>The library version written into files.</summary>
     internal static string LibraryVersion { get; } =
@@ -157,43 +225,55 @@ public static class ModelFile
         w.UInt16(trainer is null ? (ushort)0 : TrainingStateFlag);
         w.String(LibraryVersion);
         w.Byte((byte)(typeof(T) == typeof(float) ? 4 : 8));
-        w.Int32(network.InputSize);
+        var inputShape = network.InputShape;
+        w.Byte((byte)inputShape.Rank);
+        for (int d = 0; d < inputShape.Rank; d++)
+        {
+            w.Int32(inputShape[d]);
+        }
+
         w.Int32(network.Seed);
         w.Int32(network.Layers.Count);
         for (int l = 0; l < network.Layers.Count; l++)
         {
-            switch (network.Layers[l])
+            var layer = network.Layers[l];
+            if (layer is not ISerializableComponent serializable)
             {
-                case Dense<T> dense:
-                    w.String("dense");
-                    w.Int32(dense.Units);
-                    var (activation, activationParameters) = ModelCodecs.Describe(dense.Activation, l);
-                    w.String(activation);
-                    ModelCodecs.Parameters(w, activationParameters);
-                    var (initializer, initializerParameters) = ModelCodecs.Describe(dense.Initializer);
-                    w.String(initializer);
-                    ModelCodecs.Parameters(w, initializerParameters);
-                    w.Double(dense.L1);
-                    w.Double(dense.L2);
-                    w.Values<T>(dense.Parameters[0].ValueArray);
-                    w.Values<T>(dense.Parameters[1].ValueArray);
-                    break;
-                case Dropout<T> dropout:
-                    w.String("dropout");
-                    w.Double(dropout.Rate);
-                    w.Int64(dropout.Seed);
-                    var state = dropout.Random.State;
-                    w.UInt64(state.S0);
-                    w.UInt64(state.S1);
-                    w.UInt64(state.S2);
-                    w.UInt64(state.S3);
-                    w.Byte(state.Spare.HasValue ? (byte)1 : (byte)0);
-                    w.Double(state.Spare ?? 0);
-                    break;
-                default:
-                    throw new NotSupportedException(
-                        $"Layer {l} is a {network.Layers[l].GetType().Name}, which the model format cannot store: only Dense and Dropout layers can be saved.");
+                throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
+                    $"Layer {l} is a {layer.GetType().FullName} ({layer}), which cannot be saved: it does not implement ISerializableComponent (a TypeName and WriteSettings), which the model format needs to store and recreate it."));
             }
+
+            ComponentDescription description;
+            var state = new ComponentSettings();
+            try
+            {
+                description = ComponentDescription.Of(serializable);
+                layer.WriteState(state);
+            }
+            catch (NotSupportedException e)
+            {
+                throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture, $"Layer {l} ({layer}, a {layer.GetType().Name}) cannot be saved: {e.Message}"), e);
+            }
+            catch (ArgumentException e)
+            {
+                throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture, $"Layer {l} ({layer}, a {layer.GetType().Name}) cannot be saved: {e.Message}"), e);
+            }
+
+            SettingsCodec.WriteComponent(w, description, depth: 0);
+            w.Int32(layer.Parameters.Count);
+            foreach (var parameter in layer.Parameters)
+            {
+                w.String(parameter.Name);
+                w.Byte((byte)parameter.Shape.Rank);
+                for (int d = 0; d < parameter.Shape.Rank; d++)
+                {
+                    w.Int32(parameter.Shape[d]);
+                }
+
+                w.Values<T>(parameter.ValueArray);
+            }
+
+            SettingsCodec.WriteSettings(w, state, depth: 0);
         }
 
         if (trainer is not null)
@@ -211,23 +291,26 @@ public static class ModelFile
     private static void EncodeTraining<T>(ModelWriter w, Trainer<T> trainer)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (loss, lossParameters) = ModelCodecs.Describe(trainer.Loss);
-        w.String(loss);
-        ModelCodecs.Parameters(w, lossParameters);
-        var (optimizer, optimizerParameters) = ModelCodecs.Describe(trainer.Optimizer);
-        var withState = (Optimizer)trainer.Optimizer;
-        w.String(optimizer);
-        w.Double(trainer.Optimizer.LearningRate);
+        SettingsCodec.WriteComponent(w, Describe(trainer.Loss, "loss"), depth: 0);
+        var optimizer = trainer.Optimizer;
+        SettingsCodec.WriteComponent(w, Describe(optimizer, "optimizer"), depth: 0);
+        w.Double(optimizer.LearningRate);
         w.Double(trainer.BaseLearningRate);
-        ModelCodecs.Parameters(w, optimizerParameters);
         w.Int32(trainer.EpochsCompleted);
 
         var parameters = AllParameters(trainer.Network);
+        int slotCount = optimizer.SlotNames.Count;
         var states = new List<(int Index, OptimizerState<T> State)>();
         for (int i = 0; i < parameters.Count; i++)
         {
-            if (withState.GetState(parameters[i]) is { } state)
+            if (optimizer.GetState(parameters[i]) is { } state)
             {
+                if (state.SlotCount != slotCount || state.Length != parameters[i].Length || slotCount > byte.MaxValue)
+                {
+                    throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
+                        $"The optimizer {optimizer.GetType().Name} returned a state for {parameters[i]} with {state.SlotCount} slots of {state.Length} values, but it names {slotCount} slots (SlotNames) and the parameter has {parameters[i].Length} values: the checkpoint cannot be saved."));
+                }
+
                 states.Add((i, state));
             }
         }
@@ -245,7 +328,19 @@ public static class ModelFile
         }
     }
 
-    internal static (Network<T> Network, Trainer<T>? Trainer) Decode<T>(byte[] file, bool wantTraining)
+    private static ComponentDescription Describe(ISerializableComponent component, string what)
+    {
+        try
+        {
+            return ComponentDescription.Of(component);
+        }
+        catch (ArgumentException e)
+        {
+            throw new NotSupportedException($"The {what} {component.GetType().Name} cannot be stored in a checkpoint: {e.Message}", e);
+        }
+    }
+
+    internal static (Network<T> Network, Trainer<T>? Trainer) Decode<T>(byte[] file, bool wantTraining, ModelRegistry registry)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Guard.SupportedElementType<T>();
@@ -305,6 +400,21 @@ public static class ModelFile
                 $"The file holds a {(elementSize == 4 ? "float" : "double")} network; load it as Network<{(elementSize == 4 ? "float" : "double")}>, not Network<{typeof(T).Name}>", elementAt);
         }
 
+        bool hasTraining = (flags & TrainingStateFlag) != 0;
+        if (!hasTraining && wantTraining)
+        {
+            throw ModelFormatError.At("The file holds a network without training state: it was saved with Save, not SaveCheckpoint; load it with Load", -1);
+        }
+
+        return version == 1
+            ? DecodeV1<T>(ref r, hasTraining, elementSize)
+            : DecodeV2<T>(ref r, hasTraining, elementSize, registry);
+    }
+
+    // Format version 1: Dense and Dropout layers only, with positional fields (docs/model-format.md, "Version 1").
+    private static (Network<T> Network, Trainer<T>? Trainer) DecodeV1<T>(ref ModelReader r, bool hasTraining, int elementSize)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         int inputs = r.Int32InRange("the input size", 1, MaxWidth);
         int seed = r.Int32("the seed");
         int layerCount = r.Int32InRange("the layer count", 1, MaxLayers);
@@ -381,24 +491,18 @@ public static class ModelFile
             }
         }
 
-        bool hasTraining = (flags & TrainingStateFlag) != 0;
         if (!hasTraining)
         {
             r.ExpectEnd("the last layer");
-            if (wantTraining)
-            {
-                throw ModelFormatError.At("The file holds a network without training state: it was saved with Save, not SaveCheckpoint; load it with Load", -1);
-            }
-
             return (network, null);
         }
 
-        var trainer = DecodeTraining(ref r, network, elementSize);
+        var trainer = DecodeTrainingV1(ref r, network, elementSize);
         r.ExpectEnd("the training state");
         return (network, trainer);
     }
 
-    private static Trainer<T> DecodeTraining<T>(ref ModelReader r, Network<T> network, int elementSize)
+    private static Trainer<T> DecodeTrainingV1<T>(ref ModelReader r, Network<T> network, int elementSize)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int lossAt = r.Position;
@@ -448,6 +552,237 @@ public static class ModelFile
 
         return new Trainer<T>(network, loss, optimizer) { EpochsCompleted = epochs, BaseLearningRate = baseLearningRate };
     }
+
+    // Format version 2: every component by its registered name and settings, parameters by name and shape.
+    private static (Network<T> Network, Trainer<T>? Trainer) DecodeV2<T>(ref ModelReader r, bool hasTraining, int elementSize, ModelRegistry registry)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int shapeAt = r.Position;
+        var inputShape = ReadShape(ref r, "the input shape", MaxWidth);
+        if (inputShape is null)
+        {
+            throw ModelFormatError.At(string.Create(CultureInfo.InvariantCulture, $"The input shape holds more than {MaxWidth} values"), shapeAt);
+        }
+
+        int seed = r.Int32("the seed");
+        int layerCount = r.Int32InRange("the layer count", 1, MaxLayers);
+        var descriptions = new (ComponentDescription Component, int At, SavedParameter<T>[] Parameters, ComponentSettings State, int StateAt)[layerCount];
+        for (int l = 0; l < layerCount; l++)
+        {
+            string what = string.Create(CultureInfo.InvariantCulture, $"layer {l}");
+            int at = r.Position;
+            var component = SettingsCodec.ReadComponent(ref r, what, depth: 0);
+            int count = r.Int32InRange($"{what}'s parameter count", 0, Math.Min(MaxParameters, r.Remaining));
+            var parameters = new SavedParameter<T>[count];
+            for (int p = 0; p < count; p++)
+            {
+                int parameterAt = r.Position;
+                string name = r.String(string.Create(CultureInfo.InvariantCulture, $"{what}'s parameter {p}'s name"));
+                string where = $"{what}'s parameter '{name}'";
+                int dimsAt = r.Position;
+                var shape = ReadShape(ref r, where + "'s shape", int.MaxValue)
+                    ?? throw ModelFormatError.At($"{where}'s shape holds more values than an array can", dimsAt);
+                parameters[p] = new(name, shape, r.Values<T>(shape.Size, elementSize, where + "'s values"), parameterAt);
+            }
+
+            int stateAt = r.Position;
+            var state = SettingsCodec.ReadSettings(ref r, what + "'s state", depth: 0);
+            descriptions[l] = (component, at, parameters, state, stateAt);
+        }
+
+        var layers = new Layer<T>[layerCount];
+        for (int l = 0; l < layerCount; l++)
+        {
+            try
+            {
+                layers[l] = registry.CreateLayer<T>(descriptions[l].Component);
+                layers[l].ParameterBudget = descriptions[l].Parameters.Sum(p => (long)p.Values.Length);
+            }
+            catch (InvalidDataException e)
+            {
+                throw ModelFormatError.At(string.Create(CultureInfo.InvariantCulture, $"Layer {l}: {e.Message.TrimEnd('.')}"), descriptions[l].At, e);
+            }
+        }
+
+        Network<T> network;
+        try
+        {
+            network = new Network<T>(inputShape, seed, layers);
+        }
+        catch (ArgumentException e)
+        {
+            throw ModelFormatError.At($"The layers do not fit together on the input shape {inputShape}: {e.Message.TrimEnd('.')}", shapeAt, e);
+        }
+
+        for (int l = 0; l < layerCount; l++)
+        {
+            layers[l].ParameterBudget = long.MaxValue;
+            RestoreLayer(layers[l], l, descriptions[l].Parameters, descriptions[l].State, descriptions[l].StateAt, registry);
+        }
+
+        if (!hasTraining)
+        {
+            r.ExpectEnd("the last layer");
+            return (network, null);
+        }
+
+        var trainer = DecodeTrainingV2(ref r, network, elementSize, registry);
+        r.ExpectEnd("the training state");
+        return (network, trainer);
+    }
+
+    // Checks the saved parameters against those the freshly built layer created (by name and shape), copies their
+    // values in, and restores the layer's other state.
+    private static void RestoreLayer<T>(Layer<T> layer, int index, SavedParameter<T>[] saved, ComponentSettings state, int stateAt, ModelRegistry registry)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var built = layer.Parameters;
+        if (built.Count != saved.Length)
+        {
+            throw ModelFormatError.At(string.Create(CultureInfo.InvariantCulture,
+                $"Layer {index} ({layer}) has {built.Count} parameters ({string.Join(", ", built)}), but the file holds {saved.Length} ({string.Join(", ", saved.Select(p => $"{p.Name}[{p.Shape}]"))})"),
+                saved.Length > 0 ? saved[0].At : stateAt);
+        }
+
+        foreach (var parameter in saved)
+        {
+            Parameter<T>? target = null;
+            foreach (var candidate in built)
+            {
+                if (candidate.Name == parameter.Name)
+                {
+                    target = candidate;
+                }
+            }
+
+            if (target is null)
+            {
+                throw ModelFormatError.At(
+                    $"Layer {index} ({layer}) has no parameter named '{parameter.Name}' (it has {string.Join(", ", built.Select(p => p.Name))})", parameter.At);
+            }
+
+            if (target.Shape != parameter.Shape)
+            {
+                throw ModelFormatError.At(
+                    $"Layer {index} ({layer})'s parameter '{parameter.Name}' has the shape {target.Shape} when built, but the file holds the shape {parameter.Shape}", parameter.At);
+            }
+
+            parameter.Values.CopyTo(target.ValueArray, 0);
+        }
+
+        state.Registry = registry;
+        try
+        {
+            layer.ReadState(state);
+        }
+        catch (ArgumentException e)
+        {
+            throw ModelFormatError.At(string.Create(CultureInfo.InvariantCulture, $"Layer {index} ({layer})'s state {state} is invalid: {e.Message.TrimEnd('.')}"), stateAt, e);
+        }
+    }
+
+    private static Trainer<T> DecodeTrainingV2<T>(ref ModelReader r, Network<T> network, int elementSize, ModelRegistry registry)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lossAt = r.Position;
+        var lossDescription = SettingsCodec.ReadComponent(ref r, "the loss", depth: 0);
+        int optimizerAt = r.Position;
+        var optimizerDescription = SettingsCodec.ReadComponent(ref r, "the optimizer", depth: 0);
+        int ratesAt = r.Position;
+        double learningRate = r.FiniteDouble("the learning rate");
+        double baseLearningRate = r.FiniteDouble("the base learning rate");
+        if (!(learningRate > 0) || !(baseLearningRate > 0))
+        {
+            throw ModelFormatError.At(FormattableString.Invariant($"The learning rates are {learningRate} and {baseLearningRate}; both must be greater than 0"), ratesAt);
+        }
+
+        int epochs = r.Int32InRange("the number of epochs completed", 0, int.MaxValue);
+        ILossFunction loss;
+        IOptimizer optimizer;
+        try
+        {
+            loss = registry.CreateLoss(lossDescription);
+        }
+        catch (InvalidDataException e)
+        {
+            throw ModelFormatError.At(e.Message.TrimEnd('.'), lossAt, e);
+        }
+
+        try
+        {
+            optimizer = registry.CreateOptimizer(optimizerDescription);
+            optimizer.LearningRate = learningRate;
+        }
+        catch (InvalidDataException e)
+        {
+            throw ModelFormatError.At(e.Message.TrimEnd('.'), optimizerAt, e);
+        }
+        catch (ArgumentException e)
+        {
+            throw ModelFormatError.At($"The optimizer '{optimizerDescription.TypeName}' refuses the learning rate: {e.Message.TrimEnd('.')}", ratesAt, e);
+        }
+
+        var parameters = AllParameters(network);
+        int count = r.Int32InRange("the number of optimizer states", 0, parameters.Count);
+        int previous = -1;
+        int slotNames = optimizer.SlotNames.Count;
+        for (int s = 0; s < count; s++)
+        {
+            int indexAt = r.Position;
+            int index = r.Int32InRange($"optimizer state {s}'s parameter index", previous + 1, parameters.Count - 1);
+            previous = index;
+            long step = r.Int64($"optimizer state {s}'s step");
+            int slotCount = r.Byte($"optimizer state {s}'s slot count");
+            if (slotCount != slotNames)
+            {
+                throw ModelFormatError.At($"Optimizer state {s} has {slotCount} slots, but {optimizerDescription.TypeName} keeps {slotNames}", indexAt);
+            }
+
+            var slots = new T[slotCount][];
+            for (int k = 0; k < slotCount; k++)
+            {
+                slots[k] = r.Values<T>(parameters[index].Length, elementSize, $"optimizer state {s}'s slot {k}");
+            }
+
+            try
+            {
+                optimizer.RestoreState(parameters[index], step, slots);
+            }
+            catch (ArgumentException e)
+            {
+                throw ModelFormatError.At($"Optimizer state {s} is invalid: {e.Message}", indexAt, e);
+            }
+            catch (NotSupportedException e)
+            {
+                throw ModelFormatError.At($"Optimizer state {s} cannot be restored: {e.Message}", indexAt, e);
+            }
+        }
+
+        return new Trainer<T>(network, loss, optimizer) { EpochsCompleted = epochs, BaseLearningRate = baseLearningRate };
+    }
+
+    // A shape of rank 1 to MaxRank, each dimension at least 1; null when its size exceeds maxSize.
+    private static TensorShape? ReadShape(ref ModelReader r, string what, int maxSize)
+    {
+        int rank = r.Byte(what + "'s rank");
+        int rankAt = r.Position - 1;
+        if (rank is < 1 or > MaxRank)
+        {
+            throw ModelFormatError.At(string.Create(CultureInfo.InvariantCulture, $"{what}'s rank is {rank}; it must be in [1, {MaxRank}]"), rankAt);
+        }
+
+        var dims = new int[rank];
+        long size = 1;
+        for (int d = 0; d < rank; d++)
+        {
+            dims[d] = r.Int32InRange(string.Create(CultureInfo.InvariantCulture, $"{what}'s dimension {d}"), 1, int.MaxValue);
+            size = Math.Min(size * dims[d], (long)int.MaxValue + 1);
+        }
+
+        return size > maxSize ? null : new TensorShape(dims);
+    }
+
+    private sealed record SavedParameter<T>(string Name, TensorShape Shape, T[] Values, int At);
 
     private static List<Parameter<T>> AllParameters<T>(Network<T> network)
         where T : unmanaged, IFloatingPointIeee754<T> =>

@@ -4,9 +4,10 @@ namespace Backprop;
 /// offset travels in the message and in <see cref="Exception.Data"/>["Offset"]).</summary>
 internal static class ModelFormatError
 {
-    public static InvalidDataException At(string message, long offset)
+    public static InvalidDataException At(string message, long offset, Exception? inner = null)
     {
-        var exception = new InvalidDataException(offset >= 0 ? $"Invalid model file: {message} (at byte {offset})." : $"Invalid model file: {message}.");
+        string text = offset >= 0 ? $"Invalid model file: {message} (at byte {offset})." : $"Invalid model file: {message}.";
+        var exception = inner is null ? new InvalidDataException(text) : new InvalidDataException(text, inner);
         exception.Data["Offset"] = offset;
         return exception;
     }

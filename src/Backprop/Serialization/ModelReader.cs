@@ -86,6 +86,22 @@ internal ref struct ModelReader
         }
     }
 
+    /// <summary>A UTF-8 string of up to <paramref name="maxBytes"/> bytes: a 32-bit length, then the bytes.</summary>
+    public string LongString(string what, int maxBytes)
+    {
+        int length = Int32InRange(what + " (length)", 0, Math.Min(maxBytes, Remaining));
+        int at = _position;
+        var bytes = Bytes(length, what);
+        try
+        {
+            return new UTF8Encoding(false, true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw ModelFormatError.At($"{what} is not valid UTF-8", at);
+        }
+    }
+
     /// <summary>count values of the file's element type, converted to T; all must be finite.</summary>
     public T[] Values<T>(long count, int elementSize, string what)
         where T : unmanaged, IFloatingPointIeee754<T>

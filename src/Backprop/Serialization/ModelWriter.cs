@@ -60,6 +60,13 @@ internal sealed class ModelWriter
         Bytes(bytes);
     }
 
+    public void LongString(string value)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(value);
+        Int32(bytes.Length);
+        Bytes(bytes);
+    }
+
     public void Values<T>(ReadOnlySpan<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

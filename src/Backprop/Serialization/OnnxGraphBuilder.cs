@@ -5,143 +5,77 @@ using System.Numerics;
 namespace Backprop;
 
 /// <summary>
-/// Translates a network, layer by layer, into an ONNX ModelProto (<see cref="OnnxProtoMessage"/>): Dense → Gemm plus
-/// its activation's operators, Dropout → nothing. See <see cref="OnnxExporter"/> for the mapping.
+/// Translates a network, layer by layer, into an ONNX ModelProto (<see cref="OnnxProtoMessage"/>): each layer (and
+/// through it its activation) adds its own nodes through <see cref="IOnnxExportable"/> and the <see cref="OnnxGraph"/>
+/// facade. See <see cref="OnnxExporter"/> for the built-ins' mapping.
 /// </summary>
 internal sealed class OnnxGraphBuilder
 {
-    private const string GeluSqrt2 = "gelu.sqrt2";
-    private const string GeluOne = "gelu.one";
-    private const string GeluHalf = "gelu.half";
-
     private readonly List<Node> _nodes = [];
     private readonly List<OnnxProtoMessage> _initializers = [];
     private readonly HashSet<string> _initializerNames = [];
+    private readonly Dictionary<string, float> _scalars = [];
 
     private OnnxGraphBuilder()
     {
     }
 
-    /// <summary>Builds the model of a network; throws <see cref="NotSupportedException"/> for a layer or activation it cannot express.</summary>
+    /// <summary>Builds the model of a network; throws <see cref="NotSupportedException"/> for a layer or activation that
+    /// does not implement <see cref="IOnnxExportable"/>.</summary>
     public static OnnxProtoMessage Build<T>(Network<T> network)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var builder = new OnnxGraphBuilder();
+        var graph = new OnnxGraph(builder);
         string current = OnnxExporter.InputName;
         for (int l = 0; l < network.Layers.Count; l++)
         {
-            current = builder.AddLayer(network.Layers[l], l, current);
+            var layer = network.Layers[l];
+            if (layer is not IOnnxExportable exportable)
+            {
+                throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
+                    $"Layer {l} ({layer}, a {layer.GetType().FullName}) has no ONNX translation: it does not implement IOnnxExportable."));
+            }
+
+            graph.EnterLayer(l, layer.ToString() ?? layer.GetType().Name);
+            current = exportable.ExportOnnx(graph, current);
         }
 
         return builder.BuildModel(network.ToString(), network.InputSize, network.OutputSize, current);
     }
 
-    private string AddLayer<T>(Layer<T> layer, int index, string input)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        switch (layer)
-        {
-            case Dropout<T>:
-                // Inverted dropout is the identity at inference.
-                return input;
-            case Dense<T> dense:
-                string prefix = string.Create(CultureInfo.InvariantCulture, $"layer{index}");
-                // The weights' column-major array (inputs × units) is the units × inputs matrix row-major: Gemm's B with transB = 1.
-                string weights = AddTensor($"{prefix}.weights", [dense.Units, dense.InputSize], dense.Parameters[0].ValueArray, index, "weights");
-                string biases = AddTensor($"{prefix}.biases", [dense.Units], dense.Parameters[1].ValueArray, index, "biases");
-                string z = $"{prefix}.z";
-                // Gemm: Y = alpha·A'·B' + beta·C with alpha = beta = 1 (the defaults), transA = 0, transB = 1: Z = X·Wᵀstored + b.
-                AddNode("Gemm", $"{prefix}.gemm", [input, weights, biases], z, Attribute.Int("transB", 1));
-                return AddActivation(dense.Activation, index, layer, prefix, z);
-            default:
-                throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
-                    $"Layer {index} ({layer}, a {layer.GetType().FullName}) has no ONNX translation: the exporter supports Dense and Dropout layers only."));
-        }
-    }
-
-    private string AddActivation<T>(IActivation activation, int index, Layer<T> layer, string prefix, string z)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        string a = $"{prefix}.a";
-        switch (activation)
-        {
-            case Identity:
-                return z;
-            case Sigmoid:
-                AddNode("Sigmoid", $"{prefix}.sigmoid", [z], a);
-                return a;
-            case Tanh:
-                AddNode("Tanh", $"{prefix}.tanh", [z], a);
-                return a;
-            case ReLU:
-                AddNode("Relu", $"{prefix}.relu", [z], a);
-                return a;
-            case LeakyReLU leaky:
-                AddNode("LeakyRelu", $"{prefix}.leaky_relu", [z], a, Attribute.Float("alpha", ToFloatAttribute(leaky.Alpha, index, layer, "alpha")));
-                return a;
-            case Elu elu:
-                AddNode("Elu", $"{prefix}.elu", [z], a, Attribute.Float("alpha", ToFloatAttribute(elu.Alpha, index, layer, "alpha")));
-                return a;
-            case Softplus:
-                AddNode("Softplus", $"{prefix}.softplus", [z], a);
-                return a;
-            case Gelu:
-                // Exact GELU for opset 17, which has no Gelu operator: 0.5·z·(1 + erf(z / √2)), the pattern that
-                // ONNX Runtime fuses into its Gelu kernel.
-                AddScalar(GeluSqrt2, MathF.Sqrt(2f));
-                AddScalar(GeluOne, 1f);
-                AddScalar(GeluHalf, 0.5f);
-                AddNode("Div", $"{prefix}.gelu.div", [z, GeluSqrt2], $"{prefix}.gelu.scaled");
-                AddNode("Erf", $"{prefix}.gelu.erf", [$"{prefix}.gelu.scaled"], $"{prefix}.gelu.erf");
-                AddNode("Add", $"{prefix}.gelu.add", [$"{prefix}.gelu.erf", GeluOne], $"{prefix}.gelu.erf_plus_one");
-                AddNode("Mul", $"{prefix}.gelu.mul", [z, $"{prefix}.gelu.erf_plus_one"], $"{prefix}.gelu.product");
-                AddNode("Mul", $"{prefix}.gelu.half", [$"{prefix}.gelu.product", GeluHalf], a);
-                return a;
-            case Silu:
-                // SiLU: z·σ(z).
-                AddNode("Sigmoid", $"{prefix}.silu.sigmoid", [z], $"{prefix}.silu.sigmoid");
-                AddNode("Mul", $"{prefix}.silu.mul", [z, $"{prefix}.silu.sigmoid"], a);
-                return a;
-            case Softmax:
-                // Opset 13+ Softmax normalises along one axis: the last, the layer's units.
-                AddNode("Softmax", $"{prefix}.softmax", [z], a, Attribute.Int("axis", -1));
-                return a;
-            default:
-                throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
-                    $"Layer {index} ({layer}) has activation '{activation.Name}' ({activation.GetType().FullName}), which has no ONNX translation. Supported activations: identity, sigmoid, tanh, relu, leaky_relu, elu, softplus, gelu, silu, softmax."));
-        }
-    }
-
-    private static float ToFloatAttribute(double value, int index, object layer, string name)
-    {
-        float single = (float)value;
-        if (!float.IsFinite(single))
-        {
-            throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
-                $"Layer {index} ({layer}) has activation {name} {value}, which is outside the float32 range ONNX attributes use."));
-        }
-
-        return single;
-    }
-
-    private void AddNode(string opType, string name, string[] inputs, string output, params Attribute[] attributes) =>
+    internal void AddNode(string opType, string name, string[] inputs, string output, OnnxAttribute[] attributes) =>
         _nodes.Add(new Node(opType, name, inputs, output, attributes));
 
-    private void AddScalar(string name, float value)
+    internal void AddScalar(string name, float value)
     {
-        if (_initializerNames.Add(name))
+        if (_scalars.TryGetValue(name, out float existing))
         {
-            var data = new byte[sizeof(float)];
-            BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(), value);
-            // No dims: a scalar (rank 0), broadcast against the activations.
-            _initializers.Add(new OnnxProtoMessage()
-                .Add(OnnxProto.TensorDataType, OnnxProto.DataTypeFloat)
-                .Add(OnnxProto.TensorName, name)
-                .Add(OnnxProto.TensorRawData, data));
+            if (BitConverter.SingleToInt32Bits(existing) != BitConverter.SingleToInt32Bits(value))
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The graph's scalar \"{name}\" already holds {existing}, not {value}."), nameof(name));
+            }
+
+            return;
         }
+
+        if (_initializerNames.Contains(name))
+        {
+            throw new ArgumentException($"The graph already holds a tensor named \"{name}\".", nameof(name));
+        }
+
+        _scalars.Add(name, value);
+        _initializerNames.Add(name);
+        var data = new byte[sizeof(float)];
+        BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(), value);
+        // No dims: a scalar (rank 0), broadcast against the activations.
+        _initializers.Add(new OnnxProtoMessage()
+            .Add(OnnxProto.TensorDataType, OnnxProto.DataTypeFloat)
+            .Add(OnnxProto.TensorName, name)
+            .Add(OnnxProto.TensorRawData, data));
     }
 
-    private string AddTensor<T>(string name, int[] dims, T[] values, int layerIndex, string what)
+    internal string AddTensor<T>(string name, int[] dims, ReadOnlySpan<T> values, int layerIndex, string what)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var data = new byte[checked(values.Length * sizeof(float))];
@@ -167,17 +101,21 @@ internal sealed class OnnxGraphBuilder
         tensor.Add(OnnxProto.TensorDataType, OnnxProto.DataTypeFloat)
             .Add(OnnxProto.TensorName, name)
             .Add(OnnxProto.TensorRawData, data);
+        if (!_initializerNames.Add(name))
+        {
+            throw new ArgumentException($"The graph already holds a tensor named \"{name}\".", nameof(name));
+        }
+
         _initializers.Add(tensor);
-        _initializerNames.Add(name);
         return name;
     }
 
-    private OnnxProtoMessage BuildModel(string description, int inputs, int outputs, string last)
+    internal OnnxProtoMessage BuildModel(string description, int inputs, int outputs, string last)
     {
-        if (_nodes.Count == 0 || last == OnnxExporter.InputName)
+        if (_nodes.Count == 0 || last == OnnxExporter.InputName || _nodes[^1].Output != last)
         {
-            // Only dropout: the graph still needs a node from input to output.
-            AddNode("Identity", "identity", [last], OnnxExporter.OutputName);
+            // Only dropout, or a last layer that passes on a value made earlier: the graph still needs a node from it to the output.
+            AddNode("Identity", "identity", [last], OnnxExporter.OutputName, []);
         }
         else
         {
@@ -227,29 +165,20 @@ internal sealed class OnnxGraphBuilder
             .Add(OnnxProto.ValueInfoType, new OnnxProtoMessage().Add(OnnxProto.TypeTensorType, tensorType));
     }
 
-    private readonly record struct Attribute(string Name, int Type, long IntValue, float FloatValue)
+    private static OnnxProtoMessage AttributeProto(OnnxAttribute attribute)
     {
-        public static Attribute Int(string name, long value) => new(name, OnnxProto.AttributeTypeInt, value, 0);
-
-        public static Attribute Float(string name, float value) => new(name, OnnxProto.AttributeTypeFloat, 0, value);
-
-        public OnnxProtoMessage ToProto()
+        var proto = new OnnxProtoMessage().Add(OnnxProto.AttributeName, attribute.Name);
+        if (attribute.IsInt)
         {
-            var proto = new OnnxProtoMessage().Add(OnnxProto.AttributeName, Name);
-            if (Type == OnnxProto.AttributeTypeInt)
-            {
-                proto.Add(OnnxProto.AttributeInt, IntValue);
-            }
-            else
-            {
-                proto.Add(OnnxProto.AttributeFloat, FloatValue);
-            }
-
-            return proto.Add(OnnxProto.AttributeType, Type);
+            proto.Add(OnnxProto.AttributeInt, attribute.IntValue);
+            return proto.Add(OnnxProto.AttributeType, OnnxProto.AttributeTypeInt);
         }
+
+        proto.Add(OnnxProto.AttributeFloat, attribute.FloatValue);
+        return proto.Add(OnnxProto.AttributeType, OnnxProto.AttributeTypeFloat);
     }
 
-    private sealed record Node(string OpType, string Name, string[] Inputs, string Output, Attribute[] Attributes)
+    private sealed record Node(string OpType, string Name, string[] Inputs, string Output, OnnxAttribute[] Attributes)
     {
         public OnnxProtoMessage ToProto()
         {
@@ -264,7 +193,7 @@ internal sealed class OnnxGraphBuilder
                 .Add(OnnxProto.NodeOpType, OpType);
             foreach (var attribute in Attributes)
             {
-                proto.Add(OnnxProto.NodeAttribute, attribute.ToProto());
+                proto.Add(OnnxProto.NodeAttribute, AttributeProto(attribute));
             }
 
             return proto;

@@ -4,7 +4,7 @@ using Backprop.Numerics;
 namespace Backprop;
 
 // The optimizer's update of a network's parameters, with every large parameter split into contiguous ranges that the
-// caller and the worker pool update at once. Only for elementwise optimizers (Optimizer.IsElementwise): each value's
+// caller and the worker pool update at once. Only for elementwise optimizers (IOptimizer.IsElementwise): each value's
 // update reads nothing but its own position, so the result is bit-identical however the ranges are shared out.
 //
 // Part p takes the same fraction of each parameter as part p of the weight-gradient product (Dense computes ∂L/∂W
@@ -23,7 +23,7 @@ internal sealed class ParallelUpdate<T> : ParallelWork
     private readonly Parameter<T>[] _all;
     private readonly OptimizerState<T>[] _states;
     private readonly bool[] _large;
-    private Optimizer? _optimizer;
+    private IOptimizer? _optimizer;
     private int _parts;
 
     internal ParallelUpdate(IReadOnlyList<Layer<T>> layers)
@@ -36,7 +36,7 @@ internal sealed class ParallelUpdate<T> : ParallelWork
     // Updates every parameter, the large ones on up to maxDegreeOfParallelism threads (on the caller alone when the
     // pool is busy with another caller's job: the same ranges, the same result); false, having done nothing, when no
     // parameter is worth splitting for a batch of `rows` rows.
-    internal bool Run(Optimizer optimizer, int maxDegreeOfParallelism, int rows)
+    internal bool Run(IOptimizer optimizer, int maxDegreeOfParallelism, int rows)
     {
         int parts = Math.Clamp(maxDegreeOfParallelism, 1, ParallelWorkers.MaxParts);
         bool any = false;
@@ -63,7 +63,7 @@ internal sealed class ParallelUpdate<T> : ParallelWork
             _states[i] = optimizer.BeginUpdate(_all[i]);
             if (!_large[i])
             {
-                optimizer.ApplyUpdate(_all[i], _states[i]);
+                optimizer.UpdateRange(_all[i].Values, _all[i].Gradients, _states[i]);
                 continue;
             }
 
@@ -124,7 +124,7 @@ internal sealed class ParallelUpdate<T> : ParallelWork
             if (_large[i])
             {
                 (int start, int length) = Range(_all[i].Length, part, _parts);
-                _optimizer!.UpdateRange(_all[i], _states[i], part, _parts, start, length);
+                _optimizer!.UpdateRange(_all[i].ValueArray.AsSpan(start, length), _all[i].GradientArray.AsSpan(start, length), _states[i].Part(part, _parts, start, length));
             }
         }
     }

@@ -76,7 +76,7 @@ public sealed partial class Trainer<T>
     /// <summary>Saves the network with the training state (loss, optimizer state, epochs completed, dropout generators),
     /// atomically, so that <see cref="LoadCheckpoint(string)"/> and <c>Fit</c> continue exactly where this trainer is.</summary>
     /// <param name="path">The file to create or replace.</param>
-    /// <exception cref="NotSupportedException">A layer, activation, loss or optimizer is not one of the built-ins the format can store.</exception>
+    /// <exception cref="NotSupportedException">A layer cannot be saved (it does not implement <see cref="ISerializableComponent"/>).</exception>
     /// <exception cref="IOException">The file cannot be written; the previous file, if any, is left as it was.</exception>
     public void SaveCheckpoint(string path) => ModelFile.SaveCheckpoint(this, path);
 
@@ -86,6 +86,23 @@ public sealed partial class Trainer<T>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is truncated, corrupted, of a newer format, not a <typeparamref name="T"/> network, or holds no training state.</exception>
     public static Trainer<T> LoadCheckpoint(string path) => ModelFile.LoadCheckpoint<T>(path);
+
+    /// <summary>Loads a checkpoint whose layers, activations, loss or optimizer may be types of your own (see <see cref="ModelRegistry"/>).</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="registry">The registry that holds every type the file names.</param>
+    /// <returns>The restored trainer.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="registry"/> is null.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is invalid, holds no training state, or names a type the registry does not hold.</exception>
+    public static Trainer<T> LoadCheckpoint(string path, ModelRegistry registry) => ModelFile.LoadCheckpoint<T>(path, registry);
+
+    /// <summary>Reads a checkpoint whose types may be your own (see <see cref="ModelRegistry"/>).</summary>
+    /// <param name="stream">A readable stream; it is read to its end and not closed.</param>
+    /// <param name="registry">The registry that holds every type the file names.</param>
+    /// <returns>The restored trainer.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="registry"/> is null.</exception>
+    /// <exception cref="InvalidDataException">The data is invalid, holds no training state, or names a type the registry does not hold.</exception>
+    public static Trainer<T> LoadCheckpoint(Stream stream, ModelRegistry registry) => ModelFile.LoadCheckpoint<T>(stream, registry);
 
     /// <summary>Step 1, forward propagation: feeds a batch through every layer, keeping each layer's pre-activations and activations.</summary>
     /// <param name="inputs">The batch, rows × input size.</param>
@@ -335,10 +352,10 @@ public sealed partial class Trainer<T>
     /// <summary>Step 4 on the gradients of a batch of <paramref name="rows"/> rows.</summary>
     internal void UpdateCore(int rows)
     {
-        if (Optimizer is Optimizer { CanUpdateRanges: true } elementwise && Network.MaxDegreeOfParallelism > 1)
+        if (Optimizer.IsElementwise && Network.MaxDegreeOfParallelism > 1)
         {
             _parallelUpdate ??= new ParallelUpdate<T>(Network.Layers);
-            if (_parallelUpdate.Run(elementwise, Network.MaxDegreeOfParallelism, rows))
+            if (_parallelUpdate.Run(Optimizer, Network.MaxDegreeOfParallelism, rows))
             {
                 return;
             }

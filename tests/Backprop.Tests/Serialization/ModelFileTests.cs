@@ -159,10 +159,25 @@ public class ModelFileTests : IDisposable
     }
 
     [Fact]
-    public void Unsupported_components_are_refused_at_save_time_with_the_layer_named()
+    public void A_layer_that_cannot_be_saved_is_refused_at_save_time_with_its_index_and_type_named()
+    {
+        var network = new Network<double>(2, new Dense<double>(2), new UnsavableLayer());
+        FluentActions.Invoking(() => network.Save(new MemoryStream())).Should().Throw<NotSupportedException>()
+            .WithMessage("*Layer 1*UnsavableLayer*ISerializableComponent*");
+    }
+
+    [Fact]
+    public void An_unregistered_activation_saves_but_loads_only_with_its_registration()
     {
         var network = new Network<double>(2, new Dense<double>(2), new Dense<double>(1, new CustomActivation()));
-        FluentActions.Invoking(() => network.Save(new MemoryStream())).Should().Throw<NotSupportedException>().WithMessage("*Layer 1*CustomActivation*");
+        using var stream = new MemoryStream();
+        network.Save(stream);
+        stream.Position = 0;
+        FluentActions.Invoking(() => Network<double>.Load(stream)).Should().Throw<InvalidDataException>()
+            .WithMessage("*activation type 'custom'*AddActivation(\"custom\"*");
+        stream.Position = 0;
+        var registry = new ModelRegistry().AddActivation("custom", _ => new CustomActivation());
+        ShouldPredictIdentically(network, Network<double>.Load(stream, registry));
     }
 
     [Fact]
@@ -197,7 +212,7 @@ public class ModelFileTests : IDisposable
         byte[] file = Encode(MakeNetwork<float>(Activations.ReLU));
         file[8] = 7;
         FluentActions.Invoking(() => Network<float>.Load(new MemoryStream(file)))
-            .Should().Throw<InvalidDataException>().WithMessage("*format version 7*reads versions up to 1*");
+            .Should().Throw<InvalidDataException>().WithMessage("*format version 7*reads versions up to 2*");
     }
 
     [Fact]
@@ -214,19 +229,32 @@ public class ModelFileTests : IDisposable
     [Fact]
     public void A_lying_size_is_refused_without_allocating_it()
     {
+        // A parameter's shape that claims more values than the file holds.
         byte[] file = Encode(new Network<float>(3, new Dense<float>(2)));
-        int unitsAt = UnitsOffset(file);
-        BitConverter.GetBytes(1 << 24).CopyTo(file, unitsAt);
+        int dimensionAt = IndexOf(file, "weights"u8) + "weights".Length + 1;
+        BitConverter.GetBytes(1 << 24).CopyTo(file, dimensionAt);
         Resign(file);
         long before = GC.GetAllocatedBytesForCurrentThread();
         FluentActions.Invoking(() => Network<float>.Load(new MemoryStream(file)))
-            .Should().Throw<InvalidDataException>().WithMessage("*ends inside layer 0's weights*");
+            .Should().Throw<InvalidDataException>().WithMessage("*ends inside layer 0's parameter 'weights''s values*");
         (GC.GetAllocatedBytesForCurrentThread() - before).Should().BeLessThan(1 << 20);
 
-        BitConverter.GetBytes(int.MaxValue).CopyTo(file, unitsAt);
+        // A setting that makes the layer create more parameter values than the file holds for it.
+        file = Encode(new Network<float>(3, new Dense<float>(2)));
+        int unitsAt = UnitsOffset(file);
+        BitConverter.GetBytes((long)(1 << 24)).CopyTo(file, unitsAt);
         Resign(file);
+        before = GC.GetAllocatedBytesForCurrentThread();
         FluentActions.Invoking(() => Network<float>.Load(new MemoryStream(file)))
-            .Should().Throw<InvalidDataException>().WithMessage("*unit count is 2147483647*");
+            .Should().Throw<InvalidDataException>().WithMessage("*weights*more than the 8 the model file holds*");
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().BeLessThan(1 << 20);
+
+        BitConverter.GetBytes((long)int.MaxValue).CopyTo(file, unitsAt);
+        Resign(file);
+        FluentActions.Invoking(() => Network<float>.Load(new MemoryStream(file))).Should().Throw<InvalidDataException>();
+        BitConverter.GetBytes(-5L).CopyTo(file, unitsAt);
+        Resign(file);
+        FluentActions.Invoking(() => Network<float>.Load(new MemoryStream(file))).Should().Throw<InvalidDataException>().WithMessage("*dense*units*");
     }
 
     [Fact]
@@ -237,7 +265,29 @@ public class ModelFileTests : IDisposable
         "evil"u8.CopyTo(file.AsSpan(at));
         Resign(file);
         FluentActions.Invoking(() => Network<float>.Load(new MemoryStream(file)))
-            .Should().Throw<InvalidDataException>().WithMessage("*Unknown activation 'evil'*");
+            .Should().Throw<InvalidDataException>().WithMessage("*activation type 'evil'*register it*AddActivation(\"evil\"*");
+    }
+
+    [Fact]
+    public void A_saved_parameter_whose_shape_differs_from_the_built_one_names_layer_parameter_and_both_shapes()
+    {
+        // Two layers whose weights are 2×3 and 3×2: swapping the shapes' dimensions keeps the file's sizes consistent.
+        byte[] file = Encode(new Network<float>(3, new Dense<float>(2)));
+        int dimensionAt = IndexOf(file, "weights"u8) + "weights".Length + 1;
+        BitConverter.GetBytes(3).CopyTo(file, dimensionAt);
+        BitConverter.GetBytes(2).CopyTo(file, dimensionAt + 4);
+        Resign(file);
+        FluentActions.Invoking(() => Network<float>.Load(new MemoryStream(file))).Should().Throw<InvalidDataException>()
+            .WithMessage("*Layer 0*'weights'*shape 2×3 when built*file holds the shape 3×2*");
+    }
+
+    [Fact]
+    public void A_version_1_file_still_loads_and_fuzzes_safely()
+    {
+        byte[] valid = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Serialization", "Golden", "golden-v1-checkpoint.bpnn"));
+        BitConverter.ToUInt16(valid, 8).Should().Be(1);
+        ModelFile.LoadCheckpoint<double>(new MemoryStream(valid)).EpochsCompleted.Should().Be(3);
+        FuzzLoads<double>(valid, 3_000);
     }
 
     [Fact]
@@ -248,13 +298,18 @@ public class ModelFileTests : IDisposable
         trainer.Fit(x, labels, new FitOptions { Epochs = 1, BatchSize = 30 });
         using var checkpoint = new MemoryStream();
         ModelFile.SaveCheckpoint(trainer, checkpoint);
-        byte[] valid = checkpoint.ToArray();
+        FuzzLoads<float>(checkpoint.ToArray(), 10_000);
+    }
+
+    private static void FuzzLoads<T>(byte[] valid, int mutations)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var random = new DeterministicRandom(2024);
         int loaded = 0, rejected = 0, unsignedLoaded = 0;
         long worstAllocation = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        for (int i = 0; i < 10_000; i++)
+        for (int i = 0; i < mutations; i++)
         {
             byte[] mutant = Mutate(valid, random, out bool resign);
             if (resign)
@@ -266,9 +321,9 @@ public class ModelFileTests : IDisposable
             long before = GC.GetAllocatedBytesForCurrentThread();
             try
             {
-                var restored = ModelFile.LoadCheckpoint<float>(new MemoryStream(mutant));
+                var restored = ModelFile.LoadCheckpoint<T>(new MemoryStream(mutant));
                 restored.Network.InputSize.Should().BeGreaterThan(0);
-                restored.Network.Predict(new float[restored.Network.InputSize]).Should().OnlyContain(v => float.IsFinite(v));
+                restored.Network.Predict(new T[restored.Network.InputSize]).All(T.IsFinite).Should().BeTrue();
                 loaded++;
                 if (!resign && !mutant.AsSpan().SequenceEqual(valid))
                 {
@@ -283,10 +338,10 @@ public class ModelFileTests : IDisposable
             worstAllocation = Math.Max(worstAllocation, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        (loaded + rejected).Should().Be(10_000);
+        (loaded + rejected).Should().Be(mutations);
         // Damage without a matching checksum never loads; re-signed damage loads only as a well-formed network.
         unsignedLoaded.Should().Be(0);
-        rejected.Should().BeGreaterThan(5_000);
+        rejected.Should().BeGreaterThan(mutations / 2);
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
         worstAllocation.Should().BeLessThan(16L << 20, "no mutant may make the loader allocate what its sizes claim");
     }
@@ -336,8 +391,8 @@ public class ModelFileTests : IDisposable
 
     private static int IndexOf(byte[] file, ReadOnlySpan<byte> text) => file.AsSpan().IndexOf(text);
 
-    /// <summary>The offset of the first dense layer's unit count: right after its "dense" kind string.</summary>
-    private static int UnitsOffset(byte[] file) => IndexOf(file, "dense"u8) + 5;
+    /// <summary>The offset of the first dense layer's unit count: the 64-bit value after its "units" key and type tag.</summary>
+    private static int UnitsOffset(byte[] file) => IndexOf(file, "units"u8) + 5 + 1;
 
     private sealed class CustomActivation : ElementwiseActivation
     {
@@ -346,6 +401,20 @@ public class ModelFileTests : IDisposable
         public override TValue Apply<TValue>(TValue z) => z;
 
         public override TValue Derivative<TValue>(TValue z) => TValue.One;
+    }
+
+    private sealed class UnsavableLayer : Layer<double>
+    {
+        protected override TensorShape OnBuild(TensorShape inputShape, DeterministicRandom random) => inputShape;
+
+        protected override void OnForward(ReadOnlySpan<double> inputs, Span<double> saved, Span<double> activations, int rows, bool training) =>
+            inputs.CopyTo(activations);
+
+        protected override void OnComputeLocalGradients(ReadOnlySpan<double> saved, ReadOnlySpan<double> activations, ReadOnlySpan<double> outputGradients, Span<double> localGradients, int rows) =>
+            outputGradients.CopyTo(localGradients);
+
+        protected override void OnBackpropagate(ReadOnlySpan<double> inputs, ReadOnlySpan<double> localGradients, Span<double> inputGradients, int rows) =>
+            localGradients.CopyTo(inputGradients);
     }
 
     private sealed class FailingStream(Stream inner, int failAfter) : Stream
