@@ -173,7 +173,7 @@ public sealed class Dense<T> : Layer<T>
         int n = InputSize;
         // Z (rows × units) = X (rows × n) · Wᵀ-stored (units × n)ᵀ + b.
         Gemm.MultiplyUnchecked<T>(inputs, n, false, _parameters[0].ValueArray, n, true, preActivations, Units,
-            rows, Units, n, accumulate: false, bias: _parameters[1].ValueArray, MaxDegreeOfParallelism);
+            rows, Units, n, accumulate: false, bias: _parameters[1].ValueArray, MaxDegreeOfParallelism, Context);
         _activation.Forward<T>(preActivations, activations, Units);
     }
 
@@ -191,7 +191,7 @@ public sealed class Dense<T> : Layer<T>
         // ∂L/∂Wᵀ-stored (units × n) = δᵀ (units × rows) · X (rows × n). Shared out by contiguous rows, as the trainer
         // shares out the optimizer's update, so that each thread updates the part of the gradient it computed.
         Gemm.MultiplyUnchecked<T>(localGradients, Units, true, inputs, n, false, weightGradients, n,
-            Units, n, rows, accumulate: false, bias: default, MaxDegreeOfParallelism, preferRowSplit: true);
+            Units, n, rows, accumulate: false, bias: default, MaxDegreeOfParallelism, Context, preferRowSplit: true);
 
         if (_l1 != 0 || _l2 != 0)
         {
@@ -209,7 +209,7 @@ public sealed class Dense<T> : Layer<T>
         {
             // ∂L/∂X (rows × n) = δ (rows × units) · Wᵀ-stored (units × n).
             Gemm.MultiplyUnchecked<T>(localGradients, Units, false, _parameters[0].ValueArray, n, false, inputGradients, n,
-                rows, n, Units, accumulate: false, bias: default, MaxDegreeOfParallelism);
+                rows, n, Units, accumulate: false, bias: default, MaxDegreeOfParallelism, Context);
         }
     }
 

@@ -338,7 +338,7 @@ public sealed partial class Trainer<T>
         if (Optimizer is Optimizer { CanUpdateRanges: true } elementwise && Network.MaxDegreeOfParallelism > 1)
         {
             _parallelUpdate ??= new ParallelUpdate<T>(Network.Layers);
-            if (_parallelUpdate.Run(elementwise, Network.MaxDegreeOfParallelism, rows))
+            if (_parallelUpdate.Run(elementwise, Network.Context, Network.MaxDegreeOfParallelism, rows))
             {
                 return;
             }
