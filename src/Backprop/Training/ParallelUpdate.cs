@@ -4,7 +4,7 @@ using Backprop.Numerics;
 namespace Backprop;
 
 // The optimizer's update of a network's parameters, with every large parameter split into contiguous ranges that the
-// caller and the worker pool update at once. Only for elementwise optimizers (IOptimizer.IsElementwise): each value's
+// caller and the workers of the network's ComputeContext update at once. Only for elementwise optimizers (IOptimizer.IsElementwise): each value's
 // update reads nothing but its own position, so the result is bit-identical however the ranges are shared out.
 //
 // Part p takes the same fraction of each parameter as part p of the weight-gradient product (Dense computes ∂L/∂W
@@ -33,12 +33,12 @@ internal sealed class ParallelUpdate<T> : ParallelWork
         _large = new bool[_all.Length];
     }
 
-    // Updates every parameter, the large ones on up to maxDegreeOfParallelism threads (on the caller alone when the
-    // pool is busy with another caller's job: the same ranges, the same result); false, having done nothing, when no
-    // parameter is worth splitting for a batch of `rows` rows.
-    internal bool Run(IOptimizer optimizer, int maxDegreeOfParallelism, int rows)
+    // Updates every parameter, the large ones on up to maxDegreeOfParallelism threads of the context (on the caller
+    // alone when its pool is busy with another caller's job: the same ranges, the same result); false, having done
+    // nothing, when no parameter is worth splitting for a batch of `rows` rows.
+    internal bool Run(IOptimizer optimizer, ComputeContext context, int maxDegreeOfParallelism, int rows)
     {
-        int parts = Math.Clamp(maxDegreeOfParallelism, 1, ParallelWorkers.MaxParts);
+        int parts = context.PartsFor(maxDegreeOfParallelism);
         bool any = false;
         for (int i = 0; i < _all.Length; i++)
         {
@@ -47,7 +47,7 @@ internal sealed class ParallelUpdate<T> : ParallelWork
             // of a parameter whose product ran on one thread makes the values cross between the caches every step
             // instead: the 784-32-10 net at batch 16 took 0.158 s an epoch on two threads that way, against 0.119 s
             // on one.
-            _large[i] = parts > 1 && _all[i].Length >= MinLength && Gemm.WouldSplit(2L * _all[i].Length * rows);
+            _large[i] = parts > 1 && _all[i].Length >= MinLength && context.WouldSplit(2L * _all[i].Length * rows);
             any |= _large[i];
         }
 
@@ -76,9 +76,10 @@ internal sealed class ParallelUpdate<T> : ParallelWork
 
         _optimizer = optimizer;
         _parts = parts;
+        WorkerPool pool = context.Pool;
         try
         {
-            if (parts < 2 || !ParallelWorkers.TryAcquire())
+            if (parts < 2 || !pool.TryAcquire())
             {
                 for (int part = 0; part < parts; part++)
                 {
@@ -90,17 +91,17 @@ internal sealed class ParallelUpdate<T> : ParallelWork
 
             try
             {
-                ParallelWorkers.Start(this, parts);
+                pool.Start(this, parts);
                 RunPart(0);
                 int next;
-                while ((next = ParallelWorkers.ClaimNext()) > 0)
+                while ((next = pool.ClaimNext()) > 0)
                 {
                     RunPart(next);
                 }
             }
             finally
             {
-                ParallelWorkers.End();
+                pool.End();
             }
         }
         finally

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Backprop.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop;
@@ -281,6 +280,7 @@ public sealed partial class Trainer<T>
         var feeder = new InMemoryFeeder<T>(Network.InputSize, Network.OutputSize, options.Shuffle, options.Seed)
         {
             Gather = GatherModeFor(Math.Min(options.BatchSize, data.Rows)),
+            Context = Network.Context,
         };
         feeder.SetRows(data.X, data.Y, data.Classes, data.Rows);
         return Train(feeder, validation, options, cancellationToken, data.Mode);
@@ -291,13 +291,14 @@ public sealed partial class Trainer<T>
     /// by the training thread alone when the network may use one thread.</summary>
     private GatherMode GatherModeFor(int rows)
     {
-        if (Network.MaxDegreeOfParallelism < 2 || ParallelWorkers.MaxParts < 2)
+        ComputeContext context = Network.Context;
+        if (context.PartsFor(Network.MaxDegreeOfParallelism) < 2)
         {
             return GatherMode.Caller;
         }
 
         // A dense layer's products (forward and weight gradient) are 2·rows·weights flops each.
-        bool split = Network.Layers.SelectMany(l => l.Parameters).Any(p => Gemm.WouldSplit(2L * rows * p.Length));
+        bool split = Network.Layers.SelectMany(l => l.Parameters).Any(p => context.WouldSplit(2L * rows * p.Length));
         return split ? GatherMode.Shared : GatherMode.Background;
     }
 

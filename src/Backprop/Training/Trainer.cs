@@ -355,7 +355,7 @@ public sealed partial class Trainer<T>
         if (Optimizer.IsElementwise && Network.MaxDegreeOfParallelism > 1)
         {
             _parallelUpdate ??= new ParallelUpdate<T>(Network.Layers);
-            if (_parallelUpdate.Run(Optimizer, Network.MaxDegreeOfParallelism, rows))
+            if (_parallelUpdate.Run(Optimizer, Network.Context, Network.MaxDegreeOfParallelism, rows))
             {
                 return;
             }
