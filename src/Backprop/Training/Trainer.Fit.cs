@@ -297,8 +297,9 @@ public sealed partial class Trainer<T>
             return GatherMode.Caller;
         }
 
-        // A dense layer's products (forward and weight gradient) are 2·rows·weights flops each.
-        bool split = Network.Layers.SelectMany(l => l.Parameters).Any(p => context.WouldSplit(2L * rows * p.Length));
+        // Each layer states its forward cost per sample (for a dense layer 2·inputs·units, which its weight gradient
+        // costs too); its products are split when that cost over the batch passes the context's threshold.
+        bool split = Network.Layers.Any(l => context.WouldSplit(rows * l.FlopsPerSample));
         return split ? GatherMode.Shared : GatherMode.Background;
     }
 
