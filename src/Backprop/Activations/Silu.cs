@@ -26,17 +26,32 @@ public sealed class Silu : ElementwiseActivation
 
     /// <inheritdoc />
     public override void Backward<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int width) =>
-        ElementwiseKernel.Backward(default(Operator<T>), preActivations, outputGradients, localGradients);
+        ElementwiseKernel.Backward(default(Operator<T>), preActivations, activations, outputGradients, localGradients);
 
     private readonly struct Operator<T> : IElementwiseOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        public static bool BackwardReadsActivations => false;
+
         public T Value(T z) => z * ElementwiseKernel.Sigmoid(z);
 
         public T Derivative(T z)
         {
             T s = ElementwiseKernel.Sigmoid(z);
             return s * (T.One + z * (T.One - s));
+        }
+
+        public TVec Value<TVec, TSimd>(TVec z)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, T> => TSimd.Multiply(z, VectorMath.Sigmoid<T, TVec, TSimd>(z));
+
+        public TVec Backward<TVec, TSimd>(TVec z, TVec a, TVec g)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, T>
+        {
+            TVec one = TSimd.Broadcast(T.One);
+            TVec s = VectorMath.Sigmoid<T, TVec, TSimd>(z);
+            return TSimd.Multiply(g, TSimd.Multiply(s, TSimd.Add(one, TSimd.Multiply(z, TSimd.Subtract(one, s)))));
         }
     }
 }
