@@ -23,7 +23,7 @@ Console.Error.WriteLine("""
     usage:
       train [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR]
             the Fashion-MNIST throughput workload; the last line is RESULT {json}
-      activations [--rounds 7] [--ms 100] [--only NAME]
+      activations [--rounds 9] [--ms 60] [--only NAME]
             ns per element of each element-wise activation's forward and backward (float; 64×128 and 1M elements)
       micro [BenchmarkDotNet arguments, e.g. --filter *Gemm*]
             micro-benchmarks of the kernels and of one training step

@@ -3,7 +3,7 @@ using System.Numerics;
 namespace Backprop;
 
 /// <summary>The sigmoid-weighted linear unit (swish with β = 1): f(z) = z·σ(z),
-/// with f′(z) = σ(z)·(1 + z·(1 − σ(z))).</summary>
+/// with f′(z) = σ(z)·(1 + z·(1 − σ(z))) = σ(z)·(1 + z·σ(−z)).</summary>
 /// <remarks>
 /// <para>Elfwing, Uchibe and Doya, "Sigmoid-weighted linear units for neural network function approximation in reinforcement learning" (2018).</para>
 /// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
@@ -35,11 +35,9 @@ public sealed class Silu : ElementwiseActivation
 
         public T Value(T z) => z * ElementwiseKernel.Sigmoid(z);
 
-        public T Derivative(T z)
-        {
-            T s = ElementwiseKernel.Sigmoid(z);
-            return s * (T.One + z * (T.One - s));
-        }
+        // 1 − σ(z) is taken as σ(−z): the difference loses all its digits for large z (1 − σ(16.6) is one unit of
+        // float's 1), and z·(1 − σ(z)) would carry that error times z.
+        public T Derivative(T z) => ElementwiseKernel.Sigmoid(z) * (T.One + z * ElementwiseKernel.Sigmoid(-z));
 
         public TVec Value<TVec, TSimd>(TVec z)
             where TVec : struct
@@ -49,9 +47,14 @@ public sealed class Silu : ElementwiseActivation
             where TVec : struct
             where TSimd : ISimdWidth<TVec, T>
         {
+            // σ(z) and σ(−z) from one e^(−|z|): select(z ≥ 0, 1, e) / (1 + e) and select(z ≥ 0, e, 1) / (1 + e).
             TVec one = TSimd.Broadcast(T.One);
-            TVec s = VectorMath.Sigmoid<T, TVec, TSimd>(z);
-            return TSimd.Multiply(g, TSimd.Multiply(s, TSimd.Add(one, TSimd.Multiply(z, TSimd.Subtract(one, s)))));
+            TVec e = TSimd.Exp(TSimd.Negate(TSimd.Abs(z)));
+            TVec denominator = TSimd.Add(one, e);
+            TVec nonNegative = TSimd.GreaterThanOrEqual(z, TSimd.Broadcast(T.Zero));
+            TVec s = TSimd.Divide(TSimd.Select(nonNegative, one, e), denominator);
+            TVec sMinus = TSimd.Divide(TSimd.Select(nonNegative, e, one), denominator);
+            return TSimd.Multiply(g, TSimd.Multiply(s, TSimd.Add(one, TSimd.Multiply(z, sMinus))));
         }
     }
 }

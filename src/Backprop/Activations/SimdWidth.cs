@@ -43,8 +43,14 @@ internal interface ISimdWidth<TVec, T>
     // |magnitude| with the sign bit of sign.
     static abstract TVec CopySign(TVec magnitude, TVec sign);
 
-    // The runtime's vectorised e^x and ln x (within a few units in the last place; deterministic).
+    // e^x lane by lane (VectorMath.Exp over RuntimeExp): each lane's result depends on that lane's input only.
     static abstract TVec Exp(TVec value);
+
+    // The runtime's vectorised e^x, within a few units in the last place. Not lane-independent for double: when any lane
+    // lies beyond about ±709 it computes the whole vector another way, which changes the other lanes' last bits.
+    static abstract TVec RuntimeExp(TVec value);
+
+    // The runtime's vectorised ln x (lane by lane, within a few units in the last place).
 
     static abstract TVec Log(TVec value);
 
@@ -123,7 +129,10 @@ internal readonly struct Simd128<T> : ISimdWidth<Vector128<T>, T>
     public static Vector128<T> CopySign(Vector128<T> magnitude, Vector128<T> sign) => Vector128.CopySign(magnitude, sign);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<T> Exp(Vector128<T> value) =>
+    public static Vector128<T> Exp(Vector128<T> value) => VectorMath.Exp<T, Vector128<T>, Simd128<T>>(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> RuntimeExp(Vector128<T> value) =>
         typeof(T) == typeof(float)
             ? Vector128.Exp(value.AsSingle()).As<float, T>()
             : Vector128.Exp(value.AsDouble()).As<double, T>();
@@ -215,7 +224,10 @@ internal readonly struct Simd256<T> : ISimdWidth<Vector256<T>, T>
     public static Vector256<T> CopySign(Vector256<T> magnitude, Vector256<T> sign) => Vector256.CopySign(magnitude, sign);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<T> Exp(Vector256<T> value) =>
+    public static Vector256<T> Exp(Vector256<T> value) => VectorMath.Exp<T, Vector256<T>, Simd256<T>>(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> RuntimeExp(Vector256<T> value) =>
         typeof(T) == typeof(float)
             ? Vector256.Exp(value.AsSingle()).As<float, T>()
             : Vector256.Exp(value.AsDouble()).As<double, T>();
@@ -307,7 +319,10 @@ internal readonly struct Simd512<T> : ISimdWidth<Vector512<T>, T>
     public static Vector512<T> CopySign(Vector512<T> magnitude, Vector512<T> sign) => Vector512.CopySign(magnitude, sign);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> Exp(Vector512<T> value) =>
+    public static Vector512<T> Exp(Vector512<T> value) => VectorMath.Exp<T, Vector512<T>, Simd512<T>>(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> RuntimeExp(Vector512<T> value) =>
         typeof(T) == typeof(float)
             ? Vector512.Exp(value.AsSingle()).As<float, T>()
             : Vector512.Exp(value.AsDouble()).As<double, T>();
