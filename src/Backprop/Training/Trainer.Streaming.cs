@@ -56,8 +56,8 @@ public sealed partial class Trainer<T>
                 nameof(options));
         }
 
-        var validationData = PrepareValidation(validation);
-        return Train(new ShuffleBufferFeeder<T>(source, Loss, options), validationData, options, cancellationToken);
+        var validationData = Data.FromValidation(validation);
+        return new FitLoop<T>(this).Run(new ShuffleBufferFeeder<T>(source, Loss, options), validationData, options, cancellationToken);
     }
 
     /// <summary>Runs <see cref="Fit(ISampleSource{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/> on the thread pool.</summary>
