@@ -26,7 +26,7 @@ public sealed partial class Trainer<T>
     /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="targets"/> is null.</exception>
     /// <exception cref="ArgumentException">The data set is empty, the matrices disagree in rows or in width with the network, a value is not finite, a target is outside the loss's domain, or the validation split leaves a side empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call, the learning-rate schedule gave a rate that is not finite and positive, or an <see cref="EarlyStopping"/> monitors a metric the epochs do not record.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
@@ -53,7 +53,7 @@ public sealed partial class Trainer<T>
     /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="labels"/> is null.</exception>
     /// <exception cref="ArgumentException">The data set is empty, the counts of rows and labels differ, a value is not finite, the loss rejects one-hot targets, or the validation split leaves a side empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, output size) (outside {0, 1} for a binary classifier), or an option is out of range.</exception>
-    /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call, the learning-rate schedule gave a rate that is not finite and positive, or an <see cref="EarlyStopping"/> monitors a metric the epochs do not record.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public TrainingHistory Fit(Matrix<T> inputs, int[] labels, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
