@@ -10,7 +10,9 @@ internal static class BuiltInComponents
     {
         registry
             .AddLayer("dense", new DenseFactory())
-            .AddLayer("dropout", new DropoutFactory());
+            .AddLayer("dropout", new DropoutFactory())
+            .AddLayer("embedding", new EmbeddingFactory())
+            .AddLayer("residual", new ResidualFactory());
 
         registry
             .AddActivation("identity", _ => Activations.Identity)
@@ -64,6 +66,18 @@ internal static class BuiltInComponents
                 L1 = settings.GetDouble("l1"),
                 L2 = settings.GetDouble("l2"),
             };
+    }
+
+    private sealed class EmbeddingFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> => Embedding<T>.FromSettings(settings);
+    }
+
+    private sealed class ResidualFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> => Residual<T>.FromSettings(settings);
     }
 
     private sealed class DropoutFactory : ILayerFactory

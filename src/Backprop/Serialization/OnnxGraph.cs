@@ -187,6 +187,17 @@ public sealed class OnnxGraph
                 $"Layer {LayerIndex} ({LayerDescription}) has activation '{activation.Name}' ({activation.GetType().FullName}), which has no ONNX translation: it does not implement IOnnxExportable."));
     }
 
+    /// <summary>Names what follows within <see cref="Prefix"/>.<paramref name="localName"/> (a layer inside a block);
+    /// returns the prefix to give back to <see cref="LeaveScope"/>.</summary>
+    internal string EnterScope(string localName)
+    {
+        string previous = Prefix;
+        Prefix = Name(localName);
+        return previous;
+    }
+
+    internal void LeaveScope(string previous) => Prefix = previous;
+
     internal void EnterLayer(int index, string description)
     {
         LayerIndex = index;
