@@ -12,7 +12,9 @@ internal static class BuiltInComponents
             .AddLayer("dense", new DenseFactory())
             .AddLayer("dropout", new DropoutFactory())
             .AddLayer("embedding", new EmbeddingFactory())
-            .AddLayer("residual", new ResidualFactory());
+            .AddLayer("residual", new ResidualFactory())
+            .AddLayer("batch_norm", new BatchNormFactory())
+            .AddLayer("layer_norm", new LayerNormFactory());
 
         registry
             .AddActivation("identity", _ => Activations.Identity)
@@ -85,5 +87,19 @@ internal static class BuiltInComponents
         public Layer<T> Create<T>(ComponentSettings settings)
             where T : unmanaged, IFloatingPointIeee754<T> =>
             new Dropout<T>(settings.GetDouble("rate"), settings.GetInt64("seed"));
+    }
+
+    private sealed class BatchNormFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            new BatchNorm<T>(settings.GetDouble("momentum"), settings.GetDouble("epsilon"));
+    }
+
+    private sealed class LayerNormFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            new LayerNorm<T>(settings.GetDouble("epsilon"));
     }
 }
