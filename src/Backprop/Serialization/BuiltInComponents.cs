@@ -10,7 +10,8 @@ internal static class BuiltInComponents
     {
         registry
             .AddLayer("dense", new DenseFactory())
-            .AddLayer("dropout", new DropoutFactory());
+            .AddLayer("dropout", new DropoutFactory())
+            .AddLayer("conv2d", new Conv2DFactory());
 
         registry
             .AddActivation("identity", _ => Activations.Identity)
@@ -64,6 +65,12 @@ internal static class BuiltInComponents
                 L1 = settings.GetDouble("l1"),
                 L2 = settings.GetDouble("l2"),
             };
+    }
+
+    private sealed class Conv2DFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> => Conv2D<T>.FromSettings(settings);
     }
 
     private sealed class DropoutFactory : ILayerFactory

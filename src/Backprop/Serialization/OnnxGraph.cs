@@ -26,16 +26,19 @@ public interface IOnnxExportable
     string ExportOnnx(OnnxGraph graph, string input);
 }
 
-/// <summary>An attribute of an ONNX node: an integer or a float.</summary>
+/// <summary>An attribute of an ONNX node: an integer, a float or a list of integers.</summary>
 public readonly record struct OnnxAttribute
 {
-    private OnnxAttribute(string name, bool isInt, long intValue, float floatValue)
+    private readonly long[]? _intValues;
+
+    private OnnxAttribute(string name, bool isInt, long intValue, float floatValue, long[]? intValues = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         Name = name;
         IsInt = isInt;
         IntValue = intValue;
         FloatValue = floatValue;
+        _intValues = intValues;
     }
 
     /// <summary>The attribute's name, for example "alpha".</summary>
@@ -50,6 +53,12 @@ public readonly record struct OnnxAttribute
     /// <summary>The value of a float attribute.</summary>
     public float FloatValue { get; }
 
+    /// <summary>Whether it is a list of integers (INTS), such as a convolution's "strides".</summary>
+    public bool IsInts => _intValues is not null;
+
+    /// <summary>The values of a list-of-integers attribute; empty for the others.</summary>
+    public IReadOnlyList<long> IntValues => _intValues ?? [];
+
     /// <summary>An integer attribute.</summary>
     /// <param name="name">The name; not empty.</param>
     /// <param name="value">The value.</param>
@@ -63,6 +72,18 @@ public readonly record struct OnnxAttribute
     /// <returns>The attribute.</returns>
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
     public static OnnxAttribute Float(string name, float value) => new(name, false, 0, value);
+
+    /// <summary>A list-of-integers attribute.</summary>
+    /// <param name="name">The name; not empty.</param>
+    /// <param name="values">The values, copied.</param>
+    /// <returns>The attribute.</returns>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="values"/> is null.</exception>
+    public static OnnxAttribute Ints(string name, params long[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return new(name, false, 0, 0, (long[])values.Clone());
+    }
 }
 
 /// <summary>
@@ -141,6 +162,15 @@ public sealed class OnnxGraph
 
         return _builder.AddTensor(Name(localName), shape.ToArray(), values, LayerIndex, localName);
     }
+
+    /// <summary>Adds a constant one-dimensional int64 tensor of the current layer, named <see cref="Name"/>(<paramref name="localName"/>),
+    /// for inputs that ONNX takes as integers (the target shape of a Reshape).</summary>
+    /// <param name="localName">The name within the layer, for example "shape".</param>
+    /// <param name="values">The values.</param>
+    /// <returns>The tensor's full name, to use as a node input.</returns>
+    /// <exception cref="ArgumentException"><paramref name="localName"/> is empty or already used.</exception>
+    public string AddInt64Initializer(string localName, ReadOnlySpan<long> values) =>
+        _builder.AddInt64Tensor(Name(localName), values);
 
     /// <summary>Adds a float scalar (rank 0) shared by the whole graph under exactly <paramref name="name"/> (not
     /// prefixed), for example "gelu.half"; adding the same name again with the same value reuses it.</summary>
