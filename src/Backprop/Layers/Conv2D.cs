@@ -49,25 +49,19 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
     /// <param name="kernelWidth">kw, the kernel's width; at least 1.</param>
     /// <param name="strideHeight">sh, the step between output rows; at least 1.</param>
     /// <param name="strideWidth">sw, the step between output columns; at least 1.</param>
-    /// <param name="padding">The padding; <see cref="Padding2D.Valid"/> by default.</param>
+    /// <param name="padding">The zero padding; <see cref="Padding.Valid"/> by default.</param>
     /// <param name="activation">The activation f; none (the identity) when null.</param>
     /// <param name="initializer">How to draw the initial weights; <see cref="Initializers.GlorotUniform"/> when null. Biases start at 0.</param>
     /// <exception cref="ArgumentOutOfRangeException">A count, kernel size or stride is less than 1.</exception>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
     public Conv2D(int filters, int kernelHeight, int kernelWidth, int strideHeight = 1, int strideWidth = 1,
-        Padding2D padding = default, IActivation? activation = null, IInitializer? initializer = null)
+        Padding padding = default, IActivation? activation = null, IInitializer? initializer = null)
     {
         Guard.Positive(filters, nameof(filters));
         Guard.Positive(kernelHeight, nameof(kernelHeight));
         Guard.Positive(kernelWidth, nameof(kernelWidth));
         Guard.Positive(strideHeight, nameof(strideHeight));
         Guard.Positive(strideWidth, nameof(strideWidth));
-        if (padding.Mode == PaddingMode.Explicit)
-        {
-            // A default-constructed or copied value cannot be negative, but check what the layer is given.
-            _ = Padding2D.Explicit(padding.Top, padding.Left, padding.Bottom, padding.Right);
-        }
-
         Filters = filters;
         KernelHeight = kernelHeight;
         KernelWidth = kernelWidth;
@@ -95,7 +89,7 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
     public int StrideWidth { get; }
 
     /// <summary>The padding as given; <see cref="PaddingTop"/> and the others hold its amounts once built.</summary>
-    public Padding2D Padding { get; }
+    public Padding Padding { get; }
 
     /// <summary>The zero rows above the input, as worked out for the input when built (0 before).</summary>
     public int PaddingTop => _g.PadTop;
@@ -187,14 +181,14 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
         ArgumentNullException.ThrowIfNull(settings);
         settings.Set("filters", Filters).Set("kernel_height", KernelHeight).Set("kernel_width", KernelWidth)
             .Set("stride_height", StrideHeight).Set("stride_width", StrideWidth);
-        Padding.WriteTo(settings);
+        Padding.Write(settings);
         settings.Set("activation", _activation).Set("initializer", _initializer).Set("l1", _l1).Set("l2", _l2);
     }
 
     /// <summary>Creates the layer that <see cref="WriteSettings"/> describes.</summary>
     internal static Conv2D<T> FromSettings(ComponentSettings settings) =>
         new(settings.GetInt32("filters"), settings.GetInt32("kernel_height"), settings.GetInt32("kernel_width"),
-            settings.GetInt32("stride_height"), settings.GetInt32("stride_width"), Padding2D.ReadFrom(settings),
+            settings.GetInt32("stride_height"), settings.GetInt32("stride_width"), Padding.Read(settings),
             settings.GetActivation("activation"), settings.GetInitializer("initializer"))
         {
             L1 = settings.GetDouble("l1"),
@@ -241,17 +235,15 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
         }
 
         int channels = inputShape[0], height = inputShape[1], width = inputShape[2];
-        var (top, left, bottom, right) = Padding.Resolve(height, width, KernelHeight, KernelWidth, StrideHeight, StrideWidth);
-        long paddedHeight = (long)height + top + bottom, paddedWidth = (long)width + left + right;
-        if (paddedHeight < KernelHeight || paddedWidth < KernelWidth)
+        var (top, bottom, outputHeight) = Padding.Resolve(height, KernelHeight, StrideHeight, Padding.Top, Padding.Bottom);
+        var (left, right, outputWidth) = Padding.Resolve(width, KernelWidth, StrideWidth, Padding.Left, Padding.Right);
+        if (outputHeight < 1 || outputWidth < 1)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"the {KernelHeight}×{KernelWidth} kernel is larger than the padded input of {paddedHeight}×{paddedWidth} (input {inputShape}, padding {Padding}: top {top}, left {left}, bottom {bottom}, right {right})."),
+                $"the {KernelHeight}×{KernelWidth} kernel is larger than the padded input of {(long)height + top + bottom}×{(long)width + left + right} (input {inputShape}, padding {Padding})."),
                 nameof(inputShape));
         }
 
-        int outputHeight = (int)((paddedHeight - KernelHeight) / StrideHeight) + 1;
-        int outputWidth = (int)((paddedWidth - KernelWidth) / StrideWidth) + 1;
         long patchSize = (long)channels * KernelHeight * KernelWidth;
         long outputSize = (long)Filters * outputHeight * outputWidth;
         if (patchSize > int.MaxValue / Math.Max(1, outputHeight * (long)outputWidth) || outputSize > int.MaxValue)
@@ -456,18 +448,16 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
     {
         ArgumentNullException.ThrowIfNull(graph);
         EnsureBuilt();
-        string shape = graph.AddInt64Initializer("input_shape", [-1, _g.Channels, _g.Height, _g.Width]);
-        string image = graph.Name("image");
-        graph.AddNode("Reshape", graph.Name("reshape"), [input, shape], image);
+        string image = graph.AddReshape(input, InputShape!);
         string weights = graph.AddInitializer<T>("weights", _weightParameter!.Shape, _weightParameter.ValueArray);
         string biases = graph.AddInitializer<T>("biases", _biasParameter!.Shape, _biasParameter.ValueArray);
-        string convolved = graph.Name("conv");
+        string convolved = graph.Name("y");
+        // ONNX's pads are the starts of every axis, then the ends: top, left, bottom, right.
         graph.AddNode("Conv", graph.Name("conv"), [image, weights, biases], convolved,
             OnnxAttribute.Ints("kernel_shape", KernelHeight, KernelWidth),
             OnnxAttribute.Ints("strides", StrideHeight, StrideWidth),
             OnnxAttribute.Ints("pads", _g.PadTop, _g.PadLeft, _g.PadBottom, _g.PadRight));
-        string z = graph.Name("z");
-        graph.AddNode("Flatten", graph.Name("flatten"), [convolved], z, OnnxAttribute.Int("axis", 1));
+        string z = graph.AddFlatten(convolved);
         return _hasActivation ? graph.AddActivation(_activation, z) : z;
     }
 }

@@ -9,12 +9,12 @@ public class Conv2DTests
     /// <summary>One convolution case: input C × H × W, F filters of kh × kw, stride and padding.</summary>
     public sealed record Case(int Channels, int Height, int Width, int Filters, int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth, string PaddingName)
     {
-        public Padding2D Padding => PaddingName switch
+        public Padding Padding => PaddingName switch
         {
-            "valid" => Padding2D.Valid,
-            "same" => Padding2D.Same,
-            "sym" => Padding2D.Symmetric(1, 2),
-            _ => Padding2D.Explicit(2, 0, 1, 1),
+            "valid" => Padding.Valid,
+            "same" => Padding.Same,
+            "sym" => Padding.Explicit(1, 2),
+            _ => Padding.Explicit(top: 2, bottom: 1, left: 0, right: 1),
         };
 
         public Conv2D<T> Layer<T>(IActivation? activation = null)
@@ -163,8 +163,8 @@ public class Conv2DTests
     public void A_stack_of_convolutions_passes_the_gradient_check()
     {
         var network = new Network<double>(TensorShape.Image(2, 7, 6), 8,
-            new Conv2D<double>(3, 3, 3, padding: Padding2D.Same, activation: Activations.Tanh),
-            new Conv2D<double>(2, 3, 2, strideHeight: 2, padding: Padding2D.Symmetric(1, 0), activation: Activations.Sigmoid),
+            new Conv2D<double>(3, 3, 3, padding: Padding.Same, activation: Activations.Tanh),
+            new Conv2D<double>(2, 3, 2, strideHeight: 2, padding: Padding.Explicit(1, 0), activation: Activations.Sigmoid),
             new Dense<double>(2));
         var x = TestData.Random<double>(7, network.InputSize, seed: 9);
         var y = TestData.Random<double>(7, 2, seed: 10);
@@ -176,7 +176,7 @@ public class Conv2DTests
     [Fact]
     public void The_weights_are_filters_by_channels_by_kernel_with_PyTorch_fans()
     {
-        var layer = new Conv2D<double>(6, 3, 5, padding: Padding2D.Same, activation: Activations.ReLU);
+        var layer = new Conv2D<double>(6, 3, 5, padding: Padding.Same, activation: Activations.ReLU);
         _ = new Network<double>(TensorShape.Image(4, 9, 9), 1, layer);
         layer.Parameters.Select(p => p.Name).Should().Equal("weights", "biases");
         layer.Weights.Shape.Should().Be(new TensorShape(6, 4, 3, 5));
@@ -200,7 +200,7 @@ public class Conv2DTests
     [Fact]
     public void Same_padding_puts_the_odd_row_and_column_at_the_bottom_and_right()
     {
-        var layer = new Conv2D<double>(1, 4, 4, 2, 2, Padding2D.Same);
+        var layer = new Conv2D<double>(1, 4, 4, 2, 2, Padding.Same);
         _ = new Network<double>(TensorShape.Image(1, 7, 8), 1, layer);
         // H = 7: out 4, total (4 − 1)·2 + 4 − 7 = 3 → 1 above, 2 below. W = 8: out 4, total 2 → 1 and 1.
         (layer.PaddingTop, layer.PaddingLeft, layer.PaddingBottom, layer.PaddingRight).Should().Be((1, 1, 2, 1));
@@ -215,9 +215,8 @@ public class Conv2DTests
         FluentActions.Invoking(() => new Conv2D<float>(4, 3, 3, strideHeight: 0)).Should().Throw<ArgumentOutOfRangeException>()
             .WithParameterName("strideHeight").WithMessage("strideHeight must be positive, but it is 0.*");
         FluentActions.Invoking(() => new Conv2D<float>(4, 3, 3, strideWidth: -1)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("strideWidth");
-        FluentActions.Invoking(() => Padding2D.Explicit(0, -1, 0, 0)).Should().Throw<ArgumentOutOfRangeException>()
-            .WithParameterName("left").WithMessage("left padding must be at least 0, but it is -1.*");
-        FluentActions.Invoking(() => Padding2D.Symmetric(-2, 0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("top");
+        FluentActions.Invoking(() => Padding.Explicit(0, 0, -1, 0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("left");
+        FluentActions.Invoking(() => Padding.Explicit(-2, 0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("top");
     }
 
     [Fact]
@@ -229,10 +228,10 @@ public class Conv2DTests
             .Should().Throw<ArgumentException>().WithMessage("layers[1] (Conv2D*) cannot take its input of shape 10:*rank-3*");
         FluentActions.Invoking(() => new Network<float>(TensorShape.Image(2, 4, 6), 1, new Conv2D<float>(4, 5, 3)))
             .Should().Throw<ArgumentException>().WithMessage("layers[0] (Conv2D(4, 5×3*) cannot take its input of shape 2×4×6:*5×3 kernel is larger than the padded input of 4×6*");
-        FluentActions.Invoking(() => new Network<float>(TensorShape.Image(1, 4, 4), 1, new Conv2D<float>(4, 3, 3, padding: Padding2D.Valid), new Conv2D<float>(4, 3, 3)))
+        FluentActions.Invoking(() => new Network<float>(TensorShape.Image(1, 4, 4), 1, new Conv2D<float>(4, 3, 3, padding: Padding.Valid), new Conv2D<float>(4, 3, 3)))
             .Should().Throw<ArgumentException>().WithMessage("layers[1] * cannot take its input of shape 4×2×2:*3×3 kernel is larger than the padded input of 2×2*");
         // Padding makes room for a kernel larger than the input.
-        FluentActions.Invoking(() => new Network<float>(TensorShape.Image(1, 2, 2), 1, new Conv2D<float>(1, 3, 3, padding: Padding2D.Symmetric(1, 1))))
+        FluentActions.Invoking(() => new Network<float>(TensorShape.Image(1, 2, 2), 1, new Conv2D<float>(1, 3, 3, padding: Padding.Explicit(1, 1))))
             .Should().NotThrow();
     }
 
@@ -267,7 +266,7 @@ public class Conv2DTests
     public void A_training_step_allocates_nothing_in_steady_state(int threads, int rows)
     {
         var network = new Network<float>(TensorShape.Image(1, 28, 28), 1,
-            new Conv2D<float>(8, 3, 3, padding: Padding2D.Same, activation: Activations.ReLU),
+            new Conv2D<float>(8, 3, 3, padding: Padding.Same, activation: Activations.ReLU),
             new Conv2D<float>(4, 3, 3, 2, 2),
             new Dense<float>(10, Activations.Softmax))
         {
@@ -288,8 +287,8 @@ public class Conv2DTests
         var x = TestData.Random<T>(96, 2 * 14 * 13, seed: 5);
         int[] labels = Enumerable.Range(0, 96).Select(i => i % 4).ToArray();
         var network = new Network<T>(TensorShape.Image(2, 14, 13), 9,
-            new Conv2D<T>(8, 3, 3, padding: Padding2D.Same, activation: Activations.ReLU),
-            new Conv2D<T>(6, 3, 2, 2, 1, Padding2D.Symmetric(1, 0), Activations.Tanh),
+            new Conv2D<T>(8, 3, 3, padding: Padding.Same, activation: Activations.ReLU),
+            new Conv2D<T>(6, 3, 2, 2, 1, Padding.Explicit(1, 0), Activations.Tanh),
             new Dense<T>(4, Activations.Softmax))
         {
             MaxDegreeOfParallelism = threads,
@@ -329,8 +328,8 @@ public class Conv2DTests
     private static Network<T> SmallNetwork<T>(int seed)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         new(TensorShape.Image(2, 6, 7), seed,
-            new Conv2D<T>(3, 3, 3, padding: Padding2D.Same, activation: Activations.ReLU) { L2 = 1e-3 },
-            new Conv2D<T>(2, 2, 3, 2, 1, Padding2D.Explicit(1, 0, 0, 2), initializer: Initializers.HeUniform) { L1 = 1e-4 },
+            new Conv2D<T>(3, 3, 3, padding: Padding.Same, activation: Activations.ReLU) { L2 = 1e-3 },
+            new Conv2D<T>(2, 2, 3, 2, 1, Padding.Explicit(top: 1, bottom: 0, left: 0, right: 2), initializer: Initializers.HeUniform) { L1 = 1e-4 },
             new Dense<T>(3, Activations.Softmax));
 
     [Fact]
@@ -346,7 +345,7 @@ public class Conv2DTests
 
         loaded.ToString().Should().Be(network.ToString());
         var conv = (Conv2D<double>)loaded.Layers[1];
-        (conv.StrideHeight, conv.StrideWidth, conv.Padding, conv.L1).Should().Be((2, 1, Padding2D.Explicit(1, 0, 0, 2), 1e-4));
+        (conv.StrideHeight, conv.StrideWidth, conv.Padding, conv.L1).Should().Be((2, 1, Padding.Explicit(top: 1, bottom: 0, left: 0, right: 2), 1e-4));
         ((Conv2D<double>)loaded.Layers[0]).L2.Should().Be(1e-3);
         var x = TestData.Random<double>(9, network.InputSize, seed: 17, scale: 3);
         loaded.Predict(x).Enumerate().Select(BitConverter.DoubleToInt64Bits).Should().Equal(network.Predict(x).Enumerate().Select(BitConverter.DoubleToInt64Bits));
