@@ -42,6 +42,8 @@ public class Conv2DTests
         new(2, 5, 6, 2, 1, 4, 2, 1, "explicit"),
         new(3, 4, 7, 2, 3, 5, 2, 2, "sym"),
         new(1, 9, 8, 2, 2, 2, 2, 2, "same"),
+        new(2, 5, 7, 2, 4, 4, 1, 1, "same"),    // stride 1 keeping the width: patch rows are shifted input planes
+        new(1, 6, 9, 2, 3, 5, 1, 1, "sym"),
     ];
 
     /// <summary>The plain seven-loop convolution: z[s, f, y, x] = b[f] + Σ_c Σ_i Σ_j W[f, c, i, j]·x[s, c, y·sh + i − top, x·sw + j − left].</summary>
