@@ -13,6 +13,11 @@ if (args.Length > 0 && args[0] == "step")
     return StepBenchmark.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "conv")
+{
+    return ConvBenchmark.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "activations")
 {
     return ActivationBenchmark.Run(args[1..]);
@@ -30,6 +35,8 @@ Console.Error.WriteLine("""
             the Fashion-MNIST throughput workload; the last line is RESULT {json}
       step [--hidden 128] [--batch 64] [--epochs 5] [--threads 1] [--rows 16384]
             one training step on synthetic rows (no data set needed); the last line is RESULT {json}
+      conv [--batch 64] [--threads 1] [--rounds 9] [--steps 20]
+            one Conv2D training step (the CNN peer's two convolutions) on synthetic images: ms and GFLOP/s
       activations [--rounds 9] [--ms 60] [--only NAME]
             ns per element of each element-wise activation's forward and backward (float; 64×128 and 1M elements)
       micro [BenchmarkDotNet arguments, e.g. --filter *Gemm*]

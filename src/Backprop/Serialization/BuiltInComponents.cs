@@ -14,7 +14,8 @@ internal static class BuiltInComponents
             .AddLayer("embedding", new EmbeddingFactory())
             .AddLayer("residual", new ResidualFactory())
             .AddLayer("batch_norm", new BatchNormFactory())
-            .AddLayer("layer_norm", new LayerNormFactory());
+            .AddLayer("layer_norm", new LayerNormFactory())
+            .AddLayer("conv2d", new Conv2DFactory());
 
         registry
             .AddActivation("identity", _ => Activations.Identity)
@@ -80,6 +81,12 @@ internal static class BuiltInComponents
     {
         public Layer<T> Create<T>(ComponentSettings settings)
             where T : unmanaged, IFloatingPointIeee754<T> => Residual<T>.FromSettings(settings);
+    }
+
+    private sealed class Conv2DFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> => Conv2D<T>.FromSettings(settings);
     }
 
     private sealed class DropoutFactory : ILayerFactory

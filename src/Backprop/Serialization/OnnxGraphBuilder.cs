@@ -189,6 +189,16 @@ internal sealed class OnnxGraphBuilder
     private static OnnxProtoMessage AttributeProto(OnnxAttribute attribute)
     {
         var proto = new OnnxProtoMessage().Add(OnnxProto.AttributeName, attribute.Name);
+        if (attribute.IsInts)
+        {
+            foreach (long value in attribute.IntValues)
+            {
+                proto.Add(OnnxProto.AttributeInts, value);
+            }
+
+            return proto.Add(OnnxProto.AttributeType, OnnxProto.AttributeTypeInts);
+        }
+
         if (attribute.IsInt)
         {
             proto.Add(OnnxProto.AttributeInt, attribute.IntValue);

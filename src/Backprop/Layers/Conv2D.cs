@@ -1,0 +1,463 @@
+using System.Buffers;
+using System.Globalization;
+using System.Numerics;
+using System.Numerics.Tensors;
+using Backprop.Numerics;
+
+namespace Backprop;
+
+/// <summary>
+/// A two-dimensional convolution (cross-correlation, as in PyTorch, Keras and ONNX): F filters of C × kh × kw slide over
+/// a channels-first C × H × W input with a stride and zero padding, z = W ⋆ x + b and a = f(z).
+/// </summary>
+/// <remarks>
+/// <para>Forward, for filter f and output position (y, x), with padding (top, left) and stride (sh, sw):
+/// z[f, y, x] = b[f] + Σ_c Σ_i Σ_j W[f, c, i, j] · x[c, y·sh + i − top, x·sw + j − left], where x outside the input is 0;
+/// a = f(z). The output is F × outH × outW with outH = ⌊(H + top + bottom − kh) / sh⌋ + 1 and likewise outW.</para>
+/// <para>It runs as a matrix product on the library's GEMM: the input patches are laid out as the columns of a matrix
+/// X̂ (im2col, K = C·kh·kw rows, one column per output position and sample), and Z = W·X̂ + b with W read as F × K.
+/// Backward, from δ = ∂L/∂z: ∂L/∂W = δ·X̂ᵀ (summed over the batch), ∂L/∂b[f] = Σ over samples and positions of δ[f, ·],
+/// and ∂L/∂x = col2im(Wᵀ·δ), which adds each patch's gradient back where the patch came from. X̂ is recomputed from the
+/// inputs in backward, so the layer saves only its pre-activations, and nothing at all without an activation.</para>
+/// <para>Parameters: "weights" [F, C, kh, kw] (PyTorch's and ONNX's layout; drawn by the initializer with fan-in C·kh·kw
+/// and fan-out F·kh·kw) and "biases" [F] (zero).</para>
+/// <para>Thread safety: inference only reads the weights and may run on any number of threads at once (it works in
+/// pooled buffers); training passes work in buffers the layer owns and come from one thread at a time.</para>
+/// </remarks>
+/// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
+public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportable
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    // The most elements a patch matrix of one chunk of samples may hold (unless one sample needs more); batches larger
+    // than that run chunk by chunk. It depends on the shapes only, so results do not depend on the thread count.
+    private const int ChunkElements = 1 << 21;
+
+    private readonly IActivation _activation;
+    private readonly IInitializer _initializer;
+    private readonly bool _hasActivation;
+    private Parameter<T>? _weightParameter;
+    private Parameter<T>? _biasParameter;
+    private double _l1;
+    private double _l2;
+    private Geometry _g;
+    private T[] _patches = [];
+    private T[] _products = [];
+
+    /// <summary>Creates a convolution layer; its weights are created when a network is built with it.</summary>
+    /// <param name="filters">F, the number of filters (output channels); at least 1.</param>
+    /// <param name="kernelHeight">kh, the kernel's height; at least 1.</param>
+    /// <param name="kernelWidth">kw, the kernel's width; at least 1.</param>
+    /// <param name="strideHeight">sh, the step between output rows; at least 1.</param>
+    /// <param name="strideWidth">sw, the step between output columns; at least 1.</param>
+    /// <param name="padding">The zero padding; <see cref="Padding.Valid"/> by default.</param>
+    /// <param name="activation">The activation f; none (the identity) when null.</param>
+    /// <param name="initializer">How to draw the initial weights; <see cref="Initializers.GlorotUniform"/> when null. Biases start at 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A count, kernel size or stride is less than 1.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
+    public Conv2D(int filters, int kernelHeight, int kernelWidth, int strideHeight = 1, int strideWidth = 1,
+        Padding padding = default, IActivation? activation = null, IInitializer? initializer = null)
+    {
+        Guard.Positive(filters, nameof(filters));
+        Guard.Positive(kernelHeight, nameof(kernelHeight));
+        Guard.Positive(kernelWidth, nameof(kernelWidth));
+        Guard.Positive(strideHeight, nameof(strideHeight));
+        Guard.Positive(strideWidth, nameof(strideWidth));
+        Filters = filters;
+        KernelHeight = kernelHeight;
+        KernelWidth = kernelWidth;
+        StrideHeight = strideHeight;
+        StrideWidth = strideWidth;
+        Padding = padding;
+        _activation = activation ?? Activations.Identity;
+        _hasActivation = _activation is not Identity;
+        _initializer = initializer ?? Initializers.GlorotUniform;
+    }
+
+    /// <summary>F, the number of filters: the output's channels.</summary>
+    public int Filters { get; }
+
+    /// <summary>kh, the kernel's height.</summary>
+    public int KernelHeight { get; }
+
+    /// <summary>kw, the kernel's width.</summary>
+    public int KernelWidth { get; }
+
+    /// <summary>sh, the step between output rows.</summary>
+    public int StrideHeight { get; }
+
+    /// <summary>sw, the step between output columns.</summary>
+    public int StrideWidth { get; }
+
+    /// <summary>The padding as given; <see cref="PaddingTop"/> and the others hold its amounts once built.</summary>
+    public Padding Padding { get; }
+
+    /// <summary>The zero rows above the input, as worked out for the input when built (0 before).</summary>
+    public int PaddingTop => _g.PadTop;
+
+    /// <summary>The zero columns left of the input, as worked out when built (0 before).</summary>
+    public int PaddingLeft => _g.PadLeft;
+
+    /// <summary>The zero rows below the input, as worked out when built (0 before).</summary>
+    public int PaddingBottom => _g.PadBottom;
+
+    /// <summary>The zero columns right of the input, as worked out when built (0 before).</summary>
+    public int PaddingRight => _g.PadRight;
+
+    /// <summary>The L1 penalty λ₁ on the weights (not the biases): the objective gains λ₁·Σ|w| and each weight's
+    /// gradient λ₁·sign(w). At least 0; 0 by default.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative or non-finite value.</exception>
+    public double L1
+    {
+        get => _l1;
+        init
+        {
+            Guard.Finite(value, nameof(L1));
+            Guard.InRange(value, 0, double.MaxValue, nameof(L1));
+            _l1 = value;
+        }
+    }
+
+    /// <summary>The L2 penalty λ₂ on the weights (not the biases): the objective gains λ₂·Σ w² and each weight's
+    /// gradient 2·λ₂·w. At least 0; 0 by default.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative or non-finite value.</exception>
+    public double L2
+    {
+        get => _l2;
+        init
+        {
+            Guard.Finite(value, nameof(L2));
+            Guard.InRange(value, 0, double.MaxValue, nameof(L2));
+            _l2 = value;
+        }
+    }
+
+    /// <summary>The activation, or null when the layer has none (the identity).</summary>
+    public override IActivation? Activation => _hasActivation ? _activation : null;
+
+    /// <summary>The initializer that drew the initial weights.</summary>
+    public IInitializer Initializer => _initializer;
+
+    /// <summary>"pre-activations" (z, before the activation) with an activation; "none" without, since the patches are
+    /// recomputed from the inputs in backward.</summary>
+    public override string SavedForBackwardName => _hasActivation ? "pre-activations" : "none";
+
+    /// <summary><see cref="Layer{T}.OutputSize"/> with an activation, 0 without.</summary>
+    public override int SavedForBackwardSize => _hasActivation ? OutputSize : 0;
+
+    /// <summary>2·F·C·kh·kw·outH·outW: the forward product's multiply-adds.</summary>
+    public override long FlopsPerSample => 2L * Filters * _g.PatchSize * _g.Positions;
+
+    /// <summary>"conv2d", the name model files store the layer under.</summary>
+    public string TypeName => "conv2d";
+
+    /// <summary>The weights, [F, C, kh, kw].</summary>
+    /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    public Parameter<T> Weights
+    {
+        get
+        {
+            EnsureBuilt();
+            return _weightParameter!;
+        }
+    }
+
+    /// <summary>The biases, [F].</summary>
+    /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    public Parameter<T> Biases
+    {
+        get
+        {
+            EnsureBuilt();
+            return _biasParameter!;
+        }
+    }
+
+    /// <summary>Writes filters, kernel_height, kernel_width, stride_height, stride_width, padding (and pads when
+    /// explicit), activation, initializer, l1 and l2.</summary>
+    /// <param name="settings">Receives the settings.</param>
+    /// <exception cref="NotSupportedException">The activation or initializer cannot be saved.</exception>
+    public void WriteSettings(ComponentSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Set("filters", Filters).Set("kernel_height", KernelHeight).Set("kernel_width", KernelWidth)
+            .Set("stride_height", StrideHeight).Set("stride_width", StrideWidth);
+        Padding.Write(settings);
+        settings.Set("activation", _activation).Set("initializer", _initializer).Set("l1", _l1).Set("l2", _l2);
+    }
+
+    /// <summary>Creates the layer that <see cref="WriteSettings"/> describes.</summary>
+    internal static Conv2D<T> FromSettings(ComponentSettings settings) =>
+        new(settings.GetInt32("filters"), settings.GetInt32("kernel_height"), settings.GetInt32("kernel_width"),
+            settings.GetInt32("stride_height"), settings.GetInt32("stride_width"), Padding.Read(settings),
+            settings.GetActivation("activation"), settings.GetInitializer("initializer"))
+        {
+            L1 = settings.GetDouble("l1"),
+            L2 = settings.GetDouble("l2"),
+        };
+
+    /// <inheritdoc />
+    public override double RegularizationPenalty()
+    {
+        if (!IsBuilt || (_l1 == 0 && _l2 == 0))
+        {
+            return 0;
+        }
+
+        ReadOnlySpan<T> w = _weightParameter!.ValueArray;
+        double penalty = 0;
+        if (_l1 != 0)
+        {
+            penalty += _l1 * double.CreateChecked(TensorPrimitives.SumOfMagnitudes(w));
+        }
+
+        if (_l2 != 0)
+        {
+            penalty += _l2 * double.CreateChecked(TensorPrimitives.SumOfSquares(w));
+        }
+
+        return penalty;
+    }
+
+    /// <summary>Describes the layer.</summary>
+    /// <returns>For example "Conv2D(16, 3×3, stride 1×1, same, relu)".</returns>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"Conv2D({Filters}, {KernelHeight}×{KernelWidth}, stride {StrideHeight}×{StrideWidth}, {Padding}, {_activation.Name})");
+
+    /// <inheritdoc />
+    /// <remarks>The input must be C × H × W; the padded input must hold the kernel. Creates weights [F, C, kh, kw] and
+    /// biases [F]; returns F × outH × outW.</remarks>
+    protected override TensorShape OnBuild(TensorShape inputShape, DeterministicRandom random)
+    {
+        if (inputShape.Rank != 3)
+        {
+            throw new ArgumentException(
+                $"Conv2D needs channels-first images, a rank-3 input shape C×H×W, but the input shape is {inputShape} (rank {inputShape.Rank}).", nameof(inputShape));
+        }
+
+        int channels = inputShape[0], height = inputShape[1], width = inputShape[2];
+        var (top, bottom, outputHeight) = Padding.Resolve(height, KernelHeight, StrideHeight, Padding.Top, Padding.Bottom);
+        var (left, right, outputWidth) = Padding.Resolve(width, KernelWidth, StrideWidth, Padding.Left, Padding.Right);
+        if (outputHeight < 1 || outputWidth < 1)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"the {KernelHeight}×{KernelWidth} kernel is larger than the padded input of {(long)height + top + bottom}×{(long)width + left + right} (input {inputShape}, padding {Padding})."),
+                nameof(inputShape));
+        }
+
+        long patchSize = (long)channels * KernelHeight * KernelWidth;
+        long outputSize = (long)Filters * outputHeight * outputWidth;
+        if (patchSize > int.MaxValue / Math.Max(1, outputHeight * (long)outputWidth) || outputSize > int.MaxValue)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"the patch matrix of one sample ({patchSize} × {outputHeight * (long)outputWidth}) or the output ({outputSize} values) is too large for one array."),
+                nameof(inputShape));
+        }
+
+        var g = new Geometry
+        {
+            Channels = channels,
+            Height = height,
+            Width = width,
+            KernelHeight = KernelHeight,
+            KernelWidth = KernelWidth,
+            StrideHeight = StrideHeight,
+            StrideWidth = StrideWidth,
+            PadTop = top,
+            PadLeft = left,
+            PadBottom = bottom,
+            PadRight = right,
+            OutputHeight = outputHeight,
+            OutputWidth = outputWidth,
+        };
+        int perSample = Math.Max(g.PatchSize, Filters) * g.Positions;
+        g.ChunkRows = Math.Max(1, ChunkElements / perSample);
+
+        _weightParameter = AddParameter("weights", new TensorShape(Filters, channels, KernelHeight, KernelWidth), _initializer, isRegularized: true);
+        _biasParameter = AddParameter("biases", new TensorShape(Filters));
+        _g = g;
+        return new TensorShape(Filters, outputHeight, outputWidth);
+    }
+
+    /// <inheritdoc />
+    protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
+    {
+        // z in `saved` when a backward pass follows and the layer has an activation; otherwise formed in the output.
+        Span<T> z = saved.IsEmpty ? activations : saved;
+        int chunk = Math.Min(rows, _g.ChunkRows);
+        int patchLength = _g.PatchSize * _g.Positions * chunk, productLength = Filters * _g.Positions * chunk;
+        T[]? rentedPatches = null, rentedProducts = null;
+        Span<T> patches, products;
+        if (training)
+        {
+            // Training passes come from one thread at a time: the layer's own buffers, grown once.
+            patches = Grow(ref _patches, patchLength);
+            products = Grow(ref _products, productLength);
+        }
+        else
+        {
+            // Predictions may run on many threads at once: pooled buffers of this call's own.
+            rentedPatches = ArrayPool<T>.Shared.Rent(patchLength);
+            rentedProducts = ArrayPool<T>.Shared.Rent(productLength);
+            patches = rentedPatches.AsSpan(0, patchLength);
+            products = rentedProducts.AsSpan(0, productLength);
+        }
+
+        try
+        {
+            for (int start = 0; start < rows; start += chunk)
+            {
+                int count = Math.Min(chunk, rows - start);
+                ForwardChunk(inputs.Slice(start * InputSize, count * InputSize), z.Slice(start * OutputSize, count * OutputSize), count, patches, products);
+            }
+        }
+        finally
+        {
+            if (rentedPatches is not null)
+            {
+                ArrayPool<T>.Shared.Return(rentedPatches);
+                ArrayPool<T>.Shared.Return(rentedProducts!);
+            }
+        }
+
+        if (_hasActivation)
+        {
+            _activation.Forward<T>(z, activations, OutputSize);
+        }
+        else if (!saved.IsEmpty)
+        {
+            z.CopyTo(activations);
+        }
+    }
+
+    private void ForwardChunk(ReadOnlySpan<T> inputs, Span<T> z, int count, Span<T> patches, Span<T> products)
+    {
+        int k = _g.PatchSize, positions = _g.Positions, n = count * positions;
+        patches = patches[..(k * n)];
+        products = products[..(Filters * n)];
+        Convolution.Im2Col(_g, inputs, count, patches);
+
+        // Products (F × n) = W (F × K) · X̂ (K × n): one column per output position of every sample of the chunk.
+        Gemm.MultiplyUnchecked<T>(_weightParameter!.ValueArray, k, false, patches, n, false, products, n,
+            Filters, n, k, accumulate: false, bias: default, MaxDegreeOfParallelism, Context);
+
+        // z[s, f, ·] = products[f, s·P .. (s + 1)·P) + b[f]: back to samples of F × outH × outW.
+        ReadOnlySpan<T> biases = _biasParameter!.ValueArray;
+        for (int s = 0; s < count; s++)
+        {
+            for (int f = 0; f < Filters; f++)
+            {
+                TensorPrimitives.Add(products.Slice((f * n) + (s * positions), positions), biases[f], z.Slice(((s * Filters) + f) * positions, positions));
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void OnComputeLocalGradients(ReadOnlySpan<T> saved, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows)
+    {
+        if (_hasActivation)
+        {
+            _activation.Backward(saved, activations, outputGradients, localGradients, OutputSize);
+        }
+        else
+        {
+            outputGradients.CopyTo(localGradients);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
+    {
+        int k = _g.PatchSize, positions = _g.Positions;
+        int chunk = Math.Min(rows, _g.ChunkRows);
+        Span<T> patchBuffer = Grow(ref _patches, k * positions * chunk);
+        Span<T> deltaBuffer = Grow(ref _products, Filters * positions * chunk);
+        T[] weights = _weightParameter!.ValueArray;
+        T[] weightGradients = _weightParameter.GradientArray;
+        T[] biasGradients = _biasParameter!.GradientArray;
+
+        for (int start = 0; start < rows; start += chunk)
+        {
+            int count = Math.Min(chunk, rows - start);
+            int n = count * positions;
+            Span<T> patches = patchBuffer[..(k * n)];
+            Span<T> delta = deltaBuffer[..(Filters * n)];
+            ReadOnlySpan<T> chunkDelta = localGradients.Slice(start * OutputSize, count * OutputSize);
+
+            // δ as F × n, the layout of the forward products; ∂L/∂b[f] is the sum of its row f.
+            for (int s = 0; s < count; s++)
+            {
+                for (int f = 0; f < Filters; f++)
+                {
+                    chunkDelta.Slice(((s * Filters) + f) * positions, positions).CopyTo(delta.Slice((f * n) + (s * positions), positions));
+                }
+            }
+
+            for (int f = 0; f < Filters; f++)
+            {
+                T sum = TensorPrimitives.Sum<T>(delta.Slice(f * n, n));
+                biasGradients[f] = start == 0 ? sum : biasGradients[f] + sum;
+            }
+
+            // ∂L/∂W (F × K) = δ (F × n) · X̂ᵀ (n × K), X̂ recomputed from the inputs; summed over the chunks in order.
+            Convolution.Im2Col(_g, inputs.Slice(start * InputSize, count * InputSize), count, patches);
+            Gemm.MultiplyUnchecked<T>(delta, n, false, patches, n, true, weightGradients, k,
+                Filters, k, n, accumulate: start > 0, bias: default, MaxDegreeOfParallelism, Context, preferRowSplit: true);
+
+            if (!inputGradients.IsEmpty)
+            {
+                // ∂L/∂X̂ (K × n) = Wᵀ (K × F) · δ (F × n), into the patch buffer, then added back where each patch came from.
+                Gemm.MultiplyUnchecked<T>(weights, k, true, delta, n, false, patches, n,
+                    k, n, Filters, accumulate: false, bias: default, MaxDegreeOfParallelism, Context);
+                Convolution.Col2Im(_g, patches, count, inputGradients.Slice(start * InputSize, count * InputSize));
+            }
+        }
+
+        if (_l1 != 0 || _l2 != 0)
+        {
+            AddRegularizationGradient(weights, weightGradients);
+        }
+    }
+
+    private void AddRegularizationGradient(ReadOnlySpan<T> weights, Span<T> gradients)
+    {
+        T l1 = T.CreateChecked(_l1), twiceL2 = T.CreateChecked(2 * _l2);
+        for (int i = 0; i < weights.Length; i++)
+        {
+            T w = weights[i];
+            gradients[i] += twiceL2 * w + (w > T.Zero ? l1 : w < T.Zero ? -l1 : T.Zero);
+        }
+    }
+
+    private static Span<T> Grow(ref T[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            buffer = new T[length];
+        }
+
+        return buffer.AsSpan(0, length);
+    }
+
+    /// <summary>Adds the layer to an ONNX graph: Reshape of the flat input to [N, C, H, W], Conv (weights [F, C, kh, kw],
+    /// biases, kernel_shape, strides and the worked-out pads), Flatten back to [N, F·outH·outW], then the activation.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">The name of the input value.</param>
+    /// <returns>The name of the output value.</returns>
+    /// <exception cref="NotSupportedException">The activation has no ONNX translation.</exception>
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        EnsureBuilt();
+        string image = graph.AddReshape(input, InputShape!);
+        string weights = graph.AddInitializer<T>("weights", _weightParameter!.Shape, _weightParameter.ValueArray);
+        string biases = graph.AddInitializer<T>("biases", _biasParameter!.Shape, _biasParameter.ValueArray);
+        string convolved = graph.Name("y");
+        // ONNX's pads are the starts of every axis, then the ends: top, left, bottom, right.
+        graph.AddNode("Conv", graph.Name("conv"), [image, weights, biases], convolved,
+            OnnxAttribute.Ints("kernel_shape", KernelHeight, KernelWidth),
+            OnnxAttribute.Ints("strides", StrideHeight, StrideWidth),
+            OnnxAttribute.Ints("pads", _g.PadTop, _g.PadLeft, _g.PadBottom, _g.PadRight));
+        string z = graph.AddFlatten(convolved);
+        return _hasActivation ? graph.AddActivation(_activation, z) : z;
+    }
+}
