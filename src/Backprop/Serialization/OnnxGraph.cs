@@ -26,23 +26,32 @@ public interface IOnnxExportable
     string ExportOnnx(OnnxGraph graph, string input);
 }
 
-/// <summary>An attribute of an ONNX node: an integer or a float.</summary>
+/// <summary>An attribute of an ONNX node: an integer, a float or a list of integers.</summary>
 public readonly record struct OnnxAttribute
 {
-    private OnnxAttribute(string name, bool isInt, long intValue, float floatValue)
+    private OnnxAttribute(string name, bool isInt, long intValue, float floatValue, long[]? intValues = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         Name = name;
         IsInt = isInt;
         IntValue = intValue;
         FloatValue = floatValue;
+        _intValues = intValues;
     }
+
+    private readonly long[]? _intValues;
 
     /// <summary>The attribute's name, for example "alpha".</summary>
     public string Name { get; }
 
     /// <summary>Whether it is an integer (INT) rather than a float (FLOAT).</summary>
     public bool IsInt { get; }
+
+    /// <summary>Whether it is a list of integers (INTS), such as a pooling's kernel_shape; <see cref="IsInt"/> is false then.</summary>
+    public bool IsInts => _intValues is not null;
+
+    /// <summary>The values of a list of integers (<see cref="IsInts"/>); empty otherwise.</summary>
+    public IReadOnlyList<long> IntValues => _intValues ?? [];
 
     /// <summary>The value of an integer attribute.</summary>
     public long IntValue { get; }
@@ -56,6 +65,18 @@ public readonly record struct OnnxAttribute
     /// <returns>The attribute.</returns>
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
     public static OnnxAttribute Int(string name, long value) => new(name, true, value, 0);
+
+    /// <summary>A list-of-integers attribute (INTS), for example kernel_shape = [2, 2].</summary>
+    /// <param name="name">The name; not empty.</param>
+    /// <param name="values">The values, copied.</param>
+    /// <returns>The attribute.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="values"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
+    public static OnnxAttribute Ints(string name, params long[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return new(name, false, 0, 0, (long[])values.Clone());
+    }
 
     /// <summary>A float attribute.</summary>
     /// <param name="name">The name; not empty.</param>
@@ -140,6 +161,55 @@ public sealed class OnnxGraph
         }
 
         return _builder.AddTensor(Name(localName), shape.ToArray(), values, LayerIndex, localName);
+    }
+
+    /// <summary>Adds a constant int64 vector (rank 1) of the current layer, named <see cref="Name"/>(<paramref name="localName"/>),
+    /// for operators that take integers as inputs (Reshape's shape, for example).</summary>
+    /// <param name="localName">The name within the layer, for example "shape".</param>
+    /// <param name="values">The values.</param>
+    /// <returns>The tensor's full name, to use as a node input.</returns>
+    /// <exception cref="ArgumentException"><paramref name="localName"/> is empty, or the graph already holds a tensor of that name.</exception>
+    public string AddInt64Initializer(string localName, ReadOnlySpan<long> values) => _builder.AddInt64Tensor(Name(localName), values);
+
+    /// <summary>Reshapes a value of the flat [N, size] form in which layers pass values on into [N, d₀, d₁, …], the
+    /// sample shape with the batch dimension in front (for example [N, C, H, W] for an image, as Conv and the pooling
+    /// operators need): a Reshape node with the shape [−1, d₀, d₁, …].</summary>
+    /// <param name="input">The name of the flat value.</param>
+    /// <param name="sampleShape">The shape of one sample.</param>
+    /// <returns>The name of the reshaped value, <see cref="Name"/>("input_nd").</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="sampleShape"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="input"/> is empty.</exception>
+    /// <remarks>The convention of the exported graph: every layer's output is the flat [N, size] value, so that layers
+    /// compose; a layer whose operator needs the sample's dimensions reshapes its input with this method and flattens its
+    /// output with <see cref="AddFlatten"/>. ONNX Runtime removes the pairs that cancel.</remarks>
+    public string AddReshape(string input, TensorShape sampleShape)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(input);
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        Span<long> shape = stackalloc long[sampleShape.Rank + 1];
+        shape[0] = -1;
+        for (int d = 0; d < sampleShape.Rank; d++)
+        {
+            shape[d + 1] = sampleShape[d];
+        }
+
+        string shapeName = AddInt64Initializer("input_shape", shape);
+        string output = Name("input_nd");
+        AddNode("Reshape", Name("reshape"), [input, shapeName], output);
+        return output;
+    }
+
+    /// <summary>Flattens a value [N, d₀, d₁, …] into the flat [N, size] form in which layers pass values on: a Flatten
+    /// node with axis = 1 (see <see cref="AddReshape"/>).</summary>
+    /// <param name="input">The name of the value.</param>
+    /// <returns>The name of the flat value, <see cref="Name"/>("flat").</returns>
+    /// <exception cref="ArgumentException"><paramref name="input"/> is empty.</exception>
+    public string AddFlatten(string input)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(input);
+        string output = Name("flat");
+        AddNode("Flatten", Name("flatten"), [input], output, OnnxAttribute.Int("axis", 1));
+        return output;
     }
 
     /// <summary>Adds a float scalar (rank 0) shared by the whole graph under exactly <paramref name="name"/> (not

@@ -43,9 +43,11 @@ internal static class OnnxProto
     public const int AttributeName = 1;            // optional string name = 1;
     public const int AttributeFloat = 2;           // optional float f = 2;
     public const int AttributeInt = 3;             // optional int64 i = 3;
+    public const int AttributeInts = 8;            // repeated int64 ints = 8;
     public const int AttributeType = 20;           // optional AttributeType type = 20;
     public const int AttributeTypeFloat = 1;       // enum AttributeType { FLOAT = 1; ... }
     public const int AttributeTypeInt = 2;         // enum AttributeType { INT = 2; ... }
+    public const int AttributeTypeInts = 7;        // enum AttributeType { INTS = 7; ... }
 
     // message TensorProto
     public const int TensorDims = 1;               // repeated int64 dims = 1;
@@ -53,6 +55,7 @@ internal static class OnnxProto
     public const int TensorName = 8;               // optional string name = 8;
     public const int TensorRawData = 9;            // optional bytes raw_data = 9; (fixed-width, little-endian)
     public const int DataTypeFloat = 1;            // enum DataType { FLOAT = 1; ... }
+    public const int DataTypeInt64 = 7;            // enum DataType { INT64 = 7; ... }
 
     // message ValueInfoProto
     public const int ValueInfoName = 1;            // optional string name = 1;
