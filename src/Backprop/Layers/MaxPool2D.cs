@@ -116,17 +116,19 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
     {
         var g = _geometry!;
         int planes = rows * g.Channels, inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
+        int outputHeight = g.OutputHeight, outputWidth = g.OutputWidth, width = g.Width;
         for (int p = 0; p < planes; p++)
         {
             ReadOnlySpan<T> x = inputs.Slice(p * inputPlane, inputPlane);
             Span<T> a = activations.Slice(p * outputPlane, outputPlane);
-            for (int i = 0; i < g.OutputHeight; i++)
+            for (int i = 0; i < outputHeight; i++)
             {
                 var (rowStart, rowEnd) = g.Rows(i);
-                for (int j = 0; j < g.OutputWidth; j++)
+                Span<T> outputRow = a.Slice(i * outputWidth, outputWidth);
+                for (int j = 0; j < outputRow.Length; j++)
                 {
                     var (columnStart, columnEnd) = g.Columns(j);
-                    a[i * g.OutputWidth + j] = x[Winner(x, g.Width, rowStart, rowEnd, columnStart, columnEnd)];
+                    outputRow[j] = x[Winner(x, width, rowStart, rowEnd, columnStart, columnEnd)];
                 }
             }
         }
@@ -150,19 +152,21 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
         // ∂L/∂x[p] = Σ δ over the windows that p wins, found again with the forward pass's comparisons.
         var g = _geometry!;
         int planes = rows * g.Channels, inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
+        int outputHeight = g.OutputHeight, outputWidth = g.OutputWidth, width = g.Width;
         inputGradients.Clear();
         for (int p = 0; p < planes; p++)
         {
             ReadOnlySpan<T> x = inputs.Slice(p * inputPlane, inputPlane);
             ReadOnlySpan<T> delta = localGradients.Slice(p * outputPlane, outputPlane);
             Span<T> dx = inputGradients.Slice(p * inputPlane, inputPlane);
-            for (int i = 0; i < g.OutputHeight; i++)
+            for (int i = 0; i < outputHeight; i++)
             {
                 var (rowStart, rowEnd) = g.Rows(i);
-                for (int j = 0; j < g.OutputWidth; j++)
+                ReadOnlySpan<T> deltaRow = delta.Slice(i * outputWidth, outputWidth);
+                for (int j = 0; j < deltaRow.Length; j++)
                 {
                     var (columnStart, columnEnd) = g.Columns(j);
-                    dx[Winner(x, g.Width, rowStart, rowEnd, columnStart, columnEnd)] += delta[i * g.OutputWidth + j];
+                    dx[Winner(x, width, rowStart, rowEnd, columnStart, columnEnd)] += deltaRow[j];
                 }
             }
         }
@@ -174,6 +178,26 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
     {
         int best = rowStart * width + columnStart;
         T bestValue = x[best];
+        if (rowEnd - rowStart == 2 && columnEnd - columnStart == 2)
+        {
+            // The common 2×2 window, unrolled: the same comparisons in the same order as the loop below.
+            int next = best + 1, below = best + width, diagonal = below + 1;
+            T value = x[next];
+            if (value > bestValue || T.IsNaN(value))
+            {
+                (bestValue, best) = (value, next);
+            }
+
+            value = x[below];
+            if (value > bestValue || T.IsNaN(value))
+            {
+                (bestValue, best) = (value, below);
+            }
+
+            value = x[diagonal];
+            return value > bestValue || T.IsNaN(value) ? diagonal : best;
+        }
+
         for (int r = rowStart; r < rowEnd; r++)
         {
             ReadOnlySpan<T> row = x.Slice(r * width, columnEnd);
