@@ -495,7 +495,16 @@ public sealed class Network<T>
                 {
                     var layer = _layers[l];
                     Span<T> target = (l % 2 == 0 ? first : second).AsSpan(0, count * layer.OutputSize);
-                    layer.Forward(current, default, target, count, training: false);
+                    try
+                    {
+                        layer.Forward(current, default, target, count, training: false);
+                    }
+                    catch (InvalidIdException e) when (start > 0)
+                    {
+                        // An embedding names the row of the chunk it was given: name the row of the caller's input.
+                        throw e.AtRowOffset(start);
+                    }
+
                     current = target;
                 }
 

@@ -13,7 +13,11 @@ internal static class BuiltInComponents
             .AddLayer("dropout", new DropoutFactory())
             .AddLayer("max_pool2d", new MaxPool2DFactory())
             .AddLayer("average_pool2d", new AveragePool2DFactory())
-            .AddLayer("global_average_pool2d", new GlobalAveragePool2DFactory());
+            .AddLayer("global_average_pool2d", new GlobalAveragePool2DFactory())
+            .AddLayer("embedding", new EmbeddingFactory())
+            .AddLayer("residual", new ResidualFactory())
+            .AddLayer("batch_norm", new BatchNormFactory())
+            .AddLayer("layer_norm", new LayerNormFactory());
 
         registry
             .AddActivation("identity", _ => Activations.Identity)
@@ -69,6 +73,18 @@ internal static class BuiltInComponents
             };
     }
 
+    private sealed class EmbeddingFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> => Embedding<T>.FromSettings(settings);
+    }
+
+    private sealed class ResidualFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> => Residual<T>.FromSettings(settings);
+    }
+
     private sealed class DropoutFactory : ILayerFactory
     {
         public Layer<T> Create<T>(ComponentSettings settings)
@@ -117,5 +133,19 @@ internal static class BuiltInComponents
         public Layer<T> Create<T>(ComponentSettings settings)
             where T : unmanaged, IFloatingPointIeee754<T> =>
             new GlobalAveragePool2D<T>();
+    }
+
+    private sealed class BatchNormFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            new BatchNorm<T>(settings.GetDouble("momentum"), settings.GetDouble("epsilon"));
+    }
+
+    private sealed class LayerNormFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            new LayerNorm<T>(settings.GetDouble("epsilon"));
     }
 }
