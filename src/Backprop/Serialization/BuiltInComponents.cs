@@ -11,6 +11,9 @@ internal static class BuiltInComponents
         registry
             .AddLayer("dense", new DenseFactory())
             .AddLayer("dropout", new DropoutFactory())
+            .AddLayer("max_pool2d", new MaxPool2DFactory())
+            .AddLayer("average_pool2d", new AveragePool2DFactory())
+            .AddLayer("global_average_pool2d", new GlobalAveragePool2DFactory())
             .AddLayer("embedding", new EmbeddingFactory())
             .AddLayer("residual", new ResidualFactory())
             .AddLayer("batch_norm", new BatchNormFactory())
@@ -94,6 +97,49 @@ internal static class BuiltInComponents
         public Layer<T> Create<T>(ComponentSettings settings)
             where T : unmanaged, IFloatingPointIeee754<T> =>
             new Dropout<T>(settings.GetDouble("rate"), settings.GetInt64("seed"));
+    }
+
+    private static (int Height, int Width) Pair(ComponentSettings settings, string key)
+    {
+        long[] values = settings.GetInt64s(key);
+        if (values.Length != 2 || values.Any(v => v < 1 || v > int.MaxValue))
+        {
+            throw new ArgumentException($"\"{key}\" must be two counts (height, width), each in [1, {int.MaxValue}], but it is [{string.Join(", ", values)}].", nameof(settings));
+        }
+
+        return ((int)values[0], (int)values[1]);
+    }
+
+    private sealed class MaxPool2DFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var (height, width) = Pair(settings, "window");
+            var (strideHeight, strideWidth) = Pair(settings, "strides");
+            return new MaxPool2D<T>(height, width, strideHeight, strideWidth, Padding.Read(settings));
+        }
+    }
+
+    private sealed class AveragePool2DFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var (height, width) = Pair(settings, "window");
+            var (strideHeight, strideWidth) = Pair(settings, "strides");
+            return new AveragePool2D<T>(height, width, strideHeight, strideWidth, Padding.Read(settings))
+            {
+                CountIncludePad = settings.GetBoolean("count_include_pad"),
+            };
+        }
+    }
+
+    private sealed class GlobalAveragePool2DFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            new GlobalAveragePool2D<T>();
     }
 
     private sealed class BatchNormFactory : ILayerFactory

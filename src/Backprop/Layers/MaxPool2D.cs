@@ -1,0 +1,232 @@
+using System.Globalization;
+using System.Numerics;
+
+namespace Backprop;
+
+/// <summary>
+/// 2-D max pooling over channels-first samples (C × H × W → C × H′ × W′): each output is the largest input in its
+/// window, channel by channel.
+/// </summary>
+/// <remarks>
+/// <para>Forward: a[c, i, j] = max over (u, v) in the window of x[c, i·sh − top + u, j·sw − left + v], for u &lt; kh and
+/// v &lt; kw, over the positions inside the input only: padding never wins (it counts as −∞, as in PyTorch and ONNX).
+/// The output has ⌊(H + top + bottom − kh) / sh⌋ + 1 rows and likewise columns (see <see cref="Padding"/>). Of equal
+/// largest values the first in row-major order within the window wins, as in PyTorch; a NaN in the window wins.</para>
+/// <para>Local gradients: the layer has no activation, so δ = ∂L/∂a. Backward: ∂L/∂x[c, p] = Σ δ[c, i, j] over the
+/// outputs (i, j) whose winning position is p (one output's window may overlap another's when the stride is less
+/// than the window, so one input can win several); 0 for an input that wins nowhere. The derivative exists where the
+/// winner of each window is unique; at ties it is that of the first, as PyTorch.</para>
+/// <para>The backward pass finds the winners again from the inputs it is given, which are those of the forward pass,
+/// by the same comparisons in the same order: it needs nothing saved, so the layer keeps nothing for backward
+/// (<see cref="SavedForBackwardName"/> "none").</para>
+/// <para>ONNX: Reshape to [N, C, H, W], MaxPool (kernel_shape, strides, pads with the resolved padding), Flatten.</para>
+/// <para>Thread safety: the layer has no parameters and writes none of its own fields after it is built: any number of
+/// forward passes may run at once.</para>
+/// </remarks>
+/// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
+public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExportable
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private PoolGeometry? _geometry;
+
+    /// <summary>Creates a max pooling over square windows of <paramref name="size"/> × <paramref name="size"/>.</summary>
+    /// <param name="size">The window's height and width; at least 1.</param>
+    /// <param name="stride">The step between windows along both axes, at least 1; the window size when null, as in
+    /// PyTorch and Keras (windows that tile the input).</param>
+    /// <param name="padding">The padding; <see cref="Padding.Valid"/> by default.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> or <paramref name="stride"/> is less than 1.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
+    public MaxPool2D(int size, int? stride = null, Padding padding = default)
+        : this(size, size, stride ?? size, stride ?? size, padding)
+    {
+    }
+
+    /// <summary>Creates a max pooling over windows of <paramref name="height"/> × <paramref name="width"/>.</summary>
+    /// <param name="height">The window's height; at least 1.</param>
+    /// <param name="width">The window's width; at least 1.</param>
+    /// <param name="strideHeight">The step between windows down the rows; at least 1.</param>
+    /// <param name="strideWidth">The step between windows along the columns; at least 1.</param>
+    /// <param name="padding">The padding; <see cref="Padding.Valid"/> by default.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size or stride is less than 1.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
+    public MaxPool2D(int height, int width, int strideHeight, int strideWidth, Padding padding = default)
+    {
+        Guard.Positive(height, nameof(height));
+        Guard.Positive(width, nameof(width));
+        Guard.Positive(strideHeight, nameof(strideHeight));
+        Guard.Positive(strideWidth, nameof(strideWidth));
+        WindowHeight = height;
+        WindowWidth = width;
+        StrideHeight = strideHeight;
+        StrideWidth = strideWidth;
+        Padding = padding;
+    }
+
+    /// <summary>The window's height, kh.</summary>
+    public int WindowHeight { get; }
+
+    /// <summary>The window's width, kw.</summary>
+    public int WindowWidth { get; }
+
+    /// <summary>The step between windows down the rows, sh.</summary>
+    public int StrideHeight { get; }
+
+    /// <summary>The step between windows along the columns, sw.</summary>
+    public int StrideWidth { get; }
+
+    /// <summary>The padding.</summary>
+    public Padding Padding { get; }
+
+    /// <summary>"none": the backward pass finds the winners again from its inputs.</summary>
+    public override string SavedForBackwardName => "none";
+
+    /// <summary>0: nothing is kept.</summary>
+    public override int SavedForBackwardSize => 0;
+
+    /// <summary>One comparison per window element: C·H′·W′·kh·kw.</summary>
+    public override long FlopsPerSample => (long)OutputSize * WindowHeight * WindowWidth;
+
+    /// <summary>"max_pool2d", the name model files store the layer under.</summary>
+    public string TypeName => "max_pool2d";
+
+    /// <summary>Writes window (height, width), strides (height, width), padding and, when explicit, pads.</summary>
+    /// <param name="settings">Receives the settings.</param>
+    public void WriteSettings(ComponentSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Set("window", (ReadOnlySpan<long>)[WindowHeight, WindowWidth]).Set("strides", (ReadOnlySpan<long>)[StrideHeight, StrideWidth]);
+        Padding.Write(settings);
+    }
+
+    /// <summary>Describes the layer.</summary>
+    /// <returns>For example "MaxPool2D(2×2, stride 2×2, valid)".</returns>
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"MaxPool2D({WindowHeight}×{WindowWidth}, stride {StrideHeight}×{StrideWidth}, {Padding})");
+
+    /// <inheritdoc />
+    /// <remarks>Takes C × H × W and returns C × H′ × W′.</remarks>
+    protected override TensorShape OnBuild(TensorShape inputShape, DeterministicRandom random)
+    {
+        _geometry = PoolGeometry.Resolve(ToString(), inputShape, WindowHeight, WindowWidth, StrideHeight, StrideWidth, Padding);
+        return _geometry.OutputShape;
+    }
+
+    /// <inheritdoc />
+    protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
+    {
+        var g = _geometry!;
+        int planes = rows * g.Channels, inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
+        int outputHeight = g.OutputHeight, outputWidth = g.OutputWidth, width = g.Width;
+        for (int p = 0; p < planes; p++)
+        {
+            ReadOnlySpan<T> x = inputs.Slice(p * inputPlane, inputPlane);
+            Span<T> a = activations.Slice(p * outputPlane, outputPlane);
+            for (int i = 0; i < outputHeight; i++)
+            {
+                var (rowStart, rowEnd) = g.Rows(i);
+                Span<T> outputRow = a.Slice(i * outputWidth, outputWidth);
+                for (int j = 0; j < outputRow.Length; j++)
+                {
+                    var (columnStart, columnEnd) = g.Columns(j);
+                    outputRow[j] = x[Winner(x, width, rowStart, rowEnd, columnStart, columnEnd)];
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void OnComputeLocalGradients(ReadOnlySpan<T> saved, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows)
+    {
+        // δ = ∂L/∂a: no activation.
+        outputGradients.CopyTo(localGradients);
+    }
+
+    /// <inheritdoc />
+    protected override void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
+    {
+        if (inputGradients.IsEmpty)
+        {
+            return;
+        }
+
+        // ∂L/∂x[p] = Σ δ over the windows that p wins, found again with the forward pass's comparisons.
+        var g = _geometry!;
+        int planes = rows * g.Channels, inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
+        int outputHeight = g.OutputHeight, outputWidth = g.OutputWidth, width = g.Width;
+        inputGradients.Clear();
+        for (int p = 0; p < planes; p++)
+        {
+            ReadOnlySpan<T> x = inputs.Slice(p * inputPlane, inputPlane);
+            ReadOnlySpan<T> delta = localGradients.Slice(p * outputPlane, outputPlane);
+            Span<T> dx = inputGradients.Slice(p * inputPlane, inputPlane);
+            for (int i = 0; i < outputHeight; i++)
+            {
+                var (rowStart, rowEnd) = g.Rows(i);
+                ReadOnlySpan<T> deltaRow = delta.Slice(i * outputWidth, outputWidth);
+                for (int j = 0; j < deltaRow.Length; j++)
+                {
+                    var (columnStart, columnEnd) = g.Columns(j);
+                    dx[Winner(x, width, rowStart, rowEnd, columnStart, columnEnd)] += deltaRow[j];
+                }
+            }
+        }
+    }
+
+    /// <summary>The position in the plane of the window's largest value: the first of equal ones in row-major order,
+    /// or the last NaN. The window is clipped to the input, so padding never wins.</summary>
+    private static int Winner(ReadOnlySpan<T> x, int width, int rowStart, int rowEnd, int columnStart, int columnEnd)
+    {
+        int best = rowStart * width + columnStart;
+        T bestValue = x[best];
+        if (rowEnd - rowStart == 2 && columnEnd - columnStart == 2)
+        {
+            // The common 2×2 window, unrolled: the same comparisons in the same order as the loop below.
+            int next = best + 1, below = best + width, diagonal = below + 1;
+            T value = x[next];
+            if (value > bestValue || T.IsNaN(value))
+            {
+                (bestValue, best) = (value, next);
+            }
+
+            value = x[below];
+            if (value > bestValue || T.IsNaN(value))
+            {
+                (bestValue, best) = (value, below);
+            }
+
+            value = x[diagonal];
+            return value > bestValue || T.IsNaN(value) ? diagonal : best;
+        }
+
+        for (int r = rowStart; r < rowEnd; r++)
+        {
+            ReadOnlySpan<T> row = x.Slice(r * width, columnEnd);
+            for (int c = columnStart; c < columnEnd; c++)
+            {
+                T value = row[c];
+                if (value > bestValue || T.IsNaN(value))
+                {
+                    bestValue = value;
+                    best = r * width + c;
+                }
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Adds the layer to an ONNX graph: Reshape to [N, C, H, W], MaxPool with the resolved kernel_shape,
+    /// strides and pads, and Flatten back to [N, C·H′·W′].</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">The name of the input value, [N, C·H·W].</param>
+    /// <returns>The name of the output value, [N, C·H′·W′].</returns>
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        EnsureBuilt();
+        string image = graph.AddReshape(input, InputShape!);
+        string pooled = graph.Name("pooled");
+        graph.AddNode("MaxPool", graph.Name("max_pool"), [image], pooled, _geometry!.OnnxAttributes());
+        return graph.AddFlatten(pooled);
+    }
+}
