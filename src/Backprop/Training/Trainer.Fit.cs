@@ -59,6 +59,56 @@ public sealed partial class Trainer<T>
         return FitCore(data, PrepareValidation(validation), options, cancellationToken);
     }
 
+    /// <summary>Trains on a data set with target rows and a weight per sample: each sample's loss counts in proportion to
+    /// its weight (see <see cref="WeightedLoss"/>), as if it were repeated that many times.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="targets">The targets, rows × output size.</param>
+    /// <param name="sampleWeights">One weight per row, finite and at least 0, not all 0; multiplied by
+    /// <see cref="FitOptions.ClassWeights"/> when those are set.</param>
+    /// <param name="options">The training settings; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch (with its own <see cref="ValidationData{T}.SampleWeights"/>, if any);
+    /// when null, <see cref="FitOptions.ValidationFraction"/> of the data, with its weights, is held out instead.</param>
+    /// <param name="cancellationToken">Stops training between two batches with <see cref="OperationCanceledException"/>.</param>
+    /// <returns>Every epoch's losses (weighted) and accuracies, and how training ended.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">As for the unweighted <c>Fit</c>, or <paramref name="sampleWeights"/> does not have one finite, non-negative weight per row, or they are all 0.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        var data = Prepare(inputs, targets, nameof(inputs), nameof(targets));
+        return FitCore(data with { Weights = CheckedWeights(sampleWeights, data.Rows, nameof(sampleWeights)) }, PrepareValidation(validation), options, cancellationToken);
+    }
+
+    /// <summary>Trains a classifier on a data set with integer class labels and a weight per sample: each sample's loss
+    /// counts in proportion to its weight (see <see cref="WeightedLoss"/>), as if it were repeated that many times.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="labels">One class per row, as for the unweighted <c>Fit</c>.</param>
+    /// <param name="sampleWeights">One weight per row, finite and at least 0, not all 0; multiplied by
+    /// <see cref="FitOptions.ClassWeights"/> when those are set.</param>
+    /// <param name="options">The training settings; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch (with its own <see cref="ValidationData{T}.SampleWeights"/>, if any);
+    /// when null, <see cref="FitOptions.ValidationFraction"/> of the data, with its weights, is held out instead (stratified by class).</param>
+    /// <param name="cancellationToken">Stops training between two batches with <see cref="OperationCanceledException"/>.</param>
+    /// <returns>Every epoch's losses (weighted) and accuracies, and how training ended.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">As for the unweighted <c>Fit</c>, or <paramref name="sampleWeights"/> does not have one finite, non-negative weight per row, or they are all 0.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label or an option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public TrainingHistory Fit(Matrix<T> inputs, int[] labels, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        var data = Prepare(inputs, labels, nameof(inputs), nameof(labels));
+        return FitCore(data with { Weights = CheckedWeights(sampleWeights, data.Rows, nameof(sampleWeights)) }, PrepareValidation(validation), options, cancellationToken);
+    }
+
     /// <summary>Runs <see cref="Fit(Matrix{T}, Matrix{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/> on the thread pool.</summary>
     /// <param name="inputs">The samples, rows × input size.</param>
     /// <param name="targets">The targets, rows × output size.</param>
@@ -116,7 +166,36 @@ public sealed partial class Trainer<T>
 
     /// <summary>A data set ready for training: row-major copies, the class of every row when the targets are classes
     /// (0 or 1 for a binary classifier), and how its accuracy is scored.</summary>
-    internal sealed record DataSet(T[] X, T[] Y, int Rows, int[]? Classes, AccuracyMode Mode);
+    internal sealed record DataSet(T[] X, T[] Y, int Rows, int[]? Classes, AccuracyMode Mode)
+    {
+        /// <summary>One weight per row (sample weights, times class weights for training data), or null.</summary>
+        public T[]? Weights { get; init; }
+    }
+
+    /// <summary>Sample weights as the element type, after checking one finite, non-negative weight per row, not all 0.</summary>
+    private static T[] CheckedWeights(double[] weights, int rows, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(weights, paramName);
+        if (weights.Length != rows)
+        {
+            throw new ArgumentException($"{paramName} has {weights.Length} weights, but there are {rows} samples; every sample needs one weight.", paramName);
+        }
+
+        var result = new T[rows];
+        bool any = false;
+        for (int r = 0; r < rows; r++)
+        {
+            if (!(weights[r] >= 0) || !double.IsFinite(weights[r]))
+            {
+                throw new ArgumentException(FormattableString.Invariant($"{paramName}[{r}] must be finite and at least 0, but it is {weights[r]}."), paramName);
+            }
+
+            result[r] = T.CreateChecked(weights[r]);
+            any |= result[r] > T.Zero;
+        }
+
+        return any ? result : throw new ArgumentException($"{paramName} are all 0 (or too small for {typeof(T).Name}); at least one sample must count.", paramName);
+    }
 
     /// <summary>Whether the network is a binary classifier: one output, with a binary loss or a sigmoid.</summary>
     internal bool IsBinaryClassifier => Network.OutputSize == 1 && (Loss is IBinaryLoss || Network.Layers[^1].Activation is Sigmoid);
@@ -217,12 +296,16 @@ public sealed partial class Trainer<T>
         return labels!;
     }
 
-    private DataSet? PrepareValidation(ValidationData<T>? validation) => validation switch
+    private DataSet? PrepareValidation(ValidationData<T>? validation)
     {
-        null => null,
-        { Labels: { } labels } => Prepare(validation.Inputs, labels, "validation.Inputs", "validation.Labels"),
-        _ => Prepare(validation.Inputs, validation.Targets!, "validation.Inputs", "validation.Targets"),
-    };
+        var data = validation switch
+        {
+            null => null,
+            { Labels: { } labels } => Prepare(validation.Inputs, labels, "validation.Inputs", "validation.Labels"),
+            _ => Prepare(validation.Inputs, validation.Targets!, "validation.Inputs", "validation.Targets"),
+        };
+        return validation?.SampleWeights is { } weights ? data! with { Weights = CheckedWeights(weights, data!.Rows, "validation.SampleWeights") } : data;
+    }
 
     /// <summary>Holds out a fraction of the data, stratified by class when the rows have classes, with a seeded shuffle.</summary>
     private (DataSet Train, DataSet Validation) Split(DataSet data, double fraction, int seed)
@@ -258,6 +341,7 @@ public sealed partial class Trainer<T>
         var x = new T[rows.Count * inputWidth];
         var y = new T[rows.Count * outputWidth];
         int[]? classes = data.Classes is null ? null : new int[rows.Count];
+        T[]? weights = data.Weights is null ? null : new T[rows.Count];
         for (int i = 0; i < rows.Count; i++)
         {
             data.X.AsSpan(rows[i] * inputWidth, inputWidth).CopyTo(x.AsSpan(i * inputWidth));
@@ -266,9 +350,14 @@ public sealed partial class Trainer<T>
             {
                 classes[i] = data.Classes![rows[i]];
             }
+
+            if (weights is not null)
+            {
+                weights[i] = data.Weights![rows[i]];
+            }
         }
 
-        return new DataSet(x, y, rows.Count, classes, data.Mode);
+        return new DataSet(x, y, rows.Count, classes, data.Mode) { Weights = weights };
     }
 
     internal TrainingHistory FitCore(DataSet data, DataSet? validation, FitOptions options, CancellationToken cancellationToken)
@@ -283,6 +372,7 @@ public sealed partial class Trainer<T>
             Gather = GatherModeFor(Math.Min(options.BatchSize, data.Rows)),
         };
         feeder.SetRows(data.X, data.Y, data.Classes, data.Rows);
+        feeder.SetWeights(options.ClassWeights is null ? data.Weights : options.ClassWeights.Apply(data.Weights, data.Classes, Network.OutputSize == 1 ? 2 : Network.OutputSize, data.Rows));
         return Train(feeder, validation, options, cancellationToken, data.Mode);
     }
 
@@ -364,6 +454,7 @@ public sealed partial class Trainer<T>
             double total = 0;
             var tally = new DecisionTally();
             long rows = 0;
+            double weightTotal = 0;
             int batch = 0, count;
             while ((count = feeder.NextBatch(batchInputs, batchTargets, batchClasses)) > 0)
             {
@@ -375,20 +466,22 @@ public sealed partial class Trainer<T>
                     observers[o].OnBatchBegin(epoch, batch);
                 }
 
+                pass.SampleWeights = feeder.BatchWeights;
                 double loss = StepCore(pass, count, epoch, batch, options.MaxGradientNorm);
 
                 // The step leaves the forward pass's outputs in place: they are the pre-update predictions.
                 Tally(ref tally, pass, count, mode, mode == AccuracyMode.ArgMax ? batchClasses[..count] : default);
 
-                total += loss * BatchWeight(count);
+                total += loss * BatchWeight(pass);
                 rows += count;
+                weightTotal += pass.WeightTotal();
                 for (int o = 0; o < observers.Count; o++)
                 {
                     observers[o].OnBatchEnd(epoch, batch, loss);
                 }
             }
 
-            double epochLoss = Loss.Reduction == LossReduction.Sum ? total : total / rows;
+            double epochLoss = Loss.Reduction == LossReduction.Sum ? total : total / weightTotal;
             EvaluationScores? validated = validation is null ? null : EvaluateCore(validation);
             var result = new EpochResult(epoch, epochLoss, validated?.Loss,
                 tally.Accuracy(mode, rows), validated?.Accuracy, learningRate, Stopwatch.GetElapsedTime(started))
@@ -451,7 +544,7 @@ public sealed partial class Trainer<T>
         }
 
         var pass = _evaluationPass;
-        double total = 0;
+        double total = 0, weightTotal = 0;
         var tally = new DecisionTally();
         for (int start = 0; start < rows; start += chunk)
         {
@@ -459,7 +552,9 @@ public sealed partial class Trainer<T>
             data.X.AsSpan(start * Network.InputSize, count * Network.InputSize).CopyTo(pass.Input);
             data.Y.AsSpan(start * width, count * width).CopyTo(pass.Targets);
             ForwardCore(pass, count, training: false);
-            total += DataLossCore(pass) * BatchWeight(count);
+            pass.SampleWeights = data.Weights is null ? default : data.Weights.AsMemory(start, count);
+            total += DataLossCore(pass) * BatchWeight(pass);
+            weightTotal += pass.WeightTotal();
             Tally(ref tally, pass, count, data.Mode, data.Mode == AccuracyMode.ArgMax ? data.Classes.AsSpan(start, count) : default);
             if (outputs is not null)
             {
@@ -467,7 +562,7 @@ public sealed partial class Trainer<T>
             }
         }
 
-        double loss = (Loss.Reduction == LossReduction.Sum ? total : total / rows) + Network.RegularizationPenalty();
+        double loss = (Loss.Reduction == LossReduction.Sum ? total : total / weightTotal) + Network.RegularizationPenalty();
         return new EvaluationScores(loss, tally.Accuracy(data.Mode, rows), tally.HammingAccuracy(data.Mode, rows, width));
     }
 
