@@ -18,7 +18,7 @@ public enum ColumnKind
 }
 
 /// <summary>What happens to a missing value of a column (an empty field, or one of <see cref="TableOptions.MissingValues"/>),
-/// when the table is read and when a <c>TablePredictor</c> meets one in a raw row.</summary>
+/// when the table is read and when a <see cref="TablePredictor{T}"/> meets one in a raw row.</summary>
 public enum MissingValuePolicy
 {
     /// <summary>A missing value is an error naming the file, line, column and value (the default).</summary>

@@ -7,7 +7,7 @@ namespace Backprop.Data;
 /// Turns the rows of a table into a network's inputs, as fitted on the training rows: missing values imputed (mean,
 /// median or most frequent), numeric columns standardised or min-max scaled, categorical columns one-hot encoded, "was
 /// missing" indicators added; and class labels into class indices. Saved in the model file beside the network, with
-/// free key/value <see cref="Metadata"/>, and applied to raw rows by <c>TablePredictor</c>.
+/// free key/value <see cref="Metadata"/>, and applied to raw rows by <see cref="TablePredictor{T}"/>.
 /// </summary>
 /// <remarks>
 /// <para>Fit it on the training rows only (<see cref="Fit"/>): the test rows then meet the training means, scales,
@@ -20,7 +20,7 @@ namespace Backprop.Data;
 /// <para>Thread safety: the transforms may be called from any number of threads at once; <see cref="Metadata"/> is a plain
 /// dictionary: fill it before sharing the pipeline, and only read it afterwards.</para>
 /// </remarks>
-public sealed class TablePipeline
+public sealed partial class TablePipeline
 {
     private readonly PipelineColumn[] _columns;
     private readonly string[] _classNames;
