@@ -118,6 +118,12 @@ public static class CsvTable
                     kind = AllNumbers(field, values) ? ColumnKind.Numeric : ColumnKind.Categorical;
                 }
 
+                if (kind == ColumnKind.Categorical && policy is MissingValuePolicy.Mean or MissingValuePolicy.Median && !plan.Declared(c))
+                {
+                    // The table's default mean or median is for numbers: text columns impute their most frequent value.
+                    policy = MissingValuePolicy.MostFrequent;
+                }
+
                 if (kind == ColumnKind.Categorical && policy is MissingValuePolicy.Mean or MissingValuePolicy.Median)
                 {
                     throw new ArgumentException($"The column \"{names[c]}\" of {sourceName} holds text categories, whose missing values cannot be replaced by a {policy.ToString().ToLowerInvariant()}; use MissingValuePolicy.MostFrequent or Error for it, or declare it ColumnKind.Numeric.", nameof(options));
@@ -168,8 +174,10 @@ public static class CsvTable
         }
     }
 
-    private sealed class ColumnPlan((ColumnKind Kind, MissingValuePolicy Policy, bool Indicator)[] columns)
+    private sealed class ColumnPlan((ColumnKind Kind, MissingValuePolicy Policy, bool Indicator)[] columns, HashSet<int> declaredPolicies)
     {
+        public bool Declared(int column) => declaredPolicies.Contains(column);
+
         public int LabelColumn { get; init; } = -1;
 
         public int TargetColumn { get; init; } = -1;
@@ -182,6 +190,7 @@ public static class CsvTable
         var columns = new (ColumnKind, MissingValuePolicy, bool)[width];
         Array.Fill(columns, (ColumnKind.Auto, options.Missing, false));
         var declared = new Dictionary<int, int>();
+        var declaredPolicies = new HashSet<int>();
         for (int i = 0; i < options.Columns.Count; i++)
         {
             var column = options.Columns[i];
@@ -192,6 +201,10 @@ public static class CsvTable
             }
 
             columns[c] = (column.Kind, column.Missing ?? options.Missing, column.AddMissingIndicator);
+            if (column.Missing is not null)
+            {
+                declaredPolicies.Add(c);
+            }
         }
 
         int label = options.Label is { } l ? l.Resolve(header, width, sourceName, "options.Label") : -1;
@@ -202,7 +215,7 @@ public static class CsvTable
             throw new ArgumentException($"options.Columns[{index}] ignores column {special + 1}, which is also the {(label >= 0 ? "label" : "target")}; a column cannot be both.", nameof(options));
         }
 
-        return new ColumnPlan(columns) { LabelColumn = label, TargetColumn = target };
+        return new ColumnPlan(columns, declaredPolicies) { LabelColumn = label, TargetColumn = target };
     }
 
     private readonly record struct FieldSource(List<string[]> Rows, int[] Lines, int Column, string SourceName, string[]? Header)

@@ -32,6 +32,8 @@ public sealed class TableOptions
     public IReadOnlyList<string> MissingValues { get; init; } = ["NA", "?"];
 
     /// <summary>The missing-value policy of every column that <see cref="Columns"/> does not give one;
-    /// <see cref="MissingValuePolicy.Error"/> by default. The label or target column never has missing values.</summary>
+    /// <see cref="MissingValuePolicy.Error"/> by default. A default of <see cref="MissingValuePolicy.Mean"/> or
+    /// <see cref="MissingValuePolicy.Median"/> is for numeric columns: categorical ones then impute their most frequent
+    /// value. The label or target column never has missing values.</summary>
     public MissingValuePolicy Missing { get; init; }
 }
