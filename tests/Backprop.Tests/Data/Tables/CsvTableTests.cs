@@ -62,7 +62,7 @@ public class CsvTableTests
     [Fact]
     public void Mean_or_median_of_a_text_column_is_refused_but_a_table_default_of_mean_gives_it_the_most_frequent()
     {
-        var read = () => Read(Penguinish, new TableOptions { Label = "species", Columns = [new ColumnOptions { Column = "sex", Missing = MissingValuePolicy.Median }] });
+        var read = () => Read(Penguinish, new TableOptions { Label = "species", Missing = MissingValuePolicy.Mean, Columns = [new ColumnOptions { Column = "sex", Missing = MissingValuePolicy.Median }] });
         read.Should().Throw<ArgumentException>().WithMessage("*\"sex\"*text categories*MostFrequent*");
         var table = Read(Penguinish, new TableOptions { Label = "species", Missing = MissingValuePolicy.Mean });
         table["sex"].Missing.Should().Be(MissingValuePolicy.MostFrequent);
