@@ -162,6 +162,38 @@ public sealed class TablePredictor<T>
         }
     }
 
+    /// <summary>Encodes the pipeline's numeric scaling and the network as one ONNX model: a Sub and a Div node
+    /// ((x − center) / scale, per column) before the network's nodes (see <see cref="OnnxExporter"/>). Its input is one
+    /// float per feature column, in <see cref="TablePipeline.Columns"/> order, every value present: imputation is not
+    /// exported.</summary>
+    /// <returns>The model's bytes.</returns>
+    /// <exception cref="NotSupportedException">A column is categorical (text categories need string inputs, which this
+    /// exporter does not write) or has a missing-value indicator; the message names the column. Or the network cannot be
+    /// exported (see <see cref="OnnxExporter.ToOnnxBytes{T}(Network{T})"/>).</exception>
+    /// <exception cref="ArgumentException">A weight, center or scale is outside the float32 range.</exception>
+    public byte[] ToOnnxBytes()
+    {
+        foreach (var column in Pipeline.Columns)
+        {
+            if (column.Kind == ColumnKind.Categorical)
+            {
+                throw new NotSupportedException($"The column \"{column.Name}\" holds text categories, which the ONNX export cannot encode (it writes float inputs only); export the network alone (Network.ToOnnxBytes) and one-hot encode that column before it, or read the column as numbers.");
+            }
+
+            if (column.AddMissingIndicator)
+            {
+                throw new NotSupportedException($"The column \"{column.Name}\" has a missing-value indicator, which the ONNX export cannot compute (its inputs have no missing values); fit the pipeline without ColumnOptions.AddMissingIndicator to export it.");
+            }
+        }
+
+        var center = Pipeline.Columns.Select(c => c.Center).ToArray();
+        var scale = Pipeline.Columns.Select(c => c.Scale).ToArray();
+        var model = OnnxGraphBuilder.Build(Network, center, scale);
+        using var stream = new MemoryStream();
+        model.WriteTo(stream);
+        return stream.ToArray();
+    }
+
     /// <summary>Predicts from one CSV line, as in the training file (see the remarks for which columns it may have).</summary>
     /// <param name="line">The line: fields separated by the training file's delimiter, optionally quoted.</param>
     /// <returns>The prediction.</returns>
