@@ -113,9 +113,12 @@ public static class CsvTable
             }
             else
             {
+                double[]? parsed = null;
                 if (kind == ColumnKind.Auto)
                 {
-                    kind = AllNumbers(field, values) ? ColumnKind.Numeric : ColumnKind.Categorical;
+                    // Parsed once: the numbers of a numeric column are kept, not parsed again.
+                    parsed = TryNumbers(field, values);
+                    kind = parsed is not null ? ColumnKind.Numeric : ColumnKind.Categorical;
                 }
 
                 if (kind == ColumnKind.Categorical && policy is MissingValuePolicy.Mean or MissingValuePolicy.Median && !plan.Declared(c))
@@ -130,7 +133,7 @@ public static class CsvTable
                 }
 
                 features.Add(kind == ColumnKind.Numeric
-                    ? new TableColumn(names[c], c, kind, policy, indicator, ReadNumbers(field, values, policy, "its missing-value policy"), null)
+                    ? new TableColumn(names[c], c, kind, policy, indicator, Usable(parsed, policy) ?? ReadNumbers(field, values, policy, "its missing-value policy"), null)
                     : new TableColumn(names[c], c, kind, policy, indicator, null, ReadTexts(field, values, policy, "its missing-value policy")));
             }
         }
@@ -225,19 +228,30 @@ public static class CsvTable
         public InvalidDataException Bad(int row, string problem) => Csv.BadField(SourceName, Lines[row], Column, Header, Rows[row][Column], problem);
     }
 
-    private static bool AllNumbers(FieldSource field, TableValues values)
+    /// <summary>The column's numbers (NaN where missing), or null when a value that is not missing is not a number.</summary>
+    private static double[]? TryNumbers(FieldSource field, TableValues values)
     {
-        for (int r = 0; r < field.Rows.Count; r++)
+        var numbers = new double[field.Rows.Count];
+        for (int r = 0; r < numbers.Length; r++)
         {
             string text = field[r];
-            if (!values.IsMissing(text) && Csv.ParseNumber<double>(text, out _) is not null)
+            if (values.IsMissing(text))
             {
-                return false;
+                numbers[r] = double.NaN;
+            }
+            else if (Csv.ParseNumber(text, out numbers[r]) is not null)
+            {
+                return null;
             }
         }
 
-        return true;
+        return numbers;
     }
+
+    /// <summary>Numbers parsed during inference, unless they hold a missing value the policy refuses (reading them
+    /// again then reports it with its line).</summary>
+    private static double[]? Usable(double[]? parsed, MissingValuePolicy policy) =>
+        parsed is not null && (policy != MissingValuePolicy.Error || Array.FindIndex(parsed, double.IsNaN) < 0) ? parsed : null;
 
     private static double[] ReadNumbers(FieldSource field, TableValues values, MissingValuePolicy policy, string whose)
     {
