@@ -141,3 +141,48 @@ public class TablePredictorTests : IDisposable
         Parallel.For(0, 400, i => predictor.Predict(lines[i % lines.Length]).Probabilities.Should().Equal(expected[i % lines.Length]));
     }
 }
+
+public class TablePredictorFileDamageTests
+{
+    [Fact]
+    public void Damaged_pipeline_blocks_re_signed_load_or_are_refused_as_invalid_data()
+    {
+        var options = new TableOptions { Label = "k", Missing = MissingValuePolicy.MostFrequent, Columns = [new ColumnOptions { Column = "c", AddMissingIndicator = true }] };
+        var table = CsvTable.Read(new MemoryStream(Encoding.UTF8.GetBytes("k,x,c\na,1,p\nb,2,q\na,,r\n")), "t.csv", options);
+        var pipeline = TablePipeline.Fit(table, options: options);
+        pipeline.Metadata["m"] = "v";
+        var stream = new MemoryStream();
+        new TablePredictor<double>(new Network<double>(pipeline.FeatureCount, new Dense<double>(2, Activations.Softmax)), pipeline).Save(stream);
+        byte[] valid = stream.ToArray();
+        var plain = new MemoryStream();
+        ModelFile.Save(new Network<double>(pipeline.FeatureCount, new Dense<double>(2, Activations.Softmax)), plain);
+        int pipelineStart = (int)plain.Length - 32;   // the same network's bytes come first
+        var random = new DeterministicRandom(15);
+        int loaded = 0, refused = 0;
+        for (int i = 0; i < 2000; i++)
+        {
+            byte[] mutant = (byte[])valid.Clone();
+            for (int k = random.NextInt32(3); k >= 0; k--)
+            {
+                int at = pipelineStart + random.NextInt32(valid.Length - 32 - pipelineStart);
+                mutant[at] = (byte)random.NextInt32(256);
+            }
+
+            System.Security.Cryptography.SHA256.HashData(mutant.AsSpan(0, mutant.Length - 32), mutant.AsSpan(mutant.Length - 32));
+            try
+            {
+                var predictor = TablePredictor<double>.Load(new MemoryStream(mutant));
+                predictor.Pipeline.FeatureCount.Should().Be(predictor.Network.InputSize);
+                loaded++;
+            }
+            catch (InvalidDataException e)
+            {
+                e.Message.Should().NotBeNullOrWhiteSpace();
+                refused++;
+            }
+        }
+
+        refused.Should().BeGreaterThan(1000);
+        (loaded + refused).Should().Be(2000);
+    }
+}
