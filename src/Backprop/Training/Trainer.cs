@@ -261,10 +261,8 @@ public sealed partial class Trainer<T>
         return _fitPass;
     }
 
-    /// <summary>How much one batch's reduced loss counts in a data set's loss: its row count for a mean, 1 for a sum.</summary>
-    private double BatchWeight(int rows) => Loss.Reduction == LossReduction.Sum ? 1 : rows;
-
-    /// <summary>As <see cref="BatchWeight(int)"/> for the batch in <paramref name="pass"/>: Σ w for a weighted mean.</summary>
+    /// <summary>How much the reduced loss of the batch in <paramref name="pass"/> counts in a data set's loss: its row
+    /// count (Σ w when weighted) for a mean, 1 for a sum.</summary>
     private double BatchWeight(ForwardPass<T> pass) => Loss.Reduction == LossReduction.Sum ? 1 : pass.WeightTotal();
 
     internal void ForwardCore(ForwardPass<T> pass, int rows, bool training)
