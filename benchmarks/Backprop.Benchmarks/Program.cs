@@ -8,6 +8,16 @@ if (args.Length > 0 && args[0] == "train")
     return TrainBenchmark.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "step")
+{
+    return StepBenchmark.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "activations")
+{
+    return ActivationBenchmark.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "micro")
 {
     BenchmarkSwitcher.FromAssembly(typeof(TrainBenchmark).Assembly).Run(args[1..]);
@@ -18,6 +28,10 @@ Console.Error.WriteLine("""
     usage:
       train [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR]
             the Fashion-MNIST throughput workload; the last line is RESULT {json}
+      step [--hidden 128] [--batch 64] [--epochs 5] [--threads 1] [--rows 16384]
+            one training step on synthetic rows (no data set needed); the last line is RESULT {json}
+      activations [--rounds 9] [--ms 60] [--only NAME]
+            ns per element of each element-wise activation's forward and backward (float; 64×128 and 1M elements)
       micro [BenchmarkDotNet arguments, e.g. --filter *Gemm*]
             micro-benchmarks of the kernels and of one training step
     """);

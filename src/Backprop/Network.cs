@@ -30,6 +30,7 @@ public sealed class Network<T>
     private readonly Layer<T>[] _layers;
     private readonly int _maxWidth;
     private int _maxDegreeOfParallelism = 1;
+    private ComputeContext _context = ComputeContext.Shared;
     private int _training;
 
     /// <summary>Creates and initialises a network with the default seed (<see cref="DefaultSeed"/>).</summary>
@@ -144,7 +145,8 @@ public sealed class Network<T>
     /// <summary>The total number of trainable values (weights and biases) in all layers.</summary>
     public long ParameterCount => _layers.Sum(l => l.Parameters.Sum(p => (long)p.Length));
 
-    /// <summary>The most threads one matrix product may use, in training and batch prediction. 1 by default.
+    /// <summary>The most threads one matrix product may use, in training and batch prediction: at most this many, and at
+    /// most the <see cref="Context"/>'s <see cref="ComputeContext.MaxDegreeOfParallelism"/>. 1 by default.
     /// Results are bit-identical whatever the value: work is split by output tiles, never inside a sum.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int MaxDegreeOfParallelism
@@ -157,6 +159,29 @@ public sealed class Network<T>
             foreach (var layer in _layers)
             {
                 layer.MaxDegreeOfParallelism = value;
+            }
+        }
+    }
+
+    /// <summary>Where the network's parallel work runs: the worker threads and split threshold of its products, its
+    /// optimizer updates and its batch copies. <see cref="ComputeContext.Shared"/> unless set.</summary>
+    /// <remarks>Networks that share a context take turns at its workers (a job that finds them busy runs alone on its
+    /// caller's thread); give networks that train or predict at once a context each for each to get cores of its own.
+    /// The context never changes a result. Set it before the network is trained or shared; the network does not own
+    /// it: dispose a context of your own when no network uses it any more (or let it be collected with them).</remarks>
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
+    /// <exception cref="ObjectDisposedException">The value is a disposed context.</exception>
+    public ComputeContext Context
+    {
+        get => _context;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            ObjectDisposedException.ThrowIf(value.IsDisposed, value);
+            _context = value;
+            foreach (var layer in _layers)
+            {
+                layer.Context = value;
             }
         }
     }
@@ -470,7 +495,16 @@ public sealed class Network<T>
                 {
                     var layer = _layers[l];
                     Span<T> target = (l % 2 == 0 ? first : second).AsSpan(0, count * layer.OutputSize);
-                    layer.Forward(current, default, target, count, training: false);
+                    try
+                    {
+                        layer.Forward(current, default, target, count, training: false);
+                    }
+                    catch (InvalidIdException e) when (start > 0)
+                    {
+                        // An embedding names the row of the chunk it was given: name the row of the caller's input.
+                        throw e.AtRowOffset(start);
+                    }
+
                     current = target;
                 }
 

@@ -9,8 +9,12 @@ namespace Backprop;
 /// <para><see cref="Derivative{T}"/> always takes the <b>pre-activation</b> z and returns df/dz at z.
 /// Shortcuts that take the output a instead (as the classic sigmoid a·(1 − a)) are separate, explicitly named members
 /// of the classes that have them, such as <see cref="Sigmoid.DerivativeFromOutput{T}"/>.</para>
-/// <para>A derived class needs only <see cref="Apply{T}"/> and <see cref="Derivative{T}"/>; the built-in classes also
-/// override the span methods with vectorised loops.</para>
+/// <para>A derived class needs only <see cref="Apply{T}"/> and <see cref="Derivative{T}"/>: the span methods then call them
+/// value by value (a scalar loop). The built-in classes override the span methods with vectorised code (Vector128, 256 or
+/// 512, whichever the hardware accelerates) whose results agree with their scalar <see cref="Apply{T}"/> and
+/// <see cref="Derivative{T}"/> to within a few units in the last place, not bit for bit: the scalar forms use the runtime's
+/// scalar e^x, ln x and tanh, the vector forms its vectorised e^x and ln x. A given value gives the same result wherever it
+/// lies in a span, whatever the span's length, so a batch split across threads computes what one thread would.</para>
 /// <para>Thread safety: as for every <see cref="IActivation"/>, the methods are called from several threads at once, so
 /// a derived class must keep no mutable state; the built-in ones are immutable.</para>
 /// </remarks>

@@ -43,7 +43,7 @@ public sealed class Elu : ElementwiseActivation, ISerializableComponent, IOnnxEx
 
     /// <inheritdoc />
     public override void Backward<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int width) =>
-        ElementwiseKernel.Backward(Op<T>(), preActivations, outputGradients, localGradients);
+        ElementwiseKernel.Backward(Op<T>(), preActivations, activations, outputGradients, localGradients);
 
     private Operator<T> Op<T>()
         where T : unmanaged, IFloatingPointIeee754<T> => new(T.CreateChecked(Alpha));
@@ -51,9 +51,30 @@ public sealed class Elu : ElementwiseActivation, ISerializableComponent, IOnnxEx
     private readonly struct Operator<T>(T alpha) : IElementwiseOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        public static bool BackwardReadsActivations => false;
+
         public T Value(T z) => z > T.Zero ? z : alpha * ElementwiseKernel.ExpM1(z);
 
         public T Derivative(T z) => z > T.Zero ? T.One : alpha * T.Exp(z);
+
+        public TVec Value<TVec, TSimd>(TVec z)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, T> =>
+            TSimd.Select(
+                TSimd.GreaterThan(z, TSimd.Broadcast(T.Zero)),
+                z,
+                TSimd.Multiply(TSimd.Broadcast(alpha), VectorMath.ExpM1<T, TVec, TSimd>(z)));
+
+        public TVec Backward<TVec, TSimd>(TVec z, TVec a, TVec g)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, T>
+        {
+            TVec derivative = TSimd.Select(
+                TSimd.GreaterThan(z, TSimd.Broadcast(T.Zero)),
+                TSimd.Broadcast(T.One),
+                TSimd.Multiply(TSimd.Broadcast(alpha), TSimd.Exp(z)));
+            return TSimd.Multiply(g, derivative);
+        }
     }
 
     /// <inheritdoc />

@@ -42,7 +42,7 @@ public sealed class LeakyReLU : ElementwiseActivation, ISerializableComponent, I
 
     /// <inheritdoc />
     public override void Backward<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int width) =>
-        ElementwiseKernel.Backward(Op<T>(), preActivations, outputGradients, localGradients);
+        ElementwiseKernel.Backward(Op<T>(), preActivations, activations, outputGradients, localGradients);
 
     private Operator<T> Op<T>()
         where T : unmanaged, IFloatingPointIeee754<T> => new(T.CreateChecked(Alpha));
@@ -50,9 +50,21 @@ public sealed class LeakyReLU : ElementwiseActivation, ISerializableComponent, I
     private readonly struct Operator<T>(T alpha) : IElementwiseOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        public static bool BackwardReadsActivations => false;
+
         public T Value(T z) => z > T.Zero ? z : alpha * z;
 
         public T Derivative(T z) => z > T.Zero ? T.One : alpha;
+
+        public TVec Value<TVec, TSimd>(TVec z)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, T> =>
+            TSimd.Select(TSimd.GreaterThan(z, TSimd.Broadcast(T.Zero)), z, TSimd.Multiply(TSimd.Broadcast(alpha), z));
+
+        public TVec Backward<TVec, TSimd>(TVec z, TVec a, TVec g)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, T> =>
+            TSimd.Multiply(g, TSimd.Select(TSimd.GreaterThan(z, TSimd.Broadcast(T.Zero)), TSimd.Broadcast(T.One), TSimd.Broadcast(alpha)));
     }
 
     /// <inheritdoc />

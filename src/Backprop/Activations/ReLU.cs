@@ -1,67 +1,56 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 
 namespace Backprop;
 
 /// <summary>The rectified linear unit: f(z) = max(0, z), with f′(z) = 1 for z &gt; 0 and 0 otherwise (0 at z = 0).</summary>
-/// <remarks>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
-/// (predictions call it concurrently).</remarks>
+/// <remarks>
+/// <para>Backward passes g through where z &gt; 0 and writes 0 elsewhere (not g·0, which would be −0 for a negative g
+/// and NaN for an infinite one).</para>
+/// <para>Thread safety: immutable: one instance may be used by any number of layers, networks and threads at once
+/// (predictions call it concurrently).</para>
+/// </remarks>
 public sealed class ReLU : ElementwiseActivation, IOnnxExportable
 {
     /// <inheritdoc />
     public override string Name => "relu";
 
     /// <inheritdoc />
-    public override T Apply<T>(T z) => z > T.Zero ? z : T.Zero;
+    public override T Apply<T>(T z) => default(Operator<T>).Value(z);
 
     /// <inheritdoc />
-    public override T Derivative<T>(T z) => z > T.Zero ? T.One : T.Zero;
+    public override T Derivative<T>(T z) => default(Operator<T>).Derivative(z);
 
     /// <inheritdoc />
-    public override void Forward<T>(ReadOnlySpan<T> preActivations, Span<T> activations, int width)
+    public override void Forward<T>(ReadOnlySpan<T> preActivations, Span<T> activations, int width) =>
+        ElementwiseKernel.Forward(default(Operator<T>), preActivations, activations);
+
+    /// <inheritdoc />
+    public override void Backward<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int width) =>
+        ElementwiseKernel.Backward(default(Operator<T>), preActivations, activations, outputGradients, localGradients);
+
+    private readonly struct Operator<T> : IElementwiseOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ActivationGuard.SameLength(preActivations.Length, activations.Length, nameof(activations));
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var z = MemoryMarshal.Cast<T, Vector<T>>(preActivations);
-            var a = MemoryMarshal.Cast<T, Vector<T>>(activations);
-            for (int v = 0; v < z.Length; v++)
-            {
-                a[v] = Vector.ConditionalSelect(Vector.GreaterThan(z[v], Vector<T>.Zero), z[v], Vector<T>.Zero);
-            }
+        public static bool BackwardReadsActivations => false;
 
-            i = z.Length * Vector<T>.Count;
+        public T Value(T z) => z > T.Zero ? z : T.Zero;
+
+        public T Derivative(T z) => z > T.Zero ? T.One : T.Zero;
+
+        public TVec Value<TVec, TSimd>(TVec z)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, T>
+        {
+            TVec zero = TSimd.Broadcast(T.Zero);
+            return TSimd.Select(TSimd.GreaterThan(z, zero), z, zero);
         }
 
-        for (; i < preActivations.Length; i++)
+        public TVec Backward<TVec, TSimd>(TVec z, TVec a, TVec g)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, T>
         {
-            activations[i] = Apply(preActivations[i]);
-        }
-    }
-
-    /// <inheritdoc />
-    public override void Backward<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int width)
-    {
-        ActivationGuard.SameLength(preActivations.Length, outputGradients.Length, nameof(outputGradients));
-        ActivationGuard.SameLength(preActivations.Length, localGradients.Length, nameof(localGradients));
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var z = MemoryMarshal.Cast<T, Vector<T>>(preActivations);
-            var g = MemoryMarshal.Cast<T, Vector<T>>(outputGradients);
-            var d = MemoryMarshal.Cast<T, Vector<T>>(localGradients);
-            for (int v = 0; v < z.Length; v++)
-            {
-                d[v] = Vector.ConditionalSelect(Vector.GreaterThan(z[v], Vector<T>.Zero), g[v], Vector<T>.Zero);
-            }
-
-            i = z.Length * Vector<T>.Count;
-        }
-
-        for (; i < preActivations.Length; i++)
-        {
-            localGradients[i] = preActivations[i] > T.Zero ? outputGradients[i] : T.Zero;
+            TVec zero = TSimd.Broadcast(T.Zero);
+            return TSimd.Select(TSimd.GreaterThan(z, zero), g, zero);
         }
     }
 

@@ -17,7 +17,7 @@ public sealed class Softplus : ElementwiseActivation, IOnnxExportable
     public override T Apply<T>(T z) => default(Operator<T>).Value(z);
 
     /// <inheritdoc />
-    public override T Derivative<T>(T z) => ElementwiseKernel.Sigmoid(z);
+    public override T Derivative<T>(T z) => default(Operator<T>).Derivative(z);
 
     /// <inheritdoc />
     public override void Forward<T>(ReadOnlySpan<T> preActivations, Span<T> activations, int width) =>
@@ -25,14 +25,27 @@ public sealed class Softplus : ElementwiseActivation, IOnnxExportable
 
     /// <inheritdoc />
     public override void Backward<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int width) =>
-        ElementwiseKernel.Backward(default(Operator<T>), preActivations, outputGradients, localGradients);
+        ElementwiseKernel.Backward(default(Operator<T>), preActivations, activations, outputGradients, localGradients);
 
-    internal readonly struct Operator<T> : IElementwiseOperator<T>
+    private readonly struct Operator<T> : IElementwiseOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        public static bool BackwardReadsActivations => false;
+
         public T Value(T z) => T.Max(z, T.Zero) + ElementwiseKernel.Log1P(T.Exp(-T.Abs(z)));
 
         public T Derivative(T z) => ElementwiseKernel.Sigmoid(z);
+
+        public TVec Value<TVec, TSimd>(TVec z)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, T> =>
+            TSimd.Add(
+                TSimd.Max(z, TSimd.Broadcast(T.Zero)),
+                VectorMath.Log1P<T, TVec, TSimd>(TSimd.Exp(TSimd.Negate(TSimd.Abs(z)))));
+
+        public TVec Backward<TVec, TSimd>(TVec z, TVec a, TVec g)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, T> => TSimd.Multiply(g, VectorMath.Sigmoid<T, TVec, TSimd>(z));
     }
 
     /// <inheritdoc />

@@ -11,6 +11,9 @@ namespace Backprop.Data;
 /// proportions of both parts match the whole as closely as whole rows allow. Which rows of a class are taken is
 /// chosen by a <see cref="DeterministicRandom"/> seeded with <c>seed</c>: equal seeds give equal splits.</para>
 /// <para>The index arrays are sorted ascending, so a split keeps the original order of rows within each part.</para>
+/// <para><see cref="FitOptions.ValidationFraction"/> holds out exactly the test rows of this class for the same fraction
+/// and seed: those of <see cref="StratifiedIndices"/> when the rows have classes (labels, one-hot rows, or the 0/1
+/// targets of a binary classifier), those of <see cref="ShuffledIndices"/> otherwise.</para>
 /// <para>Thread safety: stateless: every method may be called from any number of threads at once. It only reads its
 /// arguments (which no other thread may change during the call) and returns new results; each call makes its own
 /// generator from the seed.</para>
@@ -27,6 +30,13 @@ public static class DataSplit
     public static SplitIndices StratifiedIndices(ReadOnlySpan<int> labels, double testFraction, int seed)
     {
         CheckFraction(testFraction);
+        return RequireBothParts(ChooseStratified(labels, testFraction, seed), testFraction);
+    }
+
+    /// <summary>The rows <see cref="StratifiedIndices"/> chooses, without its check that both parts have rows: for a
+    /// caller that reports an empty part in its own terms (<see cref="FitOptions.ValidationFraction"/>).</summary>
+    internal static SplitIndices ChooseStratified(ReadOnlySpan<int> labels, double testFraction, int seed)
+    {
         int n = labels.Length;
         int testCount = TestCount(n, testFraction);
         var byClass = new SortedDictionary<int, List<int>>();
@@ -74,7 +84,7 @@ public static class DataSplit
             train.AddRange(rows.Skip(quota[g]));
         }
 
-        return Finish(train, test, n, testFraction);
+        return Sorted(train, test);
     }
 
     /// <summary>Chooses test rows uniformly at random.</summary>
@@ -88,10 +98,16 @@ public static class DataSplit
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         CheckFraction(testFraction);
+        return RequireBothParts(ChooseShuffled(count, testFraction, seed), testFraction);
+    }
+
+    /// <summary>The rows <see cref="ShuffledIndices"/> chooses, without its check that both parts have rows.</summary>
+    internal static SplitIndices ChooseShuffled(int count, double testFraction, int seed)
+    {
         int testCount = TestCount(count, testFraction);
         var rows = Enumerable.Range(0, count).ToArray();
         new DeterministicRandom(seed).Shuffle<int>(rows);
-        return Finish([.. rows.Skip(testCount)], [.. rows.Take(testCount)], count, testFraction);
+        return Sorted([.. rows.Skip(testCount)], [.. rows.Take(testCount)]);
     }
 
     /// <summary>Splits a classification data set, stratified by class (see <see cref="StratifiedIndices"/>).</summary>
@@ -167,18 +183,23 @@ public static class DataSplit
 
     private static int TestCount(int n, double testFraction) => (int)Math.Round(testFraction * n, MidpointRounding.AwayFromZero);
 
-    private static SplitIndices Finish(List<int> train, List<int> test, int n, double testFraction)
+    private static SplitIndices Sorted(List<int> train, List<int> test)
     {
-        if (train.Count == 0 || test.Count == 0)
-        {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"A test fraction of {testFraction} of {n} rows leaves {train.Count} training and {test.Count} test rows; both parts need at least one."),
-                nameof(testFraction));
-        }
-
         train.Sort();
         test.Sort();
         return new SplitIndices([.. train], [.. test]);
+    }
+
+    private static SplitIndices RequireBothParts(SplitIndices split, double testFraction)
+    {
+        if (split.Train.Length == 0 || split.Test.Length == 0)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"A test fraction of {testFraction} of {split.Train.Length + split.Test.Length} rows leaves {split.Train.Length} training and {split.Test.Length} test rows; both parts need at least one."),
+                nameof(testFraction));
+        }
+
+        return split;
     }
 
     private static void CheckFraction(double testFraction)

@@ -23,18 +23,33 @@ public static class OneHot
     {
         Guard.Positive(classCount, nameof(classCount));
         var values = new T[labels.Length * classCount];
+        int bad = EncodeRows<T>(labels, classCount, values);
+        if (bad >= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(labels), labels[bad],
+                $"labels[{bad}] must be in [0, {classCount - 1}] (classCount is {classCount}), but it is {labels[bad]}.");
+        }
+
+        return Matrix<T>.Build.DenseOfRowMajor(labels.Length, classCount, values);
+    }
+
+    /// <summary>Writes the one-hot rows of <paramref name="labels"/> into <paramref name="destination"/> (labels.Length ×
+    /// <paramref name="classCount"/> zeros), for callers that report a bad label in their own terms.</summary>
+    /// <returns>The index of the first label outside [0, <paramref name="classCount"/>), or −1 when every label is in range.</returns>
+    internal static int EncodeRows<T>(ReadOnlySpan<int> labels, int classCount, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         for (int i = 0; i < labels.Length; i++)
         {
             if ((uint)labels[i] >= (uint)classCount)
             {
-                throw new ArgumentOutOfRangeException(nameof(labels), labels[i],
-                    $"labels[{i}] must be in [0, {classCount - 1}] (classCount is {classCount}), but it is {labels[i]}.");
+                return i;
             }
 
-            values[i * classCount + labels[i]] = T.One;
+            destination[i * classCount + labels[i]] = T.One;
         }
 
-        return Matrix<T>.Build.DenseOfRowMajor(labels.Length, classCount, values);
+        return -1;
     }
 
     /// <summary>Encodes class labels as one-hot rows, with as many columns as the largest label plus one.</summary>

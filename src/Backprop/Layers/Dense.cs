@@ -190,7 +190,7 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
         // in the output's memory and activated in place when no backward pass follows.
         Span<T> z = saved.IsEmpty ? activations : saved;
         Gemm.MultiplyUnchecked<T>(inputs, n, false, _weightParameter!.ValueArray, n, true, z, Units,
-            rows, Units, n, accumulate: false, bias: _biasParameter!.ValueArray, MaxDegreeOfParallelism);
+            rows, Units, n, accumulate: false, bias: _biasParameter!.ValueArray, MaxDegreeOfParallelism, Context);
         _activation.Forward<T>(z, activations, Units);
     }
 
@@ -208,7 +208,7 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
         // ∂L/∂Wᵀ-stored (units × n) = δᵀ (units × rows) · X (rows × n). Shared out by contiguous rows, as the trainer
         // shares out the optimizer's update, so that each thread updates the part of the gradient it computed.
         Gemm.MultiplyUnchecked<T>(localGradients, Units, true, inputs, n, false, weightGradients, n,
-            Units, n, rows, accumulate: false, bias: default, MaxDegreeOfParallelism, preferRowSplit: true);
+            Units, n, rows, accumulate: false, bias: default, MaxDegreeOfParallelism, Context, preferRowSplit: true);
 
         if (_l1 != 0 || _l2 != 0)
         {
@@ -226,7 +226,7 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
         {
             // ∂L/∂X (rows × n) = δ (rows × units) · Wᵀ-stored (units × n).
             Gemm.MultiplyUnchecked<T>(localGradients, Units, false, _weightParameter!.ValueArray, n, false, inputGradients, n,
-                rows, n, Units, accumulate: false, bias: default, MaxDegreeOfParallelism);
+                rows, n, Units, accumulate: false, bias: default, MaxDegreeOfParallelism, Context);
         }
     }
 

@@ -81,6 +81,9 @@ public abstract class Layer<T>
     /// <summary>The most threads the layer's matrix products may use. Results do not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; internal set; } = 1;
 
+    /// <summary>Where the layer's parallel work runs: its network's <see cref="Network{T}.Context"/>.</summary>
+    public ComputeContext Context { get; internal set; } = ComputeContext.Shared;
+
     /// <summary>The penalty this layer adds to the training objective (for example λ·Σ w² for L2 regularisation);
     /// 0 unless the layer is regularised. Its gradient is added to the parameter gradients by <see cref="Backpropagate"/>.</summary>
     /// <returns>The penalty, in double.</returns>

@@ -40,6 +40,18 @@ public sealed class Parameter<T>
         GradientArray = new T[shape.Size];
     }
 
+    /// <summary>Another name for the same storage (values and gradients) and settings as <paramref name="shared"/>: how a
+    /// layer that wraps others (a residual block) lists their parameters under names unique within it ("0.weights").</summary>
+    internal Parameter(string name, Parameter<T> shared)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Name = name;
+        Shape = shared.Shape;
+        IsRegularized = shared.IsRegularized;
+        ValueArray = shared.ValueArray;
+        GradientArray = shared.GradientArray;
+    }
+
     /// <summary>The parameter's name within its layer: "weights" or "biases" for a dense layer.</summary>
     public string Name { get; }
 

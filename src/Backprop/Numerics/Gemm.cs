@@ -11,10 +11,11 @@ namespace Backprop.Numerics;
 /// Every matrix is row-major with an explicit leading dimension (the distance between the starts of two rows).
 /// When <c>transposeA</c> is set, A is stored k×m and op(A) = Aᵀ; likewise for B.
 /// The result does not depend on the degree of parallelism: each element's sum is always taken in the same order.</para>
-/// <para>Thread safety: thread-safe: a call keeps nothing between calls, and concurrent calls share one process-wide
-/// pool of worker threads (the library's layers and optimizer updates use it too): one call uses the pool at a time,
-/// and a call that finds it busy runs alone on its caller's thread, with the same, bit-identical result. No other
-/// thread may write the operands, or touch <c>c</c>, during a call.</para>
+/// <para>Thread safety: thread-safe: a call keeps nothing between calls. A call runs on the worker threads of the
+/// <see cref="ComputeContext"/> it is given (<see cref="ComputeContext.Shared"/> when none), which concurrent calls and
+/// the networks given that context share: one call holds a context's workers at a time, and a call that finds them busy
+/// runs alone on its caller's thread, with the same, bit-identical result. No other thread may write the operands, or
+/// touch <c>c</c>, during a call.</para>
 /// </remarks>
 public static class Gemm
 {
@@ -33,7 +34,9 @@ public static class Gemm
     /// <param name="k">The inner dimension: columns of op(A), rows of op(B).</param>
     /// <param name="accumulate">Whether to add the product to C's current contents instead of overwriting them.</param>
     /// <param name="bias">Empty, or n values added to every row of C.</param>
-    /// <param name="maxDegreeOfParallelism">The most threads the call may use; 1 runs on the calling thread only.</param>
+    /// <param name="maxDegreeOfParallelism">The most threads the call may use (and at most the context's
+    /// <see cref="ComputeContext.MaxDegreeOfParallelism"/>); 1 runs on the calling thread only.</param>
+    /// <param name="context">Where the call's worker threads and its split threshold come from; null for <see cref="ComputeContext.Shared"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is negative, a leading dimension is too small, or <paramref name="maxDegreeOfParallelism"/> is below 1.</exception>
     /// <exception cref="ArgumentException">A span is shorter than its matrix needs, or <paramref name="bias"/> is neither empty nor of length n.</exception>
     public static void Multiply<T>(
@@ -43,7 +46,8 @@ public static class Gemm
         int m, int n, int k,
         bool accumulate = false,
         ReadOnlySpan<T> bias = default,
-        int maxDegreeOfParallelism = 1)
+        int maxDegreeOfParallelism = 1,
+        ComputeContext? context = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -58,7 +62,7 @@ public static class Gemm
             throw new ArgumentException($"The bias must be empty or have n = {n} elements, but it has {bias.Length}.", nameof(bias));
         }
 
-        MultiplyUnchecked(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism);
+        MultiplyUnchecked(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, context ?? ComputeContext.Shared);
     }
 
     private static void CheckOperand(int length, int leadingDimension, int rows, int columns, string name, string ldName)
@@ -75,16 +79,6 @@ public static class Gemm
         }
     }
 
-    // Work (2·m·n·k) below which a call stays on one thread (about 20 µs at 100 GFLOP/s). Alone, two threads win from
-    // about 2^17 flops; inside a training step they do not until about 2^21: a split makes the weights and gradients
-    // travel between the cores' caches every step (measured on the 784-32-10 net at batch 16, whose products are
-    // 2^19.6 flops: 26 µs a step on one thread, 36 µs on two with the lower threshold).
-    private const long ParallelMinFlops = 1L << 21;
-
-    // Whether a product of this many flops (2·m·n·k) is large enough to be split across threads: the one rule for the
-    // products, the optimizer's update (ParallelUpdate) and the batch copy (Trainer.GatherModeFor).
-    internal static bool WouldSplit(double flops) => flops >= ParallelMinFlops;
-
     // Multiply without validation (the layers call it with shapes they own), on the calling thread only.
     internal static void MultiplyUnchecked<T>(
         ReadOnlySpan<T> a, int lda, bool transposeA,
@@ -93,38 +87,38 @@ public static class Gemm
         int m, int n, int k,
         bool accumulate, ReadOnlySpan<T> bias)
         where T : unmanaged, IFloatingPointIeee754<T>
-        => MultiplyUnchecked(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, 1);
+        => MultiplyUnchecked(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, 1, ComputeContext.Shared);
 
-    // Multiply without validation, on up to maxDegreeOfParallelism threads (the caller and pool workers); the result
-    // is bit-identical for every degree of parallelism. Picks the widest hardware-accelerated vector width.
+    // Multiply without validation, on up to maxDegreeOfParallelism threads (the caller and the context's workers); the
+    // result is bit-identical for every degree of parallelism and context. Picks the widest hardware-accelerated vector width.
     // preferRowSplit: share the work out by contiguous rows of C where possible (see GemmDriver.PartCount).
     internal static void MultiplyUnchecked<T>(
         ReadOnlySpan<T> a, int lda, bool transposeA,
         ReadOnlySpan<T> b, int ldb, bool transposeB,
         Span<T> c, int ldc,
         int m, int n, int k,
-        bool accumulate, ReadOnlySpan<T> bias, int maxDegreeOfParallelism, bool preferRowSplit = false)
+        bool accumulate, ReadOnlySpan<T> bias, int maxDegreeOfParallelism, ComputeContext context, bool preferRowSplit = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
         {
-            GemmDriver<GemmScalar<T>, T, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, preferRowSplit);
+            GemmDriver<GemmScalar<T>, T, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, context, preferRowSplit);
         }
         else if (GemmSimd512<T>.IsPreferred)
         {
-            GemmDriver<GemmSimd512<T>, Vector512<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, preferRowSplit);
+            GemmDriver<GemmSimd512<T>, Vector512<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, context, preferRowSplit);
         }
         else if (GemmSimd256<T>.IsPreferred)
         {
-            GemmDriver<GemmSimd256<T>, Vector256<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, preferRowSplit);
+            GemmDriver<GemmSimd256<T>, Vector256<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, context, preferRowSplit);
         }
         else if (GemmSimd128<T>.IsPreferred)
         {
-            GemmDriver<GemmSimd128<T>, Vector128<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, preferRowSplit);
+            GemmDriver<GemmSimd128<T>, Vector128<T>, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, context, preferRowSplit);
         }
         else
         {
-            GemmDriver<GemmScalar<T>, T, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, preferRowSplit);
+            GemmDriver<GemmScalar<T>, T, T>.Multiply(a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate, bias, maxDegreeOfParallelism, context, preferRowSplit);
         }
     }
 }

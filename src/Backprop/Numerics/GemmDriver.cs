@@ -49,7 +49,7 @@ internal static class GemmDriver<TOps, TVec, T>
     // row strides start to conflict in the cache): measured equal at 16 tiles, and better for 1024×1024.
     private const int DirectMaxRowTiles = 16;
 
-    // The least work (2·m·n·k) per part of a split call; whether a call is split at all is Gemm.WouldSplit.
+    // The least work (2·m·n·k) per part of a split call; whether a call is split at all is ComputeContext.WouldSplit.
     private const long PartMinFlops = 1L << 16;
 
     // The same contract as Gemm.MultiplyUnchecked.
@@ -58,7 +58,7 @@ internal static class GemmDriver<TOps, TVec, T>
         ReadOnlySpan<T> b, int ldb, bool transposeB,
         Span<T> c, int ldc,
         int m, int n, int k,
-        bool accumulate, ReadOnlySpan<T> bias, int maxDegreeOfParallelism, bool preferRowSplit = false)
+        bool accumulate, ReadOnlySpan<T> bias, int maxDegreeOfParallelism, ComputeContext context, bool preferRowSplit = false)
     {
         if (m == 0 || n == 0)
         {
@@ -76,8 +76,8 @@ internal static class GemmDriver<TOps, TVec, T>
         GemmPlan plan = CreatePlan(lda, transposeA, ldb, transposeB, ldc, m, n, k, accumulate, !bias.IsEmpty);
         ref T aRef = ref MemoryMarshal.GetReference(a);
         ref T bRef = ref MemoryMarshal.GetReference(b);
-        int parts = PartCount(ref plan, maxDegreeOfParallelism, preferRowSplit);
-        if (parts > 1 && RunParallel(in plan, parts, ref aRef, ref bRef, ref cRef, ref biasRef))
+        int parts = PartCount(ref plan, context, maxDegreeOfParallelism, preferRowSplit);
+        if (parts > 1 && RunParallel(context, in plan, parts, ref aRef, ref bRef, ref cRef, ref biasRef))
         {
             return;
         }
@@ -116,7 +116,7 @@ internal static class GemmDriver<TOps, TVec, T>
     // How many parts to split the call into, and whether they take row tiles or column panels. With preferRowSplit the
     // parts take contiguous row ranges whenever there are enough row tiles: the caller wants part p to own the same
     // share of C that part p of an elementwise pass over C (such as the optimizer's update of a weight gradient) owns.
-    internal static int PartCount(ref GemmPlan plan, int maxDegreeOfParallelism, bool preferRowSplit = false)
+    internal static int PartCount(ref GemmPlan plan, ComputeContext context, int maxDegreeOfParallelism, bool preferRowSplit = false)
     {
         if (maxDegreeOfParallelism < 2)
         {
@@ -124,12 +124,12 @@ internal static class GemmDriver<TOps, TVec, T>
         }
 
         double flops = 2.0 * plan.M * plan.N * plan.K;
-        if (!Gemm.WouldSplit(flops))
+        if (!context.WouldSplit(flops))
         {
             return 1;
         }
 
-        int parts = (int)Math.Min(Math.Min(maxDegreeOfParallelism, ParallelWorkers.MaxParts), flops / PartMinFlops);
+        int parts = (int)Math.Min(context.PartsFor(maxDegreeOfParallelism), flops / PartMinFlops);
         if (preferRowSplit && plan.RowTiles >= parts)
         {
             plan.SplitRows = true;
@@ -154,9 +154,10 @@ internal static class GemmDriver<TOps, TVec, T>
 
     // The operands stay pinned while the workers run: the caller waits for every part before it leaves the fixed
     // block, so the addresses the workers use cannot be moved by a collection.
-    private static unsafe bool RunParallel(in GemmPlan plan, int parts, ref T a, ref T b, ref T c, ref T bias)
+    private static unsafe bool RunParallel(ComputeContext context, in GemmPlan plan, int parts, ref T a, ref T b, ref T c, ref T bias)
     {
-        if (!ParallelWorkers.TryAcquire())
+        WorkerPool pool = context.Pool;
+        if (!pool.TryAcquire())
         {
             return false;
         }
@@ -166,28 +167,32 @@ internal static class GemmDriver<TOps, TVec, T>
         fixed (T* pc = &c)
         fixed (T* pbias = &bias)
         {
-            GemmJob<TOps, TVec, T> job = GemmJob<TOps, TVec, T>.Instance;
-            job.Plan = plan;
-            job.Parts = parts;
-            job.Publish(pa, pb, pc, pbias);
+            GemmJob job = context.GemmJob;
+            job.Publish(in plan, parts, &RunPartAt, pa, pb, pc, pbias);
             try
             {
-                ParallelWorkers.Start(job, parts);
+                pool.Start(job, parts);
                 RunPart(in plan, ref a, ref b, ref c, ref bias, 0, parts);
                 int part;
-                while ((part = ParallelWorkers.ClaimNext()) > 0)
+                while ((part = pool.ClaimNext()) > 0)
                 {
                     RunPart(in plan, ref a, ref b, ref c, ref bias, part, parts);
                 }
             }
             finally
             {
-                ParallelWorkers.End();
+                pool.End();
             }
         }
 
         return true;
     }
+
+    // RunPart on the pinned addresses a GemmJob publishes.
+    private static unsafe void RunPartAt(in GemmPlan plan, nint a, nint b, nint c, nint bias, int part, int parts) =>
+        RunPart(in plan,
+            ref Unsafe.AsRef<T>((void*)a), ref Unsafe.AsRef<T>((void*)b), ref Unsafe.AsRef<T>((void*)c), ref Unsafe.AsRef<T>((void*)bias),
+            part, parts);
 
     // Computes the tiles of C that belong to `part` of `parts`.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -330,37 +335,35 @@ internal static class GemmDriver<TOps, TVec, T>
     }
 }
 
-// The parallel share of a GEMM call, handed to the workers. Its spans cannot leave the caller's stack, so the caller
-// pins the operands (RunParallel's fixed block, which outlives every part) and publishes their addresses.
-internal sealed class GemmJob<TOps, TVec, T> : ParallelWork
-    where TOps : struct, IGemmSimd<TVec, T>
-    where TVec : struct
-    where T : unmanaged, IFloatingPointIeee754<T>
+// The parallel share of a GEMM call, handed to the workers: one per ComputeContext, written only by the holder of
+// its pool. Its spans cannot leave the caller's stack, so the caller pins the operands (RunParallel's fixed block, which
+// outlives every part) and publishes their addresses, with the instantiation of RunPart that reads them (a function
+// pointer: one job object serves every element type and vector width).
+internal sealed unsafe class GemmJob : ParallelWork
 {
-    // The one job object per instantiation: only the holder of the worker pool writes it.
-    internal static readonly GemmJob<TOps, TVec, T> Instance = new();
-
-    internal GemmPlan Plan;
-    internal int Parts;
+    private GemmPlan _plan;
+    private int _parts;
+    private delegate*<in GemmPlan, nint, nint, nint, nint, int, int, void> _runPart;
     private nint _a;
     private nint _b;
     private nint _c;
     private nint _bias;
 
-    // Records the pinned operands' addresses.
-    internal unsafe void Publish(T* a, T* b, T* c, T* bias)
+    // Records the plan, the part count, the kernel and the pinned operands' addresses.
+    internal void Publish(in GemmPlan plan, int parts, delegate*<in GemmPlan, nint, nint, nint, nint, int, int, void> runPart, void* a, void* b, void* c, void* bias)
     {
+        _plan = plan;
+        _parts = parts;
+        _runPart = runPart;
         _a = (nint)a;
         _b = (nint)b;
         _c = (nint)c;
         _bias = (nint)bias;
     }
 
-    internal override unsafe bool Execute(int part)
+    internal override bool Execute(int part)
     {
-        GemmDriver<TOps, TVec, T>.RunPart(in Plan,
-            ref Unsafe.AsRef<T>((void*)_a), ref Unsafe.AsRef<T>((void*)_b), ref Unsafe.AsRef<T>((void*)_c), ref Unsafe.AsRef<T>((void*)_bias),
-            part, Parts);
+        _runPart(in _plan, _a, _b, _c, _bias, part, _parts);
         return true;
     }
 }

@@ -10,7 +10,11 @@ internal static class BuiltInComponents
     {
         registry
             .AddLayer("dense", new DenseFactory())
-            .AddLayer("dropout", new DropoutFactory());
+            .AddLayer("dropout", new DropoutFactory())
+            .AddLayer("embedding", new EmbeddingFactory())
+            .AddLayer("residual", new ResidualFactory())
+            .AddLayer("batch_norm", new BatchNormFactory())
+            .AddLayer("layer_norm", new LayerNormFactory());
 
         registry
             .AddActivation("identity", _ => Activations.Identity)
@@ -66,10 +70,36 @@ internal static class BuiltInComponents
             };
     }
 
+    private sealed class EmbeddingFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> => Embedding<T>.FromSettings(settings);
+    }
+
+    private sealed class ResidualFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> => Residual<T>.FromSettings(settings);
+    }
+
     private sealed class DropoutFactory : ILayerFactory
     {
         public Layer<T> Create<T>(ComponentSettings settings)
             where T : unmanaged, IFloatingPointIeee754<T> =>
             new Dropout<T>(settings.GetDouble("rate"), settings.GetInt64("seed"));
+    }
+
+    private sealed class BatchNormFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            new BatchNorm<T>(settings.GetDouble("momentum"), settings.GetDouble("epsilon"));
+    }
+
+    private sealed class LayerNormFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            new LayerNorm<T>(settings.GetDouble("epsilon"));
     }
 }

@@ -41,6 +41,9 @@ public sealed class ComponentSettings
 
     internal IReadOnlyList<KeyValuePair<string, object>> Entries => _values;
 
+    /// <summary>Stores a value read from <see cref="Entries"/> of other settings (a wrapped layer's state, under a prefixed key).</summary>
+    internal ComponentSettings SetEntry(string key, object value) => Add(key, value);
+
     /// <summary>Whether a value is stored under <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
     /// <returns>True if it is.</returns>

@@ -142,6 +142,14 @@ public sealed class OnnxGraph
         return _builder.AddTensor(Name(localName), shape.ToArray(), values, LayerIndex, localName);
     }
 
+    /// <summary>Adds a constant one-dimensional int64 tensor of the current layer, named <see cref="Name"/>(<paramref name="localName"/>):
+    /// the shape operand of a Reshape, for example.</summary>
+    /// <param name="localName">The name within the layer, for example "shape".</param>
+    /// <param name="values">The values.</param>
+    /// <returns>The tensor's full name, to use as a node input.</returns>
+    /// <exception cref="ArgumentException"><paramref name="localName"/> is empty, or the graph already holds a tensor of that name.</exception>
+    public string AddInt64Initializer(string localName, ReadOnlySpan<long> values) => _builder.AddInt64Tensor(Name(localName), values);
+
     /// <summary>Adds a float scalar (rank 0) shared by the whole graph under exactly <paramref name="name"/> (not
     /// prefixed), for example "gelu.half"; adding the same name again with the same value reuses it.</summary>
     /// <param name="name">The graph-wide name.</param>
@@ -186,6 +194,17 @@ public sealed class OnnxGraph
             : throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
                 $"Layer {LayerIndex} ({LayerDescription}) has activation '{activation.Name}' ({activation.GetType().FullName}), which has no ONNX translation: it does not implement IOnnxExportable."));
     }
+
+    /// <summary>Names what follows within <see cref="Prefix"/>.<paramref name="localName"/> (a layer inside a block);
+    /// returns the prefix to give back to <see cref="LeaveScope"/>.</summary>
+    internal string EnterScope(string localName)
+    {
+        string previous = Prefix;
+        Prefix = Name(localName);
+        return previous;
+    }
+
+    internal void LeaveScope(string previous) => Prefix = previous;
 
     internal void EnterLayer(int index, string description)
     {

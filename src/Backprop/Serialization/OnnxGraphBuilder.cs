@@ -123,6 +123,27 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
+    internal string AddInt64Tensor(string name, ReadOnlySpan<long> values)
+    {
+        var data = new byte[checked(values.Length * sizeof(long))];
+        for (int i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(i * sizeof(long)), values[i]);
+        }
+
+        if (!_initializerNames.Add(name))
+        {
+            throw new ArgumentException($"The graph already holds a tensor named \"{name}\".", nameof(name));
+        }
+
+        _initializers.Add(new OnnxProtoMessage()
+            .Add(OnnxProto.TensorDims, values.Length)
+            .Add(OnnxProto.TensorDataType, OnnxProto.DataTypeInt64)
+            .Add(OnnxProto.TensorName, name)
+            .Add(OnnxProto.TensorRawData, data));
+        return name;
+    }
+
     internal OnnxProtoMessage BuildModel(string description, int inputs, int outputs, string last)
     {
         if (_nodes.Count == 0 || last == OnnxExporter.InputName || _nodes[^1].Output != last)

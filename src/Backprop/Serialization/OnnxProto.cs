@@ -53,6 +53,7 @@ internal static class OnnxProto
     public const int TensorName = 8;               // optional string name = 8;
     public const int TensorRawData = 9;            // optional bytes raw_data = 9; (fixed-width, little-endian)
     public const int DataTypeFloat = 1;            // enum DataType { FLOAT = 1; ... }
+    public const int DataTypeInt64 = 7;            // enum DataType { ..., INT64 = 7; ... }
 
     // message ValueInfoProto
     public const int ValueInfoName = 1;            // optional string name = 1;

@@ -18,7 +18,7 @@ public sealed class ClassWeights
     private ClassWeights(double[]? weights) => _weights = weights;
 
     /// <summary>Weights n / (k · n_c) from the training rows' class counts.</summary>
-    public static ClassWeights Balanced { get; } = new(null);
+    public static ClassWeights Balanced => new(null);
 
     /// <summary>Whether these are <see cref="Balanced"/>.</summary>
     public bool IsBalanced => _weights is null;

@@ -26,7 +26,9 @@ public sealed class FitOptions
 
     /// <summary>The fraction of the training data held out for validation when no validation data is given, in [0, 1);
     /// the split is stratified by class for classification data (labels, one-hot rows, or the 0/1 target column of a binary
-    /// classifier). 0 (none) by default.
+    /// classifier). The rows held out are exactly the test rows of <see cref="Data.DataSplit.StratifiedIndices"/> over the
+    /// classes (of <see cref="Data.DataSplit.ShuffledIndices"/> without classes) for this fraction and <see cref="Seed"/>.
+    /// 0 (none) by default.
     /// Training from an <see cref="ISampleSource{T}"/> cannot hold data out: it needs 0 here, and validation data passed to <c>Fit</c>.</summary>
     public double ValidationFraction { get; init; }
 
@@ -46,7 +48,8 @@ public sealed class FitOptions
     /// </remarks>
     public int ShuffleBufferSize { get; init; } = 65_536;
 
-    /// <summary>Early stopping on the monitored loss; none by default.</summary>
+    /// <summary>Early stopping: an observer run after <see cref="Observers"/>, copied for every run (so these options stay
+    /// shareable); none by default. An <see cref="Backprop.EarlyStopping"/> in <see cref="Observers"/> works the same way.</summary>
     public EarlyStopping? EarlyStopping { get; init; }
 
     /// <summary>When set, gradients are rescaled before each update so that their global L2 norm over every parameter
@@ -65,7 +68,8 @@ public sealed class FitOptions
     /// <summary>Receives each epoch's result as training goes; null by default.</summary>
     public IProgress<EpochResult>? Progress { get; init; }
 
-    /// <summary>Observers notified at the start and end of every epoch and after every batch. None by default.</summary>
+    /// <summary>Observers notified when the run begins and ends, at the start and end of every epoch and around every
+    /// batch, in this order; any of them may stop the run (see <see cref="ITrainingObserver"/>). None by default.</summary>
     public IReadOnlyList<ITrainingObserver> Observers { get; init; } = [];
 
     internal void Validate()
@@ -97,7 +101,7 @@ public sealed class FitOptions
                 string.Create(CultureInfo.InvariantCulture, $"options.MaxGradientNorm must be a finite number greater than 0, but it is {norm}."));
         }
 
-        EarlyStopping?.Validate();
+        EarlyStopping?.Validate("options.EarlyStopping");
         if (Observers is null || Observers.Any(o => o is null))
         {
             throw new ArgumentException("options.Observers must be a list of observers without nulls.", "options");

@@ -1,9 +1,16 @@
 namespace Backprop;
 
 /// <summary>
-/// Receives notifications while <c>Fit</c> trains: implement the members you need, the others do nothing.
+/// Receives notifications while <c>Fit</c> trains, and may stop it: implement the members you need, the others do nothing.
 /// </summary>
 /// <remarks>
+/// <para>A run calls <see cref="OnTrainBegin"/>, then for every epoch <see cref="OnEpochBegin"/>, <see cref="OnBatchBegin"/>
+/// and <see cref="OnBatchEnd"/> around each batch, and <see cref="OnEpochEnd"/>, then <see cref="OnTrainEnd"/> when it
+/// ends normally (not after an exception or a cancellation). Observers are called in the order of
+/// <see cref="FitOptions.Observers"/>, followed by <see cref="FitOptions.EarlyStopping"/>.</para>
+/// <para>To stop training, keep the <see cref="TrainingContext"/> given to <see cref="OnTrainBegin"/> and call its
+/// <see cref="TrainingContext.StopTraining"/>: the run ends once the current epoch is over (<see cref="EarlyStopping"/>
+/// works so).</para>
 /// <para>A slow observer slows training: every call runs between two training steps.</para>
 /// <para>Thread safety: <c>Fit</c> calls every member on its training thread (the caller's, or a thread-pool thread for
 /// <c>FitAsync</c>), between two steps and never during one: an observer may read the weights and the optimizer state,
@@ -12,6 +19,13 @@ namespace Backprop;
 /// </remarks>
 public interface ITrainingObserver
 {
+    /// <summary>Called once when a run begins, before its first epoch.</summary>
+    /// <param name="context">The run: its epochs, its history, and <see cref="TrainingContext.StopTraining"/>; a
+    /// <see cref="TrainingContext{T}"/> that also gives the trainer.</param>
+    void OnTrainBegin(TrainingContext context)
+    {
+    }
+
     /// <summary>Called before the first batch of an epoch.</summary>
     /// <param name="epoch">The 1-based epoch.</param>
     void OnEpochBegin(int epoch)
@@ -36,6 +50,13 @@ public interface ITrainingObserver
     /// <summary>Called after the last batch of an epoch and its validation.</summary>
     /// <param name="result">The epoch's losses, accuracies, learning rate and duration.</param>
     void OnEpochEnd(EpochResult result)
+    {
+    }
+
+    /// <summary>Called once when a run ends normally, after its last epoch (the planned last one, or the one a stop
+    /// request ended), before <c>Fit</c> returns.</summary>
+    /// <param name="context">The run, as given to <see cref="OnTrainBegin"/>.</param>
+    void OnTrainEnd(TrainingContext context)
     {
     }
 }
@@ -63,4 +84,19 @@ public sealed record EpochResult(int Epoch, double Loss, double? ValidationLoss,
 
     /// <summary>For a multi-label classifier with validation data, the Hamming accuracy on it after the epoch; otherwise null.</summary>
     public double? ValidationHammingAccuracy { get; init; }
+
+    /// <summary>The value of one of the recorded metrics.</summary>
+    /// <param name="metric">The metric.</param>
+    /// <returns>Its value for this epoch, or null when the epoch does not record it.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="metric"/> is not a <see cref="TrainingMetric"/>.</exception>
+    public double? MetricValue(TrainingMetric metric) => metric switch
+    {
+        TrainingMetric.Loss => Loss,
+        TrainingMetric.ValidationLoss => ValidationLoss,
+        TrainingMetric.Accuracy => Accuracy,
+        TrainingMetric.ValidationAccuracy => ValidationAccuracy,
+        TrainingMetric.HammingAccuracy => HammingAccuracy,
+        TrainingMetric.ValidationHammingAccuracy => ValidationHammingAccuracy,
+        _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, $"metric must be a TrainingMetric, but it is {(int)metric}."),
+    };
 }

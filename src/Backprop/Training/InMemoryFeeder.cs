@@ -84,6 +84,10 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     /// the size of its products.</summary>
     public GatherMode Gather { get; init; }
 
+    /// <summary>Whose worker copies rows in the <see cref="GatherMode.Shared"/> and <see cref="GatherMode.Background"/>
+    /// modes: the network's context.</summary>
+    public ComputeContext Context { get; init; } = ComputeContext.Shared;
+
     public override unsafe int NextBatch(Span<T> inputs, Span<T> targets, Span<int> classes)
     {
         int batchRows = inputs.Length / _inputWidth;
@@ -94,7 +98,7 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
             _staging.AsSpan(0, count * _inputWidth).CopyTo(inputs);
             _staged = -1;
         }
-        else if (Gather == GatherMode.Shared && ParallelWorkers.TryAcquire())
+        else if (Gather == GatherMode.Shared && Context.Pool.TryAcquire())
         {
             // Shuffled rows come from anywhere in a large array, mostly from memory: copying them is bound by the
             // latency of cache misses, and two cores keep twice as many misses in flight.
@@ -104,17 +108,17 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
                 _gather.Begin(destination, _next, count, 2);
                 try
                 {
-                    ParallelWorkers.Start(_gather, 2);
+                    Context.Pool.Start(_gather, 2);
                     _gather.CopyRows(0);
                     int part;
-                    while ((part = ParallelWorkers.ClaimNext()) > 0)
+                    while ((part = Context.Pool.ClaimNext()) > 0)
                     {
                         _gather.CopyRows(part);
                     }
                 }
                 finally
                 {
-                    ParallelWorkers.End();
+                    Context.Pool.End();
                 }
             }
         }
@@ -168,14 +172,14 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     }
 
     /// <summary>Hands the copy of the next batch's input rows to the idle worker, which copies them into the staging
-    /// buffer while this batch trains. The worker pool stays held meanwhile: this mode is only chosen when the step's
+    /// buffer while this batch trains. The context's worker pool stays held meanwhile: this mode is only chosen when the step's
     /// products run on one thread anyway.</summary>
     /// <returns>Whether the copy was handed over; false at the end of the epoch, or when the pool is busy with another
     /// caller's job (the rows are then prefetched instead).</returns>
     private bool StartBackgroundCopy(int batchRows)
     {
         int count = Math.Min(batchRows, _rows - _next);
-        if (count == 0 || !ParallelWorkers.TryAcquire())
+        if (count == 0 || !Context.Pool.TryAcquire())
         {
             return false;
         }
@@ -196,13 +200,13 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
         {
             // Part 0 is the caller's and empty; part 1 is offered to the worker. The caller comes back for it (and
             // runs it itself if no worker has started it) in FinishBackgroundCopy.
-            ParallelWorkers.Start(_gather, 2);
+            Context.Pool.Start(_gather, 2);
         }
         catch
         {
             _pending = false;
             _staged = -1;
-            ParallelWorkers.End();
+            Context.Pool.End();
             throw;
         }
 
@@ -221,14 +225,14 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
         try
         {
             int part;
-            while ((part = ParallelWorkers.ClaimNext()) > 0)
+            while ((part = Context.Pool.ClaimNext()) > 0)
             {
                 _gather!.CopyRows(part);
             }
         }
         finally
         {
-            ParallelWorkers.End();
+            Context.Pool.End();
         }
     }
 

@@ -34,7 +34,8 @@ public sealed partial class Trainer<T>
     /// <exception cref="InvalidDataException">The source's data is malformed (as its reader reports it).</exception>
     /// <exception cref="IOException">The source's data cannot be read.</exception>
     /// <exception cref="InvalidOperationException">The network is already being trained by another call, the
-    /// learning-rate schedule gave a rate that is not finite and positive, or the source's reader broke its contract.</exception>
+    /// learning-rate schedule gave a rate that is not finite and positive, the source's reader broke its contract, or an
+    /// <see cref="EarlyStopping"/> monitors a metric the epochs do not record.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public TrainingHistory Fit(ISampleSource<T> source, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
@@ -61,8 +62,8 @@ public sealed partial class Trainer<T>
             throw new ArgumentException($"options.ClassWeights is {options.ClassWeights}, but class weights apply to in-memory data only; train from matrices (Fit with labels), or weigh the source's samples yourself.", nameof(options));
         }
 
-        var validationData = PrepareValidation(validation);
-        return Train(new ShuffleBufferFeeder<T>(source, Loss, options), validationData, options, cancellationToken);
+        var validationData = Data.FromValidation(validation);
+        return new FitLoop<T>(this).Run(new ShuffleBufferFeeder<T>(source, Loss, options), validationData, options, cancellationToken);
     }
 
     /// <summary>Runs <see cref="Fit(ISampleSource{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/> on the thread pool.</summary>

@@ -164,7 +164,7 @@ public sealed partial class Trainer<T>
     /// <param name="pass">A pass after <see cref="BackpropagateErrors"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="pass"/> is null.</exception>
     /// <exception cref="ArgumentException">The pass belongs to another network.</exception>
-    /// <exception cref="InvalidOperationException">The pass is not at stage <see cref="ForwardPassStage.ErrorsBackpropagated"/>, the layer parameters changed since, or the network is being trained by another call on another thread (Fit, TrainBatch or a training step).</exception>
+    /// <exception cref="InvalidOperationException">The pass is not at stage <see cref="ForwardPassStage.ErrorsBackpropagated"/>, or the network is being trained by another call on another thread (Fit, TrainBatch or a training step).</exception>
     public void UpdateWeights(ForwardPass<T> pass)
     {
         CheckPass(pass, ForwardPassStage.ErrorsBackpropagated);
@@ -245,13 +245,13 @@ public sealed partial class Trainer<T>
         }
 
         BackpropagateCore(pass, computeInputGradients: false);
-        CheckAndClipGradients(epoch, batch, maxNorm);
+        GradientHealth.CheckAndClip(Network.Layers, epoch, batch, maxNorm);
         UpdateCore(rows);
         return loss;
     }
 
     /// <summary>The trainer's reusable pass, grown to hold <paramref name="rows"/> rows.</summary>
-    private ForwardPass<T> FitPass(int rows)
+    internal ForwardPass<T> FitPass(int rows)
     {
         if (_fitPass is null || _fitPass.Capacity < rows)
         {
@@ -263,7 +263,7 @@ public sealed partial class Trainer<T>
 
     /// <summary>How much the reduced loss of the batch in <paramref name="pass"/> counts in a data set's loss: its row
     /// count (Σ w when weighted) for a mean, 1 for a sum.</summary>
-    private double BatchWeight(ForwardPass<T> pass) => Loss.Reduction == LossReduction.Sum ? 1 : pass.WeightTotal();
+    internal double BatchWeight(ForwardPass<T> pass) => Loss.Reduction == LossReduction.Sum ? 1 : pass.WeightTotal();
 
     internal void ForwardCore(ForwardPass<T> pass, int rows, bool training)
     {
@@ -381,7 +381,7 @@ public sealed partial class Trainer<T>
         if (Optimizer.IsElementwise && Network.MaxDegreeOfParallelism > 1)
         {
             _parallelUpdate ??= new ParallelUpdate<T>(Network.Layers);
-            if (_parallelUpdate.Run(Optimizer, Network.MaxDegreeOfParallelism, rows))
+            if (_parallelUpdate.Run(Optimizer, Network.Context, Network.MaxDegreeOfParallelism, rows))
             {
                 return;
             }
@@ -413,7 +413,7 @@ public sealed partial class Trainer<T>
         }
     }
 
-    private void CheckTargetShape(int rows, int columns, int expectedRows, string paramName)
+    internal void CheckTargetShape(int rows, int columns, int expectedRows, string paramName)
     {
         if (columns != Network.OutputSize)
         {
@@ -426,33 +426,9 @@ public sealed partial class Trainer<T>
         }
     }
 
-    private void CheckTargetValues(T[] rowMajor, string paramName)
+    internal void CheckTargetValues(T[] rowMajor, string paramName)
     {
         Guard.FiniteValues<T>(rowMajor, Network.OutputSize, paramName);
         Loss.ValidateTargets<T>(rowMajor, Network.OutputSize, paramName);
-    }
-
-    private static T[] OneHot(int[] labels, int rows, int classes, string paramName)
-    {
-        ArgumentNullException.ThrowIfNull(labels, paramName);
-        if (labels.Length != rows)
-        {
-            throw new ArgumentException($"{paramName} has {labels.Length} labels, but there are {rows} input samples; every sample needs one label.", paramName);
-        }
-
-        var y = new T[rows * classes];
-        for (int r = 0; r < rows; r++)
-        {
-            int label = labels[r];
-            if ((uint)label >= (uint)classes)
-            {
-                throw new ArgumentOutOfRangeException(paramName, label,
-                    $"{paramName}[{r}] is {label}, but class labels must be in [0, {classes - 1}] for a network with {classes} outputs.");
-            }
-
-            y[r * classes + label] = T.One;
-        }
-
-        return y;
     }
 }

@@ -3,8 +3,9 @@ using System.Globalization;
 namespace Backprop;
 
 /// <summary>What happened during <c>Fit</c>: every epoch's losses, accuracies and learning rate, and how it ended.</summary>
-/// <remarks>Thread safety: <c>Fit</c> fills it on its training thread and returns it complete; from then on it is only
-/// read, and may be read from any number of threads at once.</remarks>
+/// <remarks>Thread safety: <c>Fit</c> fills it on its training thread (observers may read it there, through
+/// <see cref="TrainingContext.History"/>) and returns it complete; from then on it is only read, and may be read from any
+/// number of threads at once.</remarks>
 public sealed class TrainingHistory
 {
     private readonly List<EpochResult> _epochs = [];
@@ -36,10 +37,12 @@ public sealed class TrainingHistory
     /// <summary>The number of completed epochs.</summary>
     public int EpochsCompleted => _epochs.Count;
 
-    /// <summary>The 1-based epoch with the lowest monitored loss when early stopping was on; otherwise null.</summary>
+    /// <summary>The 1-based epoch with the best monitored value when an <see cref="EarlyStopping"/> watched the run (0
+    /// if no epoch improved on the start); otherwise null.</summary>
     public int? BestEpoch { get; internal set; }
 
-    /// <summary>Whether early stopping ended training before the last epoch.</summary>
+    /// <summary>Whether an observer (such as <see cref="EarlyStopping"/>) stopped training before the last epoch, with
+    /// <see cref="TrainingContext.StopTraining"/>.</summary>
     public bool StoppedEarly { get; internal set; }
 
     internal void Add(EpochResult result) => _epochs.Add(result);

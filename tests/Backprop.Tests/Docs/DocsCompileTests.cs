@@ -180,6 +180,7 @@ public class DocsCompileTests
         yield return Path.Combine(root, "README.md");
         yield return Path.Combine(root, "docs", "guide.md");
         yield return Path.Combine(root, "docs", "thread-safety.md");
+        yield return Path.Combine(root, "docs", "layers.md");
     }
 
     /// <summary>The runtime's assemblies plus the library and MathNet: what the test itself runs against.</summary>

@@ -153,8 +153,8 @@ public class GemmTests
     {
         var plan = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.CreatePlan(
             transposeA ? m : k, transposeA, transposeB ? k : n, transposeB, n, m, n, k, accumulate: false, hasBias: false);
-        int parts = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.PartCount(ref plan, Math.Min(2, ParallelWorkers.MaxParts));
-        parts.Should().Be(Math.Min(expectedParts, ParallelWorkers.MaxParts));
+        int parts = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.PartCount(ref plan, ComputeContext.Shared, 2);
+        parts.Should().Be(Math.Min(expectedParts, ComputeContext.Shared.MaxDegreeOfParallelism));
     }
 
     [Fact]
@@ -171,8 +171,8 @@ public class GemmTests
                     foreach (bool rows in new[] { false, true })
                     {
                         var plan = GemmDriver<GemmSimd512<float>, Vector512<float>, float>.CreatePlan(4000, false, 4000, true, n, m, n, 4000, false, false);
-                        int parts = GemmDriver<GemmSimd512<float>, Vector512<float>, float>.PartCount(ref plan, threads, rows);
-                        parts.Should().BeInRange(1, Math.Min(threads, ParallelWorkers.MaxParts), "m {0}, n {1}, {2} threads", m, n, threads);
+                        int parts = GemmDriver<GemmSimd512<float>, Vector512<float>, float>.PartCount(ref plan, ComputeContext.Shared, threads, rows);
+                        parts.Should().BeInRange(1, Math.Min(threads, ComputeContext.Shared.MaxDegreeOfParallelism), "m {0}, n {1}, {2} threads", m, n, threads);
                     }
                 }
             }
@@ -194,9 +194,9 @@ public class GemmTests
     {
         // The weight gradient of a 784-128-10 net: columns would be split by default, rows when asked.
         var plan = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.CreatePlan(128, true, 784, false, 784, 128, 784, 64, false, false);
-        int parts = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.PartCount(ref plan, 2);
+        int parts = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.PartCount(ref plan, ComputeContext.Shared, 2);
         plan.SplitRows.Should().BeFalse();
-        parts = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.PartCount(ref plan, 2, preferRowSplit: true);
+        parts = GemmDriver<GemmSimd256<float>, Vector256<float>, float>.PartCount(ref plan, ComputeContext.Shared, 2, preferRowSplit: true);
         plan.SplitRows.Should().Be(parts > 1);
     }
 
@@ -350,7 +350,7 @@ public class GemmTests
         where TOps : struct, IGemmSimd<TVec, T>
         where TVec : struct
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        (p, threads) => GemmDriver<TOps, TVec, T>.Multiply(p.A, p.Lda, p.TransposeA, p.B, p.Ldb, p.TransposeB, p.C, p.Ldc, p.M, p.N, p.K, p.Accumulate, p.Bias, threads);
+        (p, threads) => GemmDriver<TOps, TVec, T>.Multiply(p.A, p.Lda, p.TransposeA, p.B, p.Ldb, p.TransposeB, p.C, p.Ldc, p.M, p.N, p.K, p.Accumulate, p.Bias, threads, ComputeContext.Shared);
 
     // Every m × n pair, with k, accumulate, bias and padding varying along the sweep.
     private static void Sweep<T>(int[] sizes, int[] depths, bool transposeA, bool transposeB, double tolerance, Multiplier<T> multiply)
@@ -421,7 +421,7 @@ public class GemmTests
             // The layers' weight-gradient product asks for contiguous rows per thread: the same bits again.
             problem.ResetC();
             Gemm.MultiplyUnchecked<T>(problem.A, problem.Lda, problem.TransposeA, problem.B, problem.Ldb, problem.TransposeB, problem.C, problem.Ldc,
-                problem.M, problem.N, problem.K, problem.Accumulate, problem.Bias, 2, preferRowSplit: true);
+                problem.M, problem.N, problem.K, problem.Accumulate, problem.Bias, 2, ComputeContext.Shared, preferRowSplit: true);
             problem.C.Should().Equal(single, (x, y) => Bits(x) == Bits(y), "{0}×{1}·{2} ({3}, {4}) on two threads split by rows", m, n, k, transposeA, transposeB);
         }
     }

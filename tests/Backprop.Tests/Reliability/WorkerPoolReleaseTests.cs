@@ -1,5 +1,3 @@
-using Backprop.Numerics;
-
 namespace Backprop.Tests.Reliability;
 
 /// <summary>On two threads, Fit hands the copy of the next batch to a pool worker while a batch trains (when the
@@ -36,7 +34,7 @@ public class WorkerPoolReleaseTests
             act.Should().Throw<InvalidOperationException>().WithMessage("stop");
         }
 
-        ParallelWorkers.IsHeld.Should().BeFalse("nothing else runs beside this test, so no job may hold the pool");
+        ComputeContext.Shared.Pool.IsHeld.Should().BeFalse("nothing else runs beside this test, so no job may hold the pool");
     }
 
     [Fact]

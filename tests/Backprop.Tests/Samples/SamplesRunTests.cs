@@ -38,6 +38,21 @@ public class SamplesRunTests : IDisposable
     }
 
     [Fact]
+    public void CustomLayer_trains_checks_reloads_resumes_and_exports_its_own_layer()
+    {
+        var run = Run("CustomLayer");
+
+        run.ExitCode.Should().Be(0, run.Describe());
+        run.Lines.Should().Contain(l => l.StartsWith("Gradient check: 102 values compared", StringComparison.Ordinal) && l.EndsWith("passed", StringComparison.Ordinal));
+        run.Lines.Should().Contain(l => l.StartsWith("  layer 0 scale ", StringComparison.Ordinal), "the custom layer's own parameters are checked");
+        run.Lines.Should().Contain("checkpoint after 30 epochs, resumed for 30 more: identical to 60 at once True");
+        var last = Regex.Match(run.Lines[^1], @"^custom layer: gradient check (\S+), reload identical True, onnx max diff (\S+)$");
+        last.Success.Should().BeTrue(run.Describe());
+        double.Parse(last.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture).Should().BeLessThan(1e-6);
+        double.Parse(last.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture).Should().BeLessThan(1e-5);
+    }
+
+    [Fact]
     public void Regression_compares_with_least_squares_and_ends_with_r_squared()
     {
         var run = Run("Regression", "--epochs", "20");

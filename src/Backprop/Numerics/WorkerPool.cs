@@ -10,16 +10,21 @@ internal abstract class ParallelWork
     internal abstract bool Execute(int part);
 }
 
-// A small persistent pool of background threads for the numeric kernels: no allocation per job, no closures, and a
-// caller that never waits on a worker that has not started: parts nobody has claimed yet are run by the caller
-// itself. One job runs at a time; a caller that finds the pool busy runs its job alone (TryAcquire returns false).
+// A small persistent pool of background threads for the numeric kernels, owned by one ComputeContext: no allocation
+// per job, no closures, and a caller that never waits on a worker that has not started: parts nobody has claimed yet
+// are run by the caller itself. One job runs at a time; a caller that finds the pool busy runs its job alone
+// (TryAcquire returns false), with the same result.
 //
 // Protocol: the caller resets the part states, publishes the job and bumps the generation; each worker i spins
 // (then blocks) until the generation changes, then claims part i + 1 with a compare-exchange on its state, which is
 // tagged with the generation so that a late worker can never claim a part of a later job. The caller runs part 0,
 // then claims and runs whatever is still pending (ClaimNext), waiting only for parts a worker is running; if that wait
-// shows the workers are being descheduled, callers run alone for a while (see the contention backoff below).
-internal static class ParallelWorkers
+// shows the workers are being descheduled, callers of this pool run alone for a while (the contention backoff below).
+//
+// Lifetime: the worker threads reference this pool, never its ComputeContext, and hold a job only while they run a
+// part of it. Shutdown (the context's Dispose, or its finalizer once nothing references the context) makes every
+// worker leave its loop; a job still in flight then finishes on its caller, which runs the unclaimed parts itself.
+internal sealed class WorkerPool
 {
     private const long Pending = 0;
     private const long Running = 1;
@@ -33,40 +38,53 @@ internal static class ParallelWorkers
     private static readonly long _spinTicks = Stopwatch.Frequency / 10_000;
 
     // Contention backoff: a caller that had to wait for a worker longer than half its own share took (the worker was
-    // descheduled: more runnable threads than cores) runs alone for a while, 1 ms at first and doubling up to 250 ms
-    // while it keeps happening, and the workers block meanwhile, so an oversubscribed machine costs a rare probe.
+    // descheduled: more runnable threads than cores) runs alone for a while, _minBackoffTicks at first and doubling up
+    // to _maxBackoffTicks while it keeps happening, and the workers block meanwhile, so an oversubscribed machine costs
+    // a rare probe. The state is this pool's: another context's callers are not slowed down by it.
     private static readonly long _minWaitTicks = Stopwatch.Frequency / 50_000;
-    private static readonly long _minBackoffTicks = Stopwatch.Frequency / 1_000;
-    private static readonly long _maxBackoffTicks = Stopwatch.Frequency / 4;
-    private static long _aloneUntil;
-    private static long _backoffTicks = _minBackoffTicks;
-    private static long _startTicks;
-    private static long _ownShareTicks;
-    private static long _waitTicks;
+    private readonly long _minBackoffTicks;
+    private readonly long _maxBackoffTicks;
+    private long _aloneUntil;
+    private long _backoffTicks;
+    private long _startTicks;
+    private long _ownShareTicks;
+    private long _waitTicks;
 
-    private static readonly Worker?[] _workers = new Worker?[Math.Clamp(Environment.ProcessorCount - 1, 0, 63)];
-    private static readonly long[] _states = new long[_workers.Length + 1];
-    private static readonly Lock _createLock = new();
-    private static long _generation;
-    private static int _busy;
-    private static int _partCount;
-    private static ParallelWork? _work;
-    private static Exception? _error;
+    private readonly Worker?[] _workers;
+    private readonly long[] _states;
+    private readonly Lock _createLock = new();
+    private long _generation;
+    private int _busy;
+    private int _stopped;
+    private int _partCount;
+    private ParallelWork? _work;
+    private Exception? _error;
+
+    // A pool of `workers` threads (created on first use), with the given contention backoff bounds.
+    internal WorkerPool(int workers, TimeSpan minBackoff, TimeSpan maxBackoff)
+    {
+        _workers = new Worker?[workers];
+        _states = new long[workers + 1];
+        _minBackoffTicks = Math.Max(1, (long)(minBackoff.TotalSeconds * Stopwatch.Frequency));
+        _maxBackoffTicks = Math.Max(_minBackoffTicks, (long)(maxBackoff.TotalSeconds * Stopwatch.Frequency));
+        _backoffTicks = _minBackoffTicks;
+    }
 
     // Whether a caller holds the pool for a job now.
-    internal static bool IsHeld => Volatile.Read(ref _busy) != 0;
+    internal bool IsHeld => Volatile.Read(ref _busy) != 0;
 
     // The most parts a job can be split into: the caller and one per worker.
-    internal static int MaxParts => _workers.Length + 1;
+    internal int MaxParts => _workers.Length + 1;
 
     // Takes the pool for one job; false if another caller holds it or contention backoff is on (run the job alone).
-    internal static bool TryAcquire() =>
+    internal bool TryAcquire() =>
         _workers.Length > 0
+        && Volatile.Read(ref _stopped) == 0
         && Stopwatch.GetTimestamp() >= Volatile.Read(ref _aloneUntil)
         && Interlocked.CompareExchange(ref _busy, 1, 0) == 0;
 
     // Offers parts 1..parts - 1 of `work` to the workers; the pool must be held (TryAcquire), 2 ≤ parts ≤ MaxParts.
-    internal static void Start(ParallelWork work, int parts)
+    internal void Start(ParallelWork work, int parts)
     {
         Debug.Assert(parts >= 2 && parts <= MaxParts, $"a job has 2 to {MaxParts} parts, not {parts}");
         EnsureWorkers(parts - 1);
@@ -85,13 +103,13 @@ internal static class ParallelWorkers
         Interlocked.Exchange(ref _generation, generation);
         for (int i = 0; i < parts - 1; i++)
         {
-            _workers[i]!.Wake();
+            _workers[i]?.Wake();
         }
     }
 
     // Claims the next part no worker has started, for the caller to run; waits while workers are still running
     // parts; -1 once every part is done.
-    internal static int ClaimNext()
+    internal int ClaimNext()
     {
         long generation = _generation;
         if (_ownShareTicks == 0)
@@ -134,7 +152,7 @@ internal static class ParallelWorkers
 
     // Waits for the parts workers are running, cancels those nobody claimed, releases the pool, and rethrows a
     // worker's exception. Call exactly once after Start, also when the caller's own part threw.
-    internal static void End()
+    internal void End()
     {
         long generation = _generation;
         SpinWait spinner = default;
@@ -170,7 +188,40 @@ internal static class ParallelWorkers
 
     private static long Tag(long generation, long state) => (generation << StateBits) | state;
 
-    private static void EnsureWorkers(int count)
+    // Makes every worker leave its loop (each as soon as it is between two parts) and refuses later jobs. A job now in
+    // flight completes: its caller runs whatever no worker has claimed. Idempotent; safe from a finalizer thread.
+    internal void Shutdown()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        lock (_createLock)
+        {
+            foreach (Worker? worker in _workers)
+            {
+                worker?.Stop();
+            }
+        }
+    }
+
+    // The number of worker threads started and not yet stopped (for tests).
+    internal int LiveWorkers
+    {
+        get
+        {
+            int live = 0;
+            foreach (Worker? worker in _workers)
+            {
+                live += worker is { IsAlive: true } ? 1 : 0;
+            }
+
+            return live;
+        }
+    }
+
+    private void EnsureWorkers(int count)
     {
         if (_workers[count - 1] is not null)
         {
@@ -179,30 +230,41 @@ internal static class ParallelWorkers
 
         lock (_createLock)
         {
+            // After Shutdown no thread is started: Start then wakes nobody, and the caller runs every part.
+            if (Volatile.Read(ref _stopped) != 0)
+            {
+                return;
+            }
+
             for (int i = 0; i < count; i++)
             {
-                _workers[i] ??= new Worker(i);
+                _workers[i] ??= new Worker(this, i);
             }
         }
     }
 
-    // Runs part index + 1 of each job, if the caller has not taken it first.
+    // Runs part index + 1 of each job of its pool, if the caller has not taken it first, until the pool shuts down.
     private sealed class Worker
     {
         private readonly AutoResetEvent _wake = new(false);
+        private readonly WorkerPool _pool;
         private readonly int _index;
+        private readonly Thread _thread;
         private int _sleeping;
 
-        internal Worker(int index)
+        internal Worker(WorkerPool pool, int index)
         {
+            _pool = pool;
             _index = index;
-            var thread = new Thread(Loop)
+            _thread = new Thread(Loop)
             {
                 IsBackground = true,
                 Name = $"Backprop worker {index + 1}",
             };
-            thread.Start();
+            _thread.Start();
         }
+
+        internal bool IsAlive => _thread.IsAlive;
 
         // Called after the generation was bumped (a full fence): wakes the thread if it has blocked.
         internal void Wake()
@@ -213,21 +275,31 @@ internal static class ParallelWorkers
             }
         }
 
+        // Called after the pool was marked stopped: the event stays set until the thread next waits, so a thread that
+        // is about to block returns at once and sees the mark.
+        internal void Stop() => _wake.Set();
+
         private void Loop()
         {
+            WorkerPool pool = _pool;
             long seen = 0;
             while (true)
             {
                 long generation = WaitForJob(seen);
+                if (generation < 0)
+                {
+                    return;
+                }
+
                 seen = generation;
                 int part = _index + 1;
-                if (part >= Volatile.Read(ref _partCount))
+                if (part >= Volatile.Read(ref pool._partCount))
                 {
                     continue;
                 }
 
                 long pending = Tag(generation, Pending);
-                if (Interlocked.CompareExchange(ref _states[part], Tag(generation, Running), pending) != pending)
+                if (Interlocked.CompareExchange(ref pool._states[part], Tag(generation, Running), pending) != pending)
                 {
                     continue;
                 }
@@ -236,24 +308,31 @@ internal static class ParallelWorkers
                 bool done = true;
                 try
                 {
-                    done = _work!.Execute(part);
+                    done = pool._work!.Execute(part);
                 }
                 catch (Exception ex)
                 {
-                    _error = ex;
+                    pool._error = ex;
                 }
 
-                Volatile.Write(ref _states[part], Tag(generation, done ? Done : Pending));
+                Volatile.Write(ref pool._states[part], Tag(generation, done ? Done : Pending));
             }
         }
 
+        // The next job's generation, or -1 once the pool has shut down.
         private long WaitForJob(long seen)
         {
+            WorkerPool pool = _pool;
             long start = Stopwatch.GetTimestamp();
             int spins = 0;
             while (true)
             {
-                long generation = Volatile.Read(ref _generation);
+                if (Volatile.Read(ref pool._stopped) != 0)
+                {
+                    return -1;
+                }
+
+                long generation = Volatile.Read(ref pool._generation);
                 if (generation != seen)
                 {
                     return generation;
@@ -261,7 +340,7 @@ internal static class ParallelWorkers
 
                 // Poll (while callers run alone for contention, block at once: spinning would only take cores away).
                 long now = Stopwatch.GetTimestamp();
-                if (now >= Volatile.Read(ref _aloneUntil))
+                if (now >= Volatile.Read(ref pool._aloneUntil))
                 {
                     if (++spins < 64 || now - start < _busySpinTicks)
                     {
@@ -277,9 +356,10 @@ internal static class ParallelWorkers
                 }
 
                 // Announce the sleep with a full fence, then look once more: a caller bumps the generation before it
-                // reads _sleeping, so one of the two always sees the other.
+                // reads _sleeping, so one of the two always sees the other; Shutdown marks the pool stopped before it
+                // sets the event, which stays set until this thread waits.
                 Interlocked.Exchange(ref _sleeping, 1);
-                if (Volatile.Read(ref _generation) == seen)
+                if (Volatile.Read(ref pool._generation) == seen && Volatile.Read(ref pool._stopped) == 0)
                 {
                     _wake.WaitOne();
                 }

@@ -1,15 +1,18 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace Backprop;
 
-/// <content>The per-step numeric health check of the gradients and clipping by global norm.</content>
-public sealed partial class Trainer<T>
+/// <summary>The per-step numeric health check of the gradients and clipping by global norm, run by every training step
+/// between backpropagation and the update.</summary>
+internal static class GradientHealth
 {
     /// <summary>Stops on the first non-finite gradient (naming its layer and parameter) and, when asked, rescales all
     /// gradients so that their global L2 norm is at most <paramref name="maxNorm"/>.</summary>
-    private void CheckAndClipGradients(int epoch, int batch, double? maxNorm)
+    /// <exception cref="TrainingDivergedException">A gradient is NaN or infinite.</exception>
+    public static void CheckAndClip<T>(IReadOnlyList<Layer<T>> layers, int epoch, int batch, double? maxNorm)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var layers = Network.Layers;
         double squares = 0;
         for (int l = 0; l < layers.Count; l++)
         {
@@ -27,7 +30,7 @@ public sealed partial class Trainer<T>
                         throw new TrainingDivergedException(epoch, batch, l, parameters[p].Name, double.CreateChecked(g[bad]));
                     }
 
-                    reduced = T.CreateChecked(SumOfSquaresInDouble(g));
+                    reduced = T.CreateChecked(SumOfSquaresInDouble<T>(g));
                 }
 
                 squares += double.CreateChecked(reduced);
@@ -39,7 +42,7 @@ public sealed partial class Trainer<T>
             return;
         }
 
-        double norm = Math.Sqrt(double.IsFinite(squares) ? squares : AllSquaresInDouble());
+        double norm = Math.Sqrt(double.IsFinite(squares) ? squares : AllSquaresInDouble(layers));
         if (norm > limit)
         {
             T scale = T.CreateChecked(limit / norm);
@@ -54,10 +57,12 @@ public sealed partial class Trainer<T>
         }
     }
 
-    private double AllSquaresInDouble() =>
-        Network.Layers.SelectMany(l => l.Parameters).Sum(p => SumOfSquaresInDouble(p.GradientArray));
+    private static double AllSquaresInDouble<T>(IReadOnlyList<Layer<T>> layers)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        layers.SelectMany(l => l.Parameters).Sum(p => SumOfSquaresInDouble<T>(p.GradientArray));
 
-    private static double SumOfSquaresInDouble(ReadOnlySpan<T> values)
+    private static double SumOfSquaresInDouble<T>(ReadOnlySpan<T> values)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         double sum = 0;
         foreach (T v in values)

@@ -1,3 +1,4 @@
+using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop;
@@ -21,15 +22,122 @@ internal enum AccuracyMode
 /// <summary>A data set's objective and accuracies, as the training history records them.</summary>
 internal readonly record struct EvaluationScores(double Loss, double? Accuracy, double? HammingAccuracy);
 
-/// <content>Evaluation with metrics: the loss and the measures that fit the output.</content>
-public sealed partial class Trainer<T>
+/// <summary>
+/// Evaluates a trainer's network on a data set in inference mode, chunk by chunk in a pass kept from call to call: the
+/// objective and the accuracies the training history records (for <c>Fit</c>'s validation and
+/// <see cref="Trainer{T}.Evaluate"/>), and the metrics of <see cref="Trainer{T}.EvaluateMetrics(Matrix{T}, Matrix{T})"/>.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+internal sealed class Evaluator<T>(Trainer<T> trainer)
+    where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private const int EvaluationChunk = 256;
+
+    private ForwardPass<T>? _pass;
+
+    private Network<T> Network => trainer.Network;
+
+    private ILossFunction Loss => trainer.Loss;
+
+    /// <summary>Whether the outputs are logits, for reading them as yes/no decisions; a sigmoid's outputs are probabilities.</summary>
+    private bool DecidesOnLogits => Loss is IBinaryLoss { TakesLogits: true };
+
+    /// <summary>The output value above which a yes/no output says yes: 0 on logits, 0.5 on probabilities.</summary>
+    public T DecisionCut => DecidesOnLogits ? T.Zero : T.CreateChecked(0.5);
+
+    /// <summary>The objective (loss plus penalties) and, for class targets, the accuracies of the network on a data set,
+    /// in inference mode; <paramref name="outputs"/>, when given, receives every row's outputs.</summary>
+    public EvaluationScores Score(TrainingSet<T> data, T[]? outputs = null)
+    {
+        int rows = data.Rows, chunk = Math.Min(rows, EvaluationChunk), width = Network.OutputSize;
+        if (_pass is null || _pass.Capacity < chunk)
+        {
+            // Kept for the next epoch's evaluation: a pass holds every layer's buffers, 220 KB for the digits network.
+            _pass = new ForwardPass<T>(Network, chunk);
+        }
+
+        var pass = _pass;
+        double total = 0, weightTotal = 0;
+        var tally = new DecisionTally();
+        for (int start = 0; start < rows; start += chunk)
+        {
+            int count = Math.Min(chunk, rows - start);
+            data.X.AsSpan(start * Network.InputSize, count * Network.InputSize).CopyTo(pass.Input);
+            data.Y.AsSpan(start * width, count * width).CopyTo(pass.Targets);
+            trainer.ForwardCore(pass, count, training: false);
+            pass.SampleWeights = data.Weights is null ? default : data.Weights.AsMemory(start, count);
+            total += trainer.DataLossCore(pass) * trainer.BatchWeight(pass);
+            weightTotal += pass.WeightTotal();
+            Tally(ref tally, pass, count, data.Mode, data.Mode == AccuracyMode.ArgMax ? data.Classes.AsSpan(start, count) : default);
+            if (outputs is not null)
+            {
+                pass.ActivationBuffers[^1].AsSpan(0, count * width).CopyTo(outputs.AsSpan(start * width));
+            }
+        }
+
+        double loss = (Loss.Reduction == LossReduction.Sum ? total : total / weightTotal) + Network.RegularizationPenalty();
+        return new EvaluationScores(loss, tally.Accuracy(data.Mode, rows), tally.HammingAccuracy(data.Mode, rows, width));
+    }
+
+    /// <summary>Adds a pass's first <paramref name="count"/> rows to an epoch's or data set's counts of right decisions.</summary>
+    public void Tally(ref DecisionTally tally, ForwardPass<T> pass, int count, AccuracyMode mode, ReadOnlySpan<int> classes)
+    {
+        int width = Network.OutputSize;
+        ReadOnlySpan<T> outputs = pass.ActivationBuffers[^1].AsSpan(0, count * width);
+        switch (mode)
+        {
+            case AccuracyMode.ArgMax:
+                for (int r = 0; r < count; r++)
+                {
+                    if (Network<T>.ArgMax(outputs.Slice(r * width, width)) == classes[r])
+                    {
+                        tally.RowsRight++;
+                    }
+                }
+
+                break;
+            case AccuracyMode.Binary or AccuracyMode.MultiLabel:
+                TallyDecisions(ref tally, outputs, pass.Targets.AsSpan(0, count * width), width, DecisionCut);
+                break;
+        }
+    }
+
+    /// <summary>Counts rows whose every decision (output above <paramref name="cut"/>) matches its 0/1 target, and the
+    /// matching decisions; a target other than 0 or 1 makes the tally unscorable.</summary>
+    private static void TallyDecisions(ref DecisionTally tally, ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, int width, T cut)
+    {
+        for (int start = 0; start < targets.Length; start += width)
+        {
+            int right = 0;
+            for (int j = start; j < start + width; j++)
+            {
+                T target = targets[j];
+                if (target != T.Zero && target != T.One)
+                {
+                    tally.Unscorable = true;
+                    return;
+                }
+
+                if ((outputs[j] > cut) == (target == T.One))
+                {
+                    right++;
+                }
+            }
+
+            tally.LabelsRight += right;
+            if (right == width)
+            {
+                tally.RowsRight++;
+            }
+        }
+    }
+
     /// <summary>The loss and the metrics of <paramref name="data"/>'s kind.</summary>
-    private EvaluationResult Measure(DataSet data)
+    public EvaluationResult Measure(TrainingSet<T> data)
     {
         int rows = data.Rows, width = Network.OutputSize;
         var outputs = new T[rows * width];
-        var scores = EvaluateCore(data, outputs);
+        var scores = Score(data, outputs);
         return data.Mode switch
         {
             AccuracyMode.Binary => MeasureBinary(data, outputs, scores),
@@ -39,7 +147,7 @@ public sealed partial class Trainer<T>
         };
     }
 
-    private EvaluationResult MeasureBinary(DataSet data, T[] outputs, EvaluationScores scores)
+    private EvaluationResult MeasureBinary(TrainingSet<T> data, T[] outputs, EvaluationScores scores)
     {
         if (data.Classes is not { } classes)
         {
@@ -63,7 +171,7 @@ public sealed partial class Trainer<T>
         };
     }
 
-    private EvaluationResult MeasureMultiLabel(DataSet data, T[] outputs, EvaluationScores scores)
+    private EvaluationResult MeasureMultiLabel(TrainingSet<T> data, T[] outputs, EvaluationScores scores)
     {
         if (scores.Accuracy is null)
         {
@@ -83,7 +191,7 @@ public sealed partial class Trainer<T>
         };
     }
 
-    private EvaluationResult MeasureMultiClass(DataSet data, T[] outputs, EvaluationScores scores)
+    private EvaluationResult MeasureMultiClass(TrainingSet<T> data, T[] outputs, EvaluationScores scores)
     {
         int rows = data.Rows, width = Network.OutputSize;
         int[] classes = data.Classes!;
@@ -115,7 +223,7 @@ public sealed partial class Trainer<T>
         };
     }
 
-    private EvaluationResult MeasureRegression(DataSet data, T[] outputs, EvaluationScores scores)
+    private EvaluationResult MeasureRegression(TrainingSet<T> data, T[] outputs, EvaluationScores scores)
     {
         int rows = data.Rows, width = Network.OutputSize;
         return new EvaluationResult(PredictionKind.Regression, rows, scores.Loss)
@@ -125,9 +233,6 @@ public sealed partial class Trainer<T>
             RSquared = Metrics.RSquared(Matrix<T>.Build.DenseOfRowMajor(rows, width, data.Y), Matrix<T>.Build.DenseOfRowMajor(rows, width, outputs)),
         };
     }
-
-    /// <summary>The output value above which a yes/no output says yes: 0 on logits, 0.5 on probabilities.</summary>
-    private T DecisionCut => DecidesOnLogits ? T.Zero : T.CreateChecked(0.5);
 
     /// <summary>Yes/no outputs as probabilities: σ(z) of logits, the outputs themselves otherwise.</summary>
     private T[] Probabilities(T[] outputs) => DecidesOnLogits
@@ -194,4 +299,23 @@ public sealed partial class Trainer<T>
 
         return sum / width;
     }
+}
+
+/// <summary>The right decisions counted over an epoch or a data set.</summary>
+internal struct DecisionTally
+{
+    /// <summary>Rows predicted right: the arg-max class, the binary class, or every label of a multi-label row.</summary>
+    public long RowsRight;
+
+    /// <summary>Multi-label decisions predicted right, one per output of every row.</summary>
+    public long LabelsRight;
+
+    /// <summary>Whether a target was neither 0 nor 1, so that decisions cannot be scored.</summary>
+    public bool Unscorable;
+
+    public readonly double? Accuracy(AccuracyMode mode, long rows) =>
+        mode == AccuracyMode.None || Unscorable ? null : RowsRight / (double)rows;
+
+    public readonly double? HammingAccuracy(AccuracyMode mode, long rows, int width) =>
+        mode != AccuracyMode.MultiLabel || Unscorable ? null : LabelsRight / ((double)rows * width);
 }

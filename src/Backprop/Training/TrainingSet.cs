@@ -1,0 +1,228 @@
+using System.Globalization;
+using System.Numerics;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Backprop;
+
+/// <summary>A data set ready for training or evaluation: row-major copies, the class of every row when the targets are
+/// classes (0 or 1 for a binary classifier), and how its accuracy is scored.</summary>
+/// <typeparam name="T">The element type.</typeparam>
+internal sealed record TrainingSet<T>(T[] X, T[] Y, int Rows, int[]? Classes, AccuracyMode Mode)
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>One weight per row (sample weights, times class weights for training data), or null.</summary>
+    public T[]? Weights { get; init; }
+}
+
+/// <summary>
+/// Turns what <c>Fit</c> and <c>Evaluate</c> are given (target matrices, class labels, <see cref="ValidationData{T}"/>)
+/// into checked <see cref="TrainingSet{T}"/>s for a trainer's network and loss, and holds out the validation rows of
+/// <see cref="FitOptions.ValidationFraction"/>. Labels become one-hot rows with <see cref="OneHot"/>, and the rows held out
+/// are those <see cref="DataSplit"/> chooses as test rows: one rule for both.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+internal sealed class TrainingSetBuilder<T>(Trainer<T> trainer)
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Network<T> Network => trainer.Network;
+
+    private ILossFunction Loss => trainer.Loss;
+
+    /// <summary>Whether the network is a binary classifier: one output, with a binary loss or a sigmoid.</summary>
+    public bool IsBinaryClassifier => Network.OutputSize == 1 && (Loss is IBinaryLoss || Network.Layers[^1].Activation is Sigmoid);
+
+    /// <summary>Whether the network is a multi-label classifier when its targets are a matrix: several outputs, a binary loss.</summary>
+    public bool IsMultiLabelClassifier => Network.OutputSize > 1 && Loss is IBinaryLoss;
+
+    /// <summary>How data is scored: <paramref name="declaredClasses"/> when its classes were given as labels,
+    /// <paramref name="hasClasses"/> when every row has one.</summary>
+    public AccuracyMode ModeFor(bool declaredClasses, bool hasClasses) =>
+        IsBinaryClassifier ? AccuracyMode.Binary
+        : IsMultiLabelClassifier && !declaredClasses ? AccuracyMode.MultiLabel
+        : hasClasses ? AccuracyMode.ArgMax
+        : AccuracyMode.None;
+
+    /// <summary>Samples with target rows; the rows have classes when the targets are one-hot rows (or 0/1 for a binary classifier).</summary>
+    public TrainingSet<T> FromTargets(Matrix<T> inputs, Matrix<T> targets, string inputsName, string targetsName)
+    {
+        T[] x = Network.ToRowMajor(inputs, inputsName);
+        ArgumentNullException.ThrowIfNull(targets, targetsName);
+        trainer.CheckTargetShape(targets.RowCount, targets.ColumnCount, inputs.RowCount, targetsName);
+        T[] y = targets.ToRowMajorArray();
+        trainer.CheckTargetValues(y, targetsName);
+        int[]? classes = IsBinaryClassifier
+            ? BinaryClassesOf(y)
+            : OneHot.ClassesOfOneHotRows<T>(y, inputs.RowCount, Network.OutputSize);
+        return new TrainingSet<T>(x, y, inputs.RowCount, classes, ModeFor(declaredClasses: false, hasClasses: classes is not null));
+    }
+
+    /// <summary>Samples with class labels: one-hot rows, or the 0/1 target column of a binary classifier.</summary>
+    public TrainingSet<T> FromLabels(Matrix<T> inputs, int[] labels, string inputsName, string labelsName)
+    {
+        T[] x = Network.ToRowMajor(inputs, inputsName);
+        T[] y = IsBinaryClassifier
+            ? BinaryTargets(labels, inputs.RowCount, labelsName)
+            : OneHotTargets(CheckedForOneOutput(labels, labelsName), inputs.RowCount, labelsName);
+        trainer.CheckTargetValues(y, labelsName);
+        return new TrainingSet<T>(x, y, inputs.RowCount, (int[])labels.Clone(), ModeFor(declaredClasses: true, hasClasses: true));
+    }
+
+    /// <summary>The validation data given to <c>Fit</c>, or null.</summary>
+    public TrainingSet<T>? FromValidation(ValidationData<T>? validation)
+    {
+        var data = validation switch
+        {
+            null => null,
+            { Labels: { } labels } => FromLabels(validation.Inputs, labels, "validation.Inputs", "validation.Labels"),
+            _ => FromTargets(validation.Inputs, validation.Targets!, "validation.Inputs", "validation.Targets"),
+        };
+        return validation?.SampleWeights is { } weights ? data! with { Weights = CheckedWeights(weights, data!.Rows, "validation.SampleWeights") } : data;
+    }
+
+    /// <summary>Sample weights as the element type, after checking one finite, non-negative weight per row, not all 0.</summary>
+    public static T[] CheckedWeights(double[] weights, int rows, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(weights, paramName);
+        if (weights.Length != rows)
+        {
+            throw new ArgumentException($"{paramName} has {weights.Length} weights, but there are {rows} samples; every sample needs one weight.", paramName);
+        }
+
+        var result = new T[rows];
+        bool any = false;
+        for (int r = 0; r < rows; r++)
+        {
+            if (!(weights[r] >= 0) || !double.IsFinite(weights[r]))
+            {
+                throw new ArgumentException(FormattableString.Invariant($"{paramName}[{r}] must be finite and at least 0, but it is {weights[r]}."), paramName);
+            }
+
+            result[r] = T.CreateChecked(weights[r]);
+            any |= result[r] > T.Zero;
+        }
+
+        return any ? result : throw new ArgumentException($"{paramName} are all 0 (or too small for {typeof(T).Name}); at least one sample must count.", paramName);
+    }
+
+    /// <summary>Holds out <paramref name="fraction"/> of the rows for validation: the test rows of
+    /// <see cref="DataSplit.StratifiedIndices"/> over the rows' classes when they have them, else of
+    /// <see cref="DataSplit.ShuffledIndices"/>, for the same fraction and seed.</summary>
+    /// <exception cref="ArgumentException">A part would be empty (named as the options' argument).</exception>
+    public (TrainingSet<T> Train, TrainingSet<T> Validation) HoldOut(TrainingSet<T> data, double fraction, int seed)
+    {
+        var (train, held) = data.Classes is { } classes
+            ? DataSplit.ChooseStratified(classes, fraction, seed)
+            : DataSplit.ChooseShuffled(data.Rows, fraction, seed);
+        if (held.Length == 0 || train.Length == 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"options.ValidationFraction = {fraction} of {data.Rows} samples leaves {train.Length} for training and {held.Length} for validation; both need at least one."), "options");
+        }
+
+        return (Subset(data, train), Subset(data, held));
+    }
+
+    private TrainingSet<T> Subset(TrainingSet<T> data, int[] rows)
+    {
+        int inputWidth = Network.InputSize, outputWidth = Network.OutputSize;
+        var x = new T[rows.Length * inputWidth];
+        var y = new T[rows.Length * outputWidth];
+        int[]? classes = data.Classes is null ? null : new int[rows.Length];
+        T[]? weights = data.Weights is null ? null : new T[rows.Length];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            data.X.AsSpan(rows[i] * inputWidth, inputWidth).CopyTo(x.AsSpan(i * inputWidth));
+            data.Y.AsSpan(rows[i] * outputWidth, outputWidth).CopyTo(y.AsSpan(i * outputWidth));
+            if (classes is not null)
+            {
+                classes[i] = data.Classes![rows[i]];
+            }
+
+            if (weights is not null)
+            {
+                weights[i] = data.Weights![rows[i]];
+            }
+        }
+
+        return new TrainingSet<T>(x, y, rows.Length, classes, data.Mode) { Weights = weights };
+    }
+
+    /// <summary>The class of every row of a one-column target, when every target is 0 or 1; otherwise null.</summary>
+    private static int[]? BinaryClassesOf(T[] y)
+    {
+        var classes = new int[y.Length];
+        for (int r = 0; r < y.Length; r++)
+        {
+            if (y[r] == T.One)
+            {
+                classes[r] = 1;
+            }
+            else if (y[r] != T.Zero)
+            {
+                return null;
+            }
+        }
+
+        return classes;
+    }
+
+    /// <summary>The 0/1 target column of a binary classifier's labels.</summary>
+    private T[] BinaryTargets(int[] labels, int rows, string paramName)
+    {
+        CheckLabelCount(labels, rows, paramName);
+        var y = new T[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            if ((uint)labels[r] > 1)
+            {
+                throw new ArgumentOutOfRangeException(paramName, labels[r],
+                    $"{paramName}[{r}] is {labels[r]}, but a binary classifier (one output, loss {Loss.Name}, output layer {Network.Layers[^1]}) takes the labels 0 and 1.");
+            }
+
+            y[r] = labels[r] == 1 ? T.One : T.Zero;
+        }
+
+        return y;
+    }
+
+    /// <summary>The one-hot rows of the labels, one column per output.</summary>
+    private T[] OneHotTargets(int[] labels, int rows, string paramName)
+    {
+        CheckLabelCount(labels, rows, paramName);
+        int classes = Network.OutputSize;
+        var y = new T[rows * classes];
+        int bad = OneHot.EncodeRows<T>(labels, classes, y);
+        if (bad >= 0)
+        {
+            throw new ArgumentOutOfRangeException(paramName, labels[bad],
+                $"{paramName}[{bad}] is {labels[bad]}, but class labels must be in [0, {classes - 1}] for a network with {classes} outputs.");
+        }
+
+        return y;
+    }
+
+    private static void CheckLabelCount(int[] labels, int rows, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(labels, paramName);
+        if (labels.Length != rows)
+        {
+            throw new ArgumentException($"{paramName} has {labels.Length} labels, but there are {rows} input samples; every sample needs one label.", paramName);
+        }
+    }
+
+    /// <summary>Rejects labels other than 0 for a one-output network that is not a binary classifier, saying how to make one.</summary>
+    private int[] CheckedForOneOutput(int[] labels, string paramName)
+    {
+        if (labels is not null && Network.OutputSize == 1)
+        {
+            int bad = Array.FindIndex(labels, l => l != 0);
+            if (bad >= 0)
+            {
+                throw new ArgumentOutOfRangeException(paramName, labels[bad],
+                    $"{paramName}[{bad}] is {labels[bad]}, but class labels must be in [0, 0] for a network with 1 outputs and the loss {Loss.Name}: a one-output binary classifier needs a binary loss (Losses.BinaryCrossEntropy, Losses.BinaryCrossEntropyWithLogits) or a Sigmoid output layer.");
+            }
+        }
+
+        return labels!;
+    }
+}
