@@ -44,6 +44,27 @@ public sealed class ConfusionMatrix
         }
     }
 
+    /// <summary>The class names that <see cref="ToString"/> shows instead of class indices, or null (the default).</summary>
+    public IReadOnlyList<string>? ClassNames { get; private init; }
+
+    /// <summary>The same counts, shown with class names (such as <see cref="Backprop.Data.TablePipeline.ClassNames"/>).</summary>
+    /// <param name="classNames">One name per class, in class-index order.</param>
+    /// <returns>A new matrix with the names.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="classNames"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classNames"/> does not have one name per class.</exception>
+    public ConfusionMatrix WithClassNames(IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        if (classNames.Count != ClassCount || classNames.Any(n => n is null))
+        {
+            throw new ArgumentException($"classNames must have one name per class ({ClassCount}), without nulls, but it has {classNames.Count}.", nameof(classNames));
+        }
+
+        return new ConfusionMatrix(this) { ClassNames = classNames.ToArray() };
+    }
+
+    private ConfusionMatrix(ConfusionMatrix other) => (_counts, ClassCount, SampleCount) = (other._counts, other.ClassCount, other.SampleCount);
+
     /// <summary>The number of classes.</summary>
     public int ClassCount { get; }
 
@@ -189,22 +210,23 @@ public sealed class ConfusionMatrix
     {
         var culture = CultureInfo.InvariantCulture;
         const string Corner = "actual\\predicted";
-        int countWidth = Math.Max(SampleCount.ToString(culture).Length, (ClassCount - 1).ToString(culture).Length);
-        int labelWidth = Corner.Length;
+        string Name(int c) => ClassNames?[c] ?? c.ToString(culture);
+        int countWidth = Math.Max(SampleCount.ToString(culture).Length, Enumerable.Range(0, ClassCount).Max(c => Name(c).Length));
+        int labelWidth = Math.Max(Corner.Length, ClassNames is null ? 0 : ClassNames.Max(n => n.Length));
         const int MeasureWidth = 9;
         var text = new StringBuilder();
         text.Append(culture, $"Confusion matrix: {SampleCount} samples, {ClassCount} classes (rows: actual, columns: predicted)").AppendLine();
         text.Append(Corner.PadLeft(labelWidth));
         for (int p = 0; p < ClassCount; p++)
         {
-            text.Append(' ').Append(p.ToString(culture).PadLeft(countWidth));
+            text.Append(' ').Append(Name(p).PadLeft(countWidth));
         }
 
         text.Append(" | ").Append("support".PadLeft(MeasureWidth)).Append("precision".PadLeft(MeasureWidth + 1))
             .Append("recall".PadLeft(MeasureWidth + 1)).Append("f1".PadLeft(MeasureWidth + 1)).AppendLine();
         for (int a = 0; a < ClassCount; a++)
         {
-            text.Append(a.ToString(culture).PadLeft(labelWidth));
+            text.Append(Name(a).PadLeft(labelWidth));
             for (int p = 0; p < ClassCount; p++)
             {
                 text.Append(' ').Append(_counts[a * ClassCount + p].ToString(culture).PadLeft(countWidth));

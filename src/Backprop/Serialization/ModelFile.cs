@@ -43,6 +43,7 @@ public static class ModelFile
     private const int MaxParameters = 1024;
     private const int MaxRank = 8;
     private const ushort TrainingStateFlag = 1;
+    private const ushort PipelineFlag = 2;
 
     private static ReadOnlySpan<byte> Magic => [0x89, (byte)'B', (byte)'P', (byte)'N', (byte)'N', 0x0D, 0x0A, 0x1A];
 
@@ -216,13 +217,13 @@ public static class ModelFile
     internal static string LibraryVersion { get; } =
         typeof(ModelFile).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    internal static byte[] Encode<T>(Network<T> network, Trainer<T>? trainer)
+    internal static byte[] Encode<T>(Network<T> network, Trainer<T>? trainer, ComponentSettings? pipeline = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var w = new ModelWriter();
         w.Bytes(Magic);
         w.UInt16(FormatVersion);
-        w.UInt16(trainer is null ? (ushort)0 : TrainingStateFlag);
+        w.UInt16((ushort)((trainer is null ? 0 : TrainingStateFlag) | (pipeline is null ? 0 : PipelineFlag)));
         w.String(LibraryVersion);
         w.Byte((byte)(typeof(T) == typeof(float) ? 4 : 8));
         var inputShape = network.InputShape;
@@ -279,6 +280,11 @@ public static class ModelFile
         if (trainer is not null)
         {
             EncodeTraining(w, trainer);
+        }
+
+        if (pipeline is not null)
+        {
+            SettingsCodec.WriteSettings(w, pipeline, depth: 0);
         }
 
         byte[] body = w.ToArray();
@@ -341,8 +347,13 @@ public static class ModelFile
     }
 
     internal static (Network<T> Network, Trainer<T>? Trainer) Decode<T>(byte[] file, bool wantTraining, ModelRegistry registry)
+        where T : unmanaged, IFloatingPointIeee754<T> => Decode<T>(file, wantTraining, registry, out _);
+
+    /// <summary>Decodes a file, with the settings of the table pipeline it holds (flag bit 1), if any.</summary>
+    internal static (Network<T> Network, Trainer<T>? Trainer) Decode<T>(byte[] file, bool wantTraining, ModelRegistry registry, out ComponentSettings? pipeline)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        pipeline = null;
         Guard.SupportedElementType<T>();
         var r = new ModelReader(file);
         if (file.Length < Magic.Length || !file.AsSpan(0, Magic.Length).SequenceEqual(Magic))
@@ -380,7 +391,7 @@ public static class ModelFile
         r.Bytes(Magic.Length + 2, "the header");
         int flagsAt = r.Position;
         ushort flags = r.UInt16("the flags");
-        if ((flags & ~TrainingStateFlag) != 0)
+        if ((flags & ~(TrainingStateFlag | PipelineFlag)) != 0 || (version == 1 && (flags & PipelineFlag) != 0))
         {
             throw ModelFormatError.At($"Unknown flags 0x{flags:X4}", flagsAt);
         }
@@ -406,9 +417,14 @@ public static class ModelFile
             throw ModelFormatError.At("The file holds a network without training state: it was saved with Save, not SaveCheckpoint; load it with Load", -1);
         }
 
-        return version == 1
-            ? DecodeV1<T>(ref r, hasTraining, elementSize)
-            : DecodeV2<T>(ref r, hasTraining, elementSize, registry);
+        if (version == 1)
+        {
+            return DecodeV1<T>(ref r, hasTraining, elementSize);
+        }
+
+        var decoded = DecodeV2<T>(ref r, hasTraining, (flags & PipelineFlag) != 0, elementSize, registry, out var settings);
+        pipeline = settings;
+        return decoded;
     }
 
     // Format version 1: Dense and Dropout layers only, with positional fields (docs/model-format.md, "Version 1").
@@ -554,9 +570,11 @@ public static class ModelFile
     }
 
     // Format version 2: every component by its registered name and settings, parameters by name and shape.
-    private static (Network<T> Network, Trainer<T>? Trainer) DecodeV2<T>(ref ModelReader r, bool hasTraining, int elementSize, ModelRegistry registry)
+    private static (Network<T> Network, Trainer<T>? Trainer) DecodeV2<T>(ref ModelReader r, bool hasTraining, bool hasPipeline, int elementSize, ModelRegistry registry,
+        out ComponentSettings? pipeline)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        pipeline = null;
         int shapeAt = r.Position;
         var inputShape = ReadShape(ref r, "the input shape", MaxWidth);
         if (inputShape is null)
@@ -620,14 +638,13 @@ public static class ModelFile
             RestoreLayer(layers[l], l, descriptions[l].Parameters, descriptions[l].State, descriptions[l].StateAt, registry);
         }
 
-        if (!hasTraining)
+        var trainer = hasTraining ? DecodeTrainingV2(ref r, network, elementSize, registry) : null;
+        if (hasPipeline)
         {
-            r.ExpectEnd("the last layer");
-            return (network, null);
+            pipeline = SettingsCodec.ReadSettings(ref r, "the table pipeline", depth: 0);
         }
 
-        var trainer = DecodeTrainingV2(ref r, network, elementSize, registry);
-        r.ExpectEnd("the training state");
+        r.ExpectEnd(hasPipeline ? "the table pipeline" : hasTraining ? "the training state" : "the last layer");
         return (network, trainer);
     }
 
@@ -788,7 +805,7 @@ public static class ModelFile
         where T : unmanaged, IFloatingPointIeee754<T> =>
         network.Layers.SelectMany(l => l.Parameters).ToList();
 
-    private static FileStream OpenRead(string path)
+    internal static FileStream OpenRead(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var stream = File.OpenRead(path);
@@ -802,7 +819,7 @@ public static class ModelFile
         return stream;
     }
 
-    private static byte[] ReadAll(Stream stream)
+    internal static byte[] ReadAll(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var buffer = new MemoryStream();

@@ -22,12 +22,25 @@ internal sealed class OnnxGraphBuilder
 
     /// <summary>Builds the model of a network; throws <see cref="NotSupportedException"/> for a layer or activation that
     /// does not implement <see cref="IOnnxExportable"/>.</summary>
-    public static OnnxProtoMessage Build<T>(Network<T> network)
+    public static OnnxProtoMessage Build<T>(Network<T> network) where T : unmanaged, IFloatingPointIeee754<T> => Build(network, null, null);
+
+    /// <summary>Builds the model of a network whose inputs are first scaled as (x − center) / scale, per input (a table
+    /// pipeline's numeric columns): a Sub and a Div node before the first layer.</summary>
+    public static OnnxProtoMessage Build<T>(Network<T> network, double[]? center, double[]? scale)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var builder = new OnnxGraphBuilder();
         var graph = new OnnxGraph(builder);
         string current = OnnxExporter.InputName;
+        if (center is not null && scale is not null)
+        {
+            builder.AddTensor<double>("pipeline_center", [center.Length], center, -1, "pipeline centers");
+            builder.AddTensor<double>("pipeline_scale", [scale.Length], scale, -1, "pipeline scales");
+            builder.AddNode("Sub", "pipeline_sub", [current, "pipeline_center"], "pipeline_centered", []);
+            builder.AddNode("Div", "pipeline_div", ["pipeline_centered", "pipeline_scale"], "pipeline_scaled", []);
+            current = "pipeline_scaled";
+        }
+
         for (int l = 0; l < network.Layers.Count; l++)
         {
             var layer = network.Layers[l];

@@ -24,6 +24,9 @@ internal abstract class BatchFeeder<T> : IDisposable
     /// <returns>The number of rows copied; 0 once the epoch is over.</returns>
     public abstract int NextBatch(Span<T> inputs, Span<T> targets, Span<int> classes);
 
+    /// <summary>The weights of the rows of the last batch when the data is weighted; empty otherwise.</summary>
+    public virtual ReadOnlyMemory<T> BatchWeights => default;
+
     /// <summary>Releases what the current epoch holds open (a reader of the source).</summary>
     public virtual void Dispose()
     {

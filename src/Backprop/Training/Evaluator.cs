@@ -57,7 +57,7 @@ internal sealed class Evaluator<T>(Trainer<T> trainer)
         }
 
         var pass = _pass;
-        double total = 0;
+        double total = 0, weightTotal = 0;
         var tally = new DecisionTally();
         for (int start = 0; start < rows; start += chunk)
         {
@@ -65,7 +65,9 @@ internal sealed class Evaluator<T>(Trainer<T> trainer)
             data.X.AsSpan(start * Network.InputSize, count * Network.InputSize).CopyTo(pass.Input);
             data.Y.AsSpan(start * width, count * width).CopyTo(pass.Targets);
             trainer.ForwardCore(pass, count, training: false);
-            total += trainer.DataLossCore(pass) * trainer.BatchWeight(count);
+            pass.SampleWeights = data.Weights is null ? default : data.Weights.AsMemory(start, count);
+            total += trainer.DataLossCore(pass) * trainer.BatchWeight(pass);
+            weightTotal += pass.WeightTotal();
             Tally(ref tally, pass, count, data.Mode, data.Mode == AccuracyMode.ArgMax ? data.Classes.AsSpan(start, count) : default);
             if (outputs is not null)
             {
@@ -73,7 +75,7 @@ internal sealed class Evaluator<T>(Trainer<T> trainer)
             }
         }
 
-        double loss = (Loss.Reduction == LossReduction.Sum ? total : total / rows) + Network.RegularizationPenalty();
+        double loss = (Loss.Reduction == LossReduction.Sum ? total : total / weightTotal) + Network.RegularizationPenalty();
         return new EvaluationScores(loss, tally.Accuracy(data.Mode, rows), tally.HammingAccuracy(data.Mode, rows, width));
     }
 

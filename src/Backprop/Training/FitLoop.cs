@@ -30,6 +30,7 @@ internal sealed class FitLoop<T>(Trainer<T> trainer)
             Context = Network.Context,
         };
         feeder.SetRows(data.X, data.Y, data.Classes, data.Rows);
+        feeder.SetWeights(options.ClassWeights is null ? data.Weights : options.ClassWeights.Apply(data.Weights, data.Classes, Network.OutputSize == 1 ? 2 : Network.OutputSize, data.Rows));
         return Run(feeder, validation, options, cancellationToken, data.Mode);
     }
 
@@ -119,6 +120,7 @@ internal sealed class FitLoop<T>(Trainer<T> trainer)
             double total = 0;
             var tally = new DecisionTally();
             long rows = 0;
+            double weightTotal = 0;
             int batch = 0, count;
             while ((count = feeder.NextBatch(batchInputs, batchTargets, batchClasses)) > 0)
             {
@@ -130,20 +132,22 @@ internal sealed class FitLoop<T>(Trainer<T> trainer)
                     observers[o].OnBatchBegin(epoch, batch);
                 }
 
+                pass.SampleWeights = feeder.BatchWeights;
                 double loss = trainer.StepCore(pass, count, epoch, batch, options.MaxGradientNorm);
 
                 // The step leaves the forward pass's outputs in place: they are the pre-update predictions.
                 evaluator.Tally(ref tally, pass, count, mode, mode == AccuracyMode.ArgMax ? batchClasses[..count] : default);
 
-                total += loss * trainer.BatchWeight(count);
+                total += loss * trainer.BatchWeight(pass);
                 rows += count;
+                weightTotal += pass.WeightTotal();
                 for (int o = 0; o < observers.Length; o++)
                 {
                     observers[o].OnBatchEnd(epoch, batch, loss);
                 }
             }
 
-            double epochLoss = trainer.Loss.Reduction == LossReduction.Sum ? total : total / rows;
+            double epochLoss = trainer.Loss.Reduction == LossReduction.Sum ? total : total / weightTotal;
             EvaluationScores? validated = validation is null ? null : evaluator.Score(validation);
             var result = new EpochResult(epoch, epochLoss, validated?.Loss,
                 tally.Accuracy(mode, rows), validated?.Accuracy, learningRate, Stopwatch.GetElapsedTime(started))

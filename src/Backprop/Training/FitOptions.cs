@@ -60,6 +60,11 @@ public sealed class FitOptions
     /// hears the monitored loss (validation loss, else training loss) after every epoch. Null (the rate is left alone) by default.</summary>
     public ILearningRateSchedule? LearningRateSchedule { get; init; }
 
+    /// <summary>Weights per class for the training loss of a classifier (see <see cref="Backprop.ClassWeights"/>): each
+    /// training sample's loss is multiplied by its class's weight (and by its sample weight, if any). Null (equal weights)
+    /// by default. Not applied to validation data; for in-memory data with classes only.</summary>
+    public ClassWeights? ClassWeights { get; init; }
+
     /// <summary>Receives each epoch's result as training goes; null by default.</summary>
     public IProgress<EpochResult>? Progress { get; init; }
 

@@ -149,6 +149,26 @@ public sealed class ForwardPass<T>
 
     internal bool LossFused { get; set; }
 
+    /// <summary>One weight per row of the batch when the loss is weighted (sample or class weights); empty otherwise.</summary>
+    internal ReadOnlyMemory<T> SampleWeights { get; set; }
+
+    /// <summary>How much the batch's reduced loss counts in a data set's: Σ w with weights, else the row count.</summary>
+    internal double WeightTotal()
+    {
+        if (SampleWeights.IsEmpty)
+        {
+            return Rows;
+        }
+
+        double total = 0;
+        foreach (T w in SampleWeights.Span)
+        {
+            total += double.CreateChecked(w);
+        }
+
+        return total;
+    }
+
     private int CheckLayer(int layer)
     {
         if ((uint)layer >= (uint)Network.Layers.Count)

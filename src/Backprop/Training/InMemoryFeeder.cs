@@ -19,6 +19,9 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     private T[] _inputs = [];
     private T[] _targets = [];
     private int[]? _classes;
+    private T[]? _weights;
+    private T[] _batchWeights = [];
+    private int _batchCount;
     private int _rows;
     private int[] _order = [];
     private int _next;
@@ -37,6 +40,11 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     }
 
     public override bool HasClasses => _classes is not null;
+
+    public override ReadOnlyMemory<T> BatchWeights => _weights is null ? default : _batchWeights.AsMemory(0, _batchCount);
+
+    /// <summary>Sets one weight per row of the rows given to <see cref="SetRows"/>, or none.</summary>
+    public void SetWeights(T[]? weights) => _weights = weights;
 
     /// <summary>Sets the rows to feed from the next epoch on: the first <paramref name="rows"/> rows of the arrays.</summary>
     public void SetRows(T[] inputs, T[] targets, int[]? classes, int rows)
@@ -131,6 +139,21 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
             {
                 classes[r] = _classes[row];
             }
+        }
+
+        if (_weights is not null)
+        {
+            if (_batchWeights.Length < batchRows)
+            {
+                _batchWeights = new T[batchRows];
+            }
+
+            for (int r = 0; r < count; r++)
+            {
+                _batchWeights[r] = _weights[_order[_next + r]];
+            }
+
+            _batchCount = count;
         }
 
         _next += count;

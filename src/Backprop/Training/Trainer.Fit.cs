@@ -64,6 +64,58 @@ public sealed partial class Trainer<T>
         return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
     }
 
+    /// <summary>Trains on a data set with target rows and a weight per sample: each sample's loss counts in proportion to
+    /// its weight (see <see cref="WeightedLoss"/>), as if it were repeated that many times.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="targets">The targets, rows × output size.</param>
+    /// <param name="sampleWeights">One weight per row, finite and at least 0, not all 0; multiplied by
+    /// <see cref="FitOptions.ClassWeights"/> when those are set.</param>
+    /// <param name="options">The training settings; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch (with its own <see cref="ValidationData{T}.SampleWeights"/>, if any);
+    /// when null, <see cref="FitOptions.ValidationFraction"/> of the data, with its weights, is held out instead.</param>
+    /// <param name="cancellationToken">Stops training between two batches with <see cref="OperationCanceledException"/>.</param>
+    /// <returns>Every epoch's losses (weighted) and accuracies, and how training ended.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">As for the unweighted <c>Fit</c>, or <paramref name="sampleWeights"/> does not have one finite, non-negative weight per row, or they are all 0.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        var data = Data.FromTargets(inputs, targets, nameof(inputs), nameof(targets));
+        data = data with { Weights = TrainingSetBuilder<T>.CheckedWeights(sampleWeights, data.Rows, nameof(sampleWeights)) };
+        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
+    }
+
+    /// <summary>Trains a classifier on a data set with integer class labels and a weight per sample: each sample's loss
+    /// counts in proportion to its weight (see <see cref="WeightedLoss"/>), as if it were repeated that many times.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="labels">One class per row, as for the unweighted <c>Fit</c>.</param>
+    /// <param name="sampleWeights">One weight per row, finite and at least 0, not all 0; multiplied by
+    /// <see cref="FitOptions.ClassWeights"/> when those are set.</param>
+    /// <param name="options">The training settings; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch (with its own <see cref="ValidationData{T}.SampleWeights"/>, if any);
+    /// when null, <see cref="FitOptions.ValidationFraction"/> of the data, with its weights, is held out instead (stratified by class).</param>
+    /// <param name="cancellationToken">Stops training between two batches with <see cref="OperationCanceledException"/>.</param>
+    /// <returns>Every epoch's losses (weighted) and accuracies, and how training ended.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">As for the unweighted <c>Fit</c>, or <paramref name="sampleWeights"/> does not have one finite, non-negative weight per row, or they are all 0.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label or an option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public TrainingHistory Fit(Matrix<T> inputs, int[] labels, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        var data = Data.FromLabels(inputs, labels, nameof(inputs), nameof(labels));
+        data = data with { Weights = TrainingSetBuilder<T>.CheckedWeights(sampleWeights, data.Rows, nameof(sampleWeights)) };
+        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
+    }
+
     /// <summary>Runs <see cref="Fit(Matrix{T}, Matrix{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/> on the thread pool.</summary>
     /// <param name="inputs">The samples, rows × input size.</param>
     /// <param name="targets">The targets, rows × output size.</param>

@@ -29,7 +29,7 @@ public sealed partial class Trainer<T>
     /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
     /// <exception cref="ArgumentException">The source's sizes differ from the network's, it gives no samples, a sample has
     /// a value that is not finite, a target outside the loss's domain or a class out of range,
-    /// <see cref="FitOptions.ValidationFraction"/> is not 0, or the validation data is malformed.</exception>
+    /// <see cref="FitOptions.ValidationFraction"/> is not 0, <see cref="FitOptions.ClassWeights"/> is set, or the validation data is malformed.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="InvalidDataException">The source's data is malformed (as its reader reports it).</exception>
     /// <exception cref="IOException">The source's data cannot be read.</exception>
@@ -55,6 +55,11 @@ public sealed partial class Trainer<T>
             throw new ArgumentException(FormattableString.Invariant(
                 $"options.ValidationFraction is {options.ValidationFraction}, but a streamed source cannot be split without reading it whole; pass validation data (the validation argument) instead, and leave ValidationFraction at 0."),
                 nameof(options));
+        }
+
+        if (options.ClassWeights is not null)
+        {
+            throw new ArgumentException($"options.ClassWeights is {options.ClassWeights}, but class weights apply to in-memory data only; train from matrices (Fit with labels), or weigh the source's samples yourself.", nameof(options));
         }
 
         var validationData = Data.FromValidation(validation);

@@ -227,6 +227,7 @@ public sealed partial class Trainer<T>
     {
         using var hold = Network.HoldForTraining();
         var pass = FitPass(rows);
+        pass.SampleWeights = default;
         inputs.CopyTo(pass.Input);
         targets.CopyTo(pass.Targets);
         return StepCore(pass, rows, epoch: 0, batch: 0, maxNorm: null);
@@ -260,8 +261,9 @@ public sealed partial class Trainer<T>
         return _fitPass;
     }
 
-    /// <summary>How much one batch's reduced loss counts in a data set's loss: its row count for a mean, 1 for a sum.</summary>
-    internal double BatchWeight(int rows) => Loss.Reduction == LossReduction.Sum ? 1 : rows;
+    /// <summary>How much the reduced loss of the batch in <paramref name="pass"/> counts in a data set's loss: its row
+    /// count (Σ w when weighted) for a mean, 1 for a sum.</summary>
+    internal double BatchWeight(ForwardPass<T> pass) => Loss.Reduction == LossReduction.Sum ? 1 : pass.WeightTotal();
 
     internal void ForwardCore(ForwardPass<T> pass, int rows, bool training)
     {
@@ -287,6 +289,14 @@ public sealed partial class Trainer<T>
     {
         int last = Network.Layers.Count - 1, width = Network.OutputSize, length = pass.Rows * width;
         ReadOnlySpan<T> targets = pass.Targets.AsSpan(0, length);
+        if (!pass.SampleWeights.IsEmpty)
+        {
+            var weights = pass.SampleWeights.Span;
+            return IsLossFused
+                ? double.CreateChecked(WeightedLoss.FusedValue((IFusedOutputLoss)Loss, pass.SavedBuffers[last].AsSpan(0, length), targets, weights, width))
+                : double.CreateChecked(WeightedLoss.Value(Loss, pass.ActivationBuffers[last].AsSpan(0, length), targets, weights, width));
+        }
+
         return IsLossFused
             ? double.CreateChecked(((IFusedOutputLoss)Loss).FusedValue<T>(pass.SavedBuffers[last].AsSpan(0, length), targets, width))
             : double.CreateChecked(Loss.Value<T>(pass.ActivationBuffers[last].AsSpan(0, length), targets, width));
@@ -301,14 +311,30 @@ public sealed partial class Trainer<T>
         Span<T> delta = pass.LocalGradientBuffers[last].AsSpan(0, length);
         double loss = LossValueCore(pass);
         pass.LossFused = IsLossFused;
+        bool weighted = !pass.SampleWeights.IsEmpty;
         if (pass.LossFused)
         {
-            ((IFusedOutputLoss)Loss).FusedLocalGradients(a, targets, delta, width);
+            if (weighted)
+            {
+                WeightedLoss.FusedLocalGradients((IFusedOutputLoss)Loss, a, targets, pass.SampleWeights.Span, delta, width);
+            }
+            else
+            {
+                ((IFusedOutputLoss)Loss).FusedLocalGradients(a, targets, delta, width);
+            }
         }
         else
         {
             Span<T> outputGradients = pass.OutputGradientBuffers[last].AsSpan(0, length);
-            Loss.Gradient(a, targets, outputGradients, width);
+            if (weighted)
+            {
+                WeightedLoss.Gradient(Loss, a, targets, pass.SampleWeights.Span, outputGradients, width);
+            }
+            else
+            {
+                Loss.Gradient(a, targets, outputGradients, width);
+            }
+
             Network.Layers[last].ComputeLocalGradients(saved, a, outputGradients, delta, rows);
         }
 

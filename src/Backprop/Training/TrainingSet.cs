@@ -8,7 +8,11 @@ namespace Backprop;
 /// classes (0 or 1 for a binary classifier), and how its accuracy is scored.</summary>
 /// <typeparam name="T">The element type.</typeparam>
 internal sealed record TrainingSet<T>(T[] X, T[] Y, int Rows, int[]? Classes, AccuracyMode Mode)
-    where T : unmanaged, IFloatingPointIeee754<T>;
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>One weight per row (sample weights, times class weights for training data), or null.</summary>
+    public T[]? Weights { get; init; }
+}
 
 /// <summary>
 /// Turns what <c>Fit</c> and <c>Evaluate</c> are given (target matrices, class labels, <see cref="ValidationData{T}"/>)
@@ -64,12 +68,41 @@ internal sealed class TrainingSetBuilder<T>(Trainer<T> trainer)
     }
 
     /// <summary>The validation data given to <c>Fit</c>, or null.</summary>
-    public TrainingSet<T>? FromValidation(ValidationData<T>? validation) => validation switch
+    public TrainingSet<T>? FromValidation(ValidationData<T>? validation)
     {
-        null => null,
-        { Labels: { } labels } => FromLabels(validation.Inputs, labels, "validation.Inputs", "validation.Labels"),
-        _ => FromTargets(validation.Inputs, validation.Targets!, "validation.Inputs", "validation.Targets"),
-    };
+        var data = validation switch
+        {
+            null => null,
+            { Labels: { } labels } => FromLabels(validation.Inputs, labels, "validation.Inputs", "validation.Labels"),
+            _ => FromTargets(validation.Inputs, validation.Targets!, "validation.Inputs", "validation.Targets"),
+        };
+        return validation?.SampleWeights is { } weights ? data! with { Weights = CheckedWeights(weights, data!.Rows, "validation.SampleWeights") } : data;
+    }
+
+    /// <summary>Sample weights as the element type, after checking one finite, non-negative weight per row, not all 0.</summary>
+    public static T[] CheckedWeights(double[] weights, int rows, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(weights, paramName);
+        if (weights.Length != rows)
+        {
+            throw new ArgumentException($"{paramName} has {weights.Length} weights, but there are {rows} samples; every sample needs one weight.", paramName);
+        }
+
+        var result = new T[rows];
+        bool any = false;
+        for (int r = 0; r < rows; r++)
+        {
+            if (!(weights[r] >= 0) || !double.IsFinite(weights[r]))
+            {
+                throw new ArgumentException(FormattableString.Invariant($"{paramName}[{r}] must be finite and at least 0, but it is {weights[r]}."), paramName);
+            }
+
+            result[r] = T.CreateChecked(weights[r]);
+            any |= result[r] > T.Zero;
+        }
+
+        return any ? result : throw new ArgumentException($"{paramName} are all 0 (or too small for {typeof(T).Name}); at least one sample must count.", paramName);
+    }
 
     /// <summary>Holds out <paramref name="fraction"/> of the rows for validation: the test rows of
     /// <see cref="DataSplit.StratifiedIndices"/> over the rows' classes when they have them, else of
@@ -95,6 +128,7 @@ internal sealed class TrainingSetBuilder<T>(Trainer<T> trainer)
         var x = new T[rows.Length * inputWidth];
         var y = new T[rows.Length * outputWidth];
         int[]? classes = data.Classes is null ? null : new int[rows.Length];
+        T[]? weights = data.Weights is null ? null : new T[rows.Length];
         for (int i = 0; i < rows.Length; i++)
         {
             data.X.AsSpan(rows[i] * inputWidth, inputWidth).CopyTo(x.AsSpan(i * inputWidth));
@@ -103,9 +137,14 @@ internal sealed class TrainingSetBuilder<T>(Trainer<T> trainer)
             {
                 classes[i] = data.Classes![rows[i]];
             }
+
+            if (weights is not null)
+            {
+                weights[i] = data.Weights![rows[i]];
+            }
         }
 
-        return new TrainingSet<T>(x, y, rows.Length, classes, data.Mode);
+        return new TrainingSet<T>(x, y, rows.Length, classes, data.Mode) { Weights = weights };
     }
 
     /// <summary>The class of every row of a one-column target, when every target is 0 or 1; otherwise null.</summary>

@@ -40,4 +40,8 @@ public sealed class ValidationData<T>
 
     /// <summary>The class labels, when given as labels.</summary>
     public int[]? Labels { get; }
+
+    /// <summary>One weight per validation sample for the validation loss (see <see cref="WeightedLoss"/>), or null (the
+    /// default) for equal weights. <see cref="FitOptions.ClassWeights"/> do not apply to validation data.</summary>
+    public double[]? SampleWeights { get; init; }
 }

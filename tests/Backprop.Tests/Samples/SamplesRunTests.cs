@@ -63,6 +63,19 @@ public class SamplesRunTests : IDisposable
     }
 
     [Fact]
+    public void Penguins_reads_the_raw_table_saves_one_file_and_predicts_a_raw_row()
+    {
+        var run = Run("Penguins", "--output", _output);
+
+        run.ExitCode.Should().Be(0, run.Describe());
+        run.Lines.Should().Contain(l => l.StartsWith("penguins: 344 rows; features island (Categorical), bill_length_mm (Numeric, 2 missing)", StringComparison.Ordinal), run.Describe());
+        run.Lines.Should().Contain(l => l.StartsWith("Confusion matrix: 86 samples, 3 classes", StringComparison.Ordinal), run.Describe());
+        File.Exists(Path.Combine(_output, "penguins.bpnn")).Should().BeTrue();
+        run.Lines.Should().Contain(l => l.StartsWith("\"Biscoe,48.6,16,230,5800,male\" → Gentoo (", StringComparison.Ordinal), run.Describe());
+        LastLineNumber(run, @"^test accuracy: (0\.\d{4}|1\.0000)$").Should().BeGreaterThanOrEqualTo(0.97);
+    }
+
+    [Fact]
     public void FashionMnist_trains_on_a_subset_when_the_data_is_installed()
     {
         if (!Directory.Exists(FashionMnistData))
