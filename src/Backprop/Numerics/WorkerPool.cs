@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace Backprop.Numerics;
@@ -308,7 +309,7 @@ internal sealed class WorkerPool
                 bool done = true;
                 try
                 {
-                    done = pool._work!.Execute(part);
+                    done = RunPart(pool, part);
                 }
                 catch (Exception ex)
                 {
@@ -318,6 +319,12 @@ internal sealed class WorkerPool
                 Volatile.Write(ref pool._states[part], Tag(generation, done ? Done : Pending));
             }
         }
+
+        // Runs one part in a frame of its own, so that no slot of the worker's long-lived Loop frame keeps the job (and
+        // through it a context or a network) reachable after the part is done: the JIT may report a spilled local as
+        // live for a whole method, which let an idle worker keep its undisposed context alive.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static bool RunPart(WorkerPool pool, int part) => pool._work!.Execute(part);
 
         // The next job's generation, or -1 once the pool has shut down.
         private long WaitForJob(long seen)

@@ -177,7 +177,7 @@ public class ComputeContextTests
             GC.Collect();
             GC.WaitForPendingFinalizers();
             return !network.IsAlive && !context.IsAlive && pool.LiveWorkers == 0;
-        }).Should().BeTrue("once nothing references the network and its context, the finalizer ends the workers");
+        }).Should().BeTrue($"once nothing references the network and its context, the finalizer ends the workers (network alive {network.IsAlive}, context alive {context.IsAlive}, live workers {pool.LiveWorkers})");
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
