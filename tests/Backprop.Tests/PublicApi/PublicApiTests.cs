@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using Backprop.Tests.Samples;
 using PublicApiGenerator;
 
 namespace Backprop.Tests.PublicApi;
@@ -42,5 +42,6 @@ public sealed class PublicApiTests
 
     private static string Normalize(string text) => text.Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd() + "\n";
 
-    private static string SourceFolder([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+    // From the repository (found above the test binaries), not from [CallerFilePath]: a CI build maps source paths to /_/.
+    private static string SourceFolder() => Path.Combine(SamplesRunTests.RepositoryRoot(), "tests", "Backprop.Tests", "PublicApi");
 }
