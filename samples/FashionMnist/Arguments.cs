@@ -2,14 +2,16 @@ using System.Globalization;
 
 namespace FashionMnist;
 
-/// <summary>The command line: <c>--data DIR --epochs N --hidden N --batch N --seed N --limit N --stream --buffer N --help</c>.</summary>
+/// <summary>The command line: <c>--data DIR --model mlp|cnn --epochs N --hidden N --batch N --seed N --limit N --stream --buffer N --help</c>.</summary>
 internal sealed class Arguments
 {
     public const string DefaultData = "/usr/share/datasets/fashion-mnist";
 
     public const string Usage = $"""
-        usage: dotnet run -c Release --project samples/FashionMnist -- [--data DIR] [--epochs N] [--hidden N] [--batch N] [--seed N] [--limit N] [--stream [--buffer N]]
+        usage: dotnet run -c Release --project samples/FashionMnist -- [--data DIR] [--model mlp|cnn] [--epochs N] [--hidden N] [--batch N] [--seed N] [--limit N] [--stream [--buffer N]]
           --data DIR    folder with the four IDX files (default {DefaultData})
+          --model M     mlp (default): 784-H-10; cnn: the network of ../shared/peers/cnn_torch.py, Conv(16, 3×3, same)
+                        ReLU MaxPool(2) → Conv(32, 3×3, same) ReLU MaxPool(2) → Dense(128) ReLU → Dense(10) softmax
           --epochs N    passes over the training data (default 15)
           --hidden N    units in the hidden layer (default 256)
           --batch N     samples per mini-batch (default 64)
@@ -22,6 +24,8 @@ internal sealed class Arguments
         """;
 
     public string Data { get; private set; } = DefaultData;
+
+    public string Model { get; private set; } = "mlp";
 
     public int Epochs { get; private set; } = 15;
 
@@ -49,6 +53,14 @@ internal sealed class Arguments
             {
                 case "--data":
                     result.Data = Value(args, ref i);
+                    break;
+                case "--model":
+                    result.Model = Value(args, ref i) switch
+                    {
+                        "mlp" => "mlp",
+                        "cnn" => "cnn",
+                        string other => throw new FormatException($"--model must be mlp or cnn, but it is '{other}'."),
+                    };
                     break;
                 case "--epochs":
                     result.Epochs = PositiveInt(args, ref i);

@@ -92,6 +92,21 @@ public class SamplesRunTests : IDisposable
     }
 
     [Fact]
+    public void FashionMnist_trains_the_convolutional_network_when_the_data_is_installed()
+    {
+        if (!Directory.Exists(FashionMnistData))
+        {
+            return; // Covered by the argument test; install dataset-fashion-mnist to run this one.
+        }
+
+        var run = Run("FashionMnist", "--model", "cnn", "--limit", "2000", "--epochs", "1");
+
+        run.ExitCode.Should().Be(0, run.Describe());
+        run.Lines.Should().Contain(l => l.StartsWith("model: Network<Single>(784 → Conv2D", StringComparison.Ordinal), run.Describe());
+        LastLineNumber(run, @"^test accuracy: (0\.\d{4})$").Should().BeGreaterThan(0.5);
+    }
+
+    [Fact]
     public void FashionMnist_streams_its_training_images_when_the_data_is_installed()
     {
         if (!Directory.Exists(FashionMnistData))
