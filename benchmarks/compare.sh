@@ -23,12 +23,26 @@ peer=../shared/peers/mlp_numpy.py
 [ -f "$peer" ] || { echo "numpy peer not found at $peer (it lives in the shared folder beside the repository)" >&2; exit 1; }
 /usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "numpy missing: apt-get install -y python3-numpy libopenblas0" >&2; exit 1; }
 
+# These machines set OPENBLAS_CORETYPE=Haswell (and OPENBLAS_L2_SIZE), which pins OpenBLAS to its AVX2 kernels and
+# halves numpy's speed on AVX-512: the peer runs without them (its command only; see ../shared/peers/README.md).
+peer_env() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
+kernel=$(peer_env /usr/bin/python3 - <<'PY'
+try:
+    import numpy, threadpoolctl
+    blas = [i for i in threadpoolctl.threadpool_info() if i.get("internal_api") == "openblas"]
+    print(", ".join(f"OpenBLAS {i.get('version')}, kernel {i.get('architecture')}" for i in blas) or "no OpenBLAS found")
+except ImportError:
+    print("kernel unknown: apt-get install -y python3-threadpoolctl")
+PY
+)
+echo "numpy peer: $kernel"
+
 dotnet build -c Release benchmarks/Backprop.Benchmarks >/dev/null
 ours=() theirs=() ours_acc=() theirs_acc=()
 for round in $(seq "$rounds"); do
   o=$(dotnet run -c Release --no-build --project benchmarks/Backprop.Benchmarks -- train \
         --hidden "$hidden" --batch "$batch" --epochs "$epochs" --threads "$threads" --data "$data" --seed "$round" | tail -n 1)
-  n=$(FMNIST_DIR="$data" OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 "$peer" \
+  n=$(peer_env FMNIST_DIR="$data" OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 "$peer" \
         --hidden "$hidden" --batch "$batch" --epochs "$epochs" --seed "$round" | tail -n 1)
   echo "round $round: ours  $o"
   echo "round $round: numpy $n"
