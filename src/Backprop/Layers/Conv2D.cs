@@ -109,12 +109,7 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
     public double L1
     {
         get => _l1;
-        init
-        {
-            Guard.Finite(value, nameof(L1));
-            Guard.InRange(value, 0, double.MaxValue, nameof(L1));
-            _l1 = value;
-        }
+        init => _l1 = WeightPenalty.Checked(value, nameof(L1));
     }
 
     /// <summary>The L2 penalty λ₂ on the weights (not the biases): the objective gains λ₂·Σ w² and each weight's
@@ -123,12 +118,7 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
     public double L2
     {
         get => _l2;
-        init
-        {
-            Guard.Finite(value, nameof(L2));
-            Guard.InRange(value, 0, double.MaxValue, nameof(L2));
-            _l2 = value;
-        }
+        init => _l2 = WeightPenalty.Checked(value, nameof(L2));
     }
 
     /// <summary>The activation, or null when the layer has none (the identity).</summary>
@@ -203,19 +193,7 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
             return 0;
         }
 
-        ReadOnlySpan<T> w = _weightParameter!.ValueArray;
-        double penalty = 0;
-        if (_l1 != 0)
-        {
-            penalty += _l1 * double.CreateChecked(TensorPrimitives.SumOfMagnitudes(w));
-        }
-
-        if (_l2 != 0)
-        {
-            penalty += _l2 * double.CreateChecked(TensorPrimitives.SumOfSquares(w));
-        }
-
-        return penalty;
+        return WeightPenalty.Value<T>(_weightParameter!.ValueArray, _l1, _l2);
     }
 
     /// <summary>Describes the layer.</summary>
@@ -412,20 +390,7 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
             }
         }
 
-        if (_l1 != 0 || _l2 != 0)
-        {
-            AddRegularizationGradient(weights, weightGradients);
-        }
-    }
-
-    private void AddRegularizationGradient(ReadOnlySpan<T> weights, Span<T> gradients)
-    {
-        T l1 = T.CreateChecked(_l1), twiceL2 = T.CreateChecked(2 * _l2);
-        for (int i = 0; i < weights.Length; i++)
-        {
-            T w = weights[i];
-            gradients[i] += twiceL2 * w + (w > T.Zero ? l1 : w < T.Zero ? -l1 : T.Zero);
-        }
+        WeightPenalty.AddGradient<T>(weights, weightGradients, _l1, _l2);
     }
 
     private static Span<T> Grow(ref T[] buffer, int length)

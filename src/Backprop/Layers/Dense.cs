@@ -52,12 +52,7 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
     public double L1
     {
         get => _l1;
-        init
-        {
-            Guard.Finite(value, nameof(L1));
-            Guard.InRange(value, 0, double.MaxValue, nameof(L1));
-            _l1 = value;
-        }
+        init => _l1 = WeightPenalty.Checked(value, nameof(L1));
     }
 
     /// <summary>The L2 penalty λ₂ on the weights (not the biases): the objective gains λ₂·Σ w² and each weight's
@@ -66,12 +61,7 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
     public double L2
     {
         get => _l2;
-        init
-        {
-            Guard.Finite(value, nameof(L2));
-            Guard.InRange(value, 0, double.MaxValue, nameof(L2));
-            _l2 = value;
-        }
+        init => _l2 = WeightPenalty.Checked(value, nameof(L2));
     }
 
     /// <summary>The number of units, which is the width of the layer's output.</summary>
@@ -149,19 +139,7 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
             return 0;
         }
 
-        ReadOnlySpan<T> w = _weightParameter!.ValueArray;
-        double penalty = 0;
-        if (_l1 != 0)
-        {
-            penalty += _l1 * double.CreateChecked(TensorPrimitives.SumOfMagnitudes(w));
-        }
-
-        if (_l2 != 0)
-        {
-            penalty += _l2 * double.CreateChecked(TensorPrimitives.SumOfSquares(w));
-        }
-
-        return penalty;
+        return WeightPenalty.Value<T>(_weightParameter!.ValueArray, _l1, _l2);
     }
 
     /// <summary>Describes the layer.</summary>
@@ -210,10 +188,7 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
         Gemm.MultiplyUnchecked<T>(localGradients, Units, true, inputs, n, false, weightGradients, n,
             Units, n, rows, accumulate: false, bias: default, MaxDegreeOfParallelism, Context, preferRowSplit: true);
 
-        if (_l1 != 0 || _l2 != 0)
-        {
-            AddRegularizationGradient(_weightParameter!.ValueArray, weightGradients);
-        }
+        WeightPenalty.AddGradient<T>(_weightParameter!.ValueArray, weightGradients, _l1, _l2);
 
         // ∂L/∂b = Σ over rows of δ, always summed in row order.
         localGradients[..Units].CopyTo(biasGradients);
@@ -227,16 +202,6 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
             // ∂L/∂X (rows × n) = δ (rows × units) · Wᵀ-stored (units × n).
             Gemm.MultiplyUnchecked<T>(localGradients, Units, false, _weightParameter!.ValueArray, n, false, inputGradients, n,
                 rows, n, Units, accumulate: false, bias: default, MaxDegreeOfParallelism, Context);
-        }
-    }
-
-    private void AddRegularizationGradient(ReadOnlySpan<T> weights, Span<T> gradients)
-    {
-        T l1 = T.CreateChecked(_l1), twiceL2 = T.CreateChecked(2 * _l2);
-        for (int i = 0; i < weights.Length; i++)
-        {
-            T w = weights[i];
-            gradients[i] += twiceL2 * w + (w > T.Zero ? l1 : w < T.Zero ? -l1 : T.Zero);
         }
     }
 
