@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Backprop.Data;
-using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop.Benchmarks;
 
@@ -46,11 +45,11 @@ public static class TrainBenchmark
         Console.WriteLine($"Fashion-MNIST: {trainX.RowCount} training and {testX.RowCount} test images of {trainX.ColumnCount} pixels; MLP {trainX.ColumnCount}-{hidden}-10, batch {batch}, {threads} thread(s)");
 
         // Warm-up: one epoch on a throw-away network, so that the JIT's tiers and the caches are settled.
-        var warmup = Fit(Build(hidden, threads, seed + 1), trainX, trainY, batch, 1, seed + 1, learningRate, out _);
+        var warmup = TrainingRun.Fit(Build(hidden, threads, seed + 1), new Sgd(learningRate), trainX, trainY, batch, 1, seed + 1);
         Console.WriteLine($"warm-up epoch: {warmup.Durations[0]:F3} s");
 
         var network = Build(hidden, threads, seed);
-        var measured = Fit(network, trainX, trainY, batch, epochs, seed, learningRate, out var _);
+        var measured = TrainingRun.Fit(network, new Sgd(learningRate), trainX, trainY, batch, epochs, seed);
         for (int e = 0; e < epochs; e++)
         {
             Console.WriteLine($"epoch {e + 1}: {measured.Durations[e]:F3} s  {trainX.RowCount / measured.Durations[e]:F0} samples/s  loss {measured.Losses[e]:F4}");
@@ -58,7 +57,7 @@ public static class TrainBenchmark
 
         int[] predicted = network.PredictClasses(testX);
         double accuracy = predicted.Where((p, i) => p == testY[i]).Count() / (double)testY.Length;
-        double median = Median(measured.Durations);
+        double median = TrainingRun.Median(measured.Durations);
         var result = new
         {
             workload = "fashion-mnist",
@@ -81,46 +80,4 @@ public static class TrainBenchmark
         {
             MaxDegreeOfParallelism = threads,
         };
-
-    private static Measurement Fit(Network<float> network, Matrix<float> x, int[] y, int batch, int epochs, int seed, double learningRate, out TrainingHistory history)
-    {
-        var observer = new Recorder();
-        var trainer = new Trainer<float>(network, Losses.CrossEntropy, new Sgd(learningRate));
-        history = trainer.Fit(x, y, new FitOptions { Epochs = epochs, BatchSize = batch, Seed = seed, Observers = [observer] });
-        return new Measurement(observer.Durations.ToArray(), history.Loss.ToArray(), observer.AllocatedBytesPerStep);
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    private sealed record Measurement(double[] Durations, double[] Losses, double AllocatedBytesPerStep);
-
-    /// <summary>Records epoch durations, and the bytes allocated on the training thread between batch 100 and 900 of the last epoch.</summary>
-    private sealed class Recorder : ITrainingObserver
-    {
-        private const int FirstBatch = 100;
-        private const int LastBatch = 900;
-        private long _allocatedAtFirst;
-
-        public List<double> Durations { get; } = [];
-
-        public double AllocatedBytesPerStep { get; private set; } = double.NaN;
-
-        public void OnBatchEnd(int epoch, int batch, double loss)
-        {
-            if (batch == FirstBatch)
-            {
-                _allocatedAtFirst = GC.GetAllocatedBytesForCurrentThread();
-            }
-            else if (batch == LastBatch)
-            {
-                AllocatedBytesPerStep = (GC.GetAllocatedBytesForCurrentThread() - _allocatedAtFirst) / (double)(LastBatch - FirstBatch);
-            }
-        }
-
-        public void OnEpochEnd(EpochResult result) => Durations.Add(result.Duration.TotalSeconds);
-    }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Backprop.Data;
-using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop.Benchmarks;
 
@@ -50,11 +49,11 @@ public static class TrainCnnBenchmark
 
         // Warm-up: a few steps on a throw-away network, so that the JIT's tiers and the caches are settled.
         int warmupRows = Math.Min(trainX.RowCount, warmupSteps * batch);
-        var warmup = Fit(Build(threads, seed + 1), trainX.SubMatrix(0, warmupRows, 0, trainX.ColumnCount), trainY[..warmupRows], batch, 1, seed + 1, learningRate, momentum);
+        var warmup = TrainingRun.Fit(Build(threads, seed + 1), new Sgd(learningRate, momentum: momentum), trainX.SubMatrix(0, warmupRows, 0, trainX.ColumnCount), trainY[..warmupRows], batch, 1, seed + 1);
         Console.WriteLine($"warm-up ({warmupSteps} steps): {warmup.Durations[0]:F3} s");
 
         var network = Build(threads, seed);
-        var measured = Fit(network, trainX, trainY, batch, epochs, seed, learningRate, momentum);
+        var measured = TrainingRun.Fit(network, new Sgd(learningRate, momentum: momentum), trainX, trainY, batch, epochs, seed);
         for (int e = 0; e < epochs; e++)
         {
             Console.WriteLine($"epoch {e + 1}: {measured.Durations[e]:F3} s  {trainX.RowCount / measured.Durations[e]:F0} samples/s  loss {measured.Losses[e]:F4}");
@@ -62,7 +61,7 @@ public static class TrainCnnBenchmark
 
         int[] predicted = network.PredictClasses(testX);
         double accuracy = predicted.Where((p, i) => p == testY[i]).Count() / (double)testY.Length;
-        double median = Median(measured.Durations);
+        double median = TrainingRun.Median(measured.Durations);
         var result = new
         {
             workload = "fashion-mnist-cnn",
@@ -90,46 +89,4 @@ public static class TrainCnnBenchmark
         {
             MaxDegreeOfParallelism = threads,
         };
-
-    private static Measurement Fit(Network<float> network, Matrix<float> x, int[] y, int batch, int epochs, int seed, double learningRate, double momentum)
-    {
-        var observer = new Recorder();
-        var trainer = new Trainer<float>(network, Losses.CrossEntropy, new Sgd(learningRate, momentum: momentum));
-        var history = trainer.Fit(x, y, new FitOptions { Epochs = epochs, BatchSize = batch, Seed = seed, Observers = [observer] });
-        return new Measurement(observer.Durations.ToArray(), history.Loss.ToArray(), observer.AllocatedBytesPerStep);
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    private sealed record Measurement(double[] Durations, double[] Losses, double AllocatedBytesPerStep);
-
-    /// <summary>Records epoch durations, and the bytes allocated on the training thread between batch 100 and 900 of the last epoch.</summary>
-    private sealed class Recorder : ITrainingObserver
-    {
-        private const int FirstBatch = 100;
-        private const int LastBatch = 900;
-        private long _allocatedAtFirst;
-
-        public List<double> Durations { get; } = [];
-
-        public double AllocatedBytesPerStep { get; private set; } = double.NaN;
-
-        public void OnBatchEnd(int epoch, int batch, double loss)
-        {
-            if (batch == FirstBatch)
-            {
-                _allocatedAtFirst = GC.GetAllocatedBytesForCurrentThread();
-            }
-            else if (batch == LastBatch)
-            {
-                AllocatedBytesPerStep = (GC.GetAllocatedBytesForCurrentThread() - _allocatedAtFirst) / (double)(LastBatch - FirstBatch);
-            }
-        }
-
-        public void OnEpochEnd(EpochResult result) => Durations.Add(result.Duration.TotalSeconds);
-    }
 }
