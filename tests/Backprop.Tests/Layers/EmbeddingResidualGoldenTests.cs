@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
+using Backprop.Tests.Serialization;
 
 namespace Backprop.Tests.Layers;
 
@@ -19,44 +19,32 @@ public class EmbeddingResidualGoldenTests
         "Network<Double>(5 → Embedding(5×3 for columns 2, 0; 4×2 for columns 3) → Residual(Dense(8, tanh) → Dropout(0.25) → Dense(10, identity))" +
         " → Residual(Dense(4, relu), projection) → Dense(3, softmax))";
 
-    private static string GoldenFolder => Path.Combine(AppContext.BaseDirectory, "Serialization", "Golden");
-
     [Fact]
     public void The_embedding_and_residual_golden_files_load_and_predict_their_recorded_outputs()
     {
         string? regenerate = Environment.GetEnvironmentVariable("BACKPROP_REGENERATE_GOLDEN");
         if (regenerate == Version.ToString(CultureInfo.InvariantCulture) && ModelFile.FormatVersion == Version)
         {
-            Generate(SourceFolder());
+            Generate(GoldenFiles.SourceFolder());
             foreach (string file in new[] { NetworkFile, CheckpointFile, ExpectedFile })
             {
-                File.Copy(Path.Combine(SourceFolder(), file), Path.Combine(GoldenFolder, file), overwrite: true);
+                File.Copy(Path.Combine(GoldenFiles.SourceFolder(), file), Path.Combine(GoldenFiles.Folder, file), overwrite: true);
             }
         }
 
-        BitConverter.ToUInt16(File.ReadAllBytes(Path.Combine(GoldenFolder, NetworkFile)), 8).Should().Be((ushort)Version);
-        var lines = File.ReadAllLines(Path.Combine(GoldenFolder, ExpectedFile)).Where(l => !l.StartsWith('#')).ToArray();
-        var inputs = Parse(lines[0]);
-        var expected = Parse(lines[1]);
+        BitConverter.ToUInt16(File.ReadAllBytes(Path.Combine(GoldenFiles.Folder, NetworkFile)), 8).Should().Be((ushort)Version);
+        var lines = File.ReadAllLines(Path.Combine(GoldenFiles.Folder, ExpectedFile)).Where(l => !l.StartsWith('#')).ToArray();
+        var inputs = GoldenFiles.Parse(lines[0]);
+        var expected = GoldenFiles.Parse(lines[1]);
 
-        var network = Network<double>.Load(Path.Combine(GoldenFolder, NetworkFile));
+        var network = Network<double>.Load(Path.Combine(GoldenFiles.Folder, NetworkFile));
         network.ToString().Should().Be(Architecture);
-        Predict(network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
+        GoldenFiles.Predict(network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
 
-        var trainer = Trainer<double>.LoadCheckpoint(Path.Combine(GoldenFolder, CheckpointFile));
+        var trainer = Trainer<double>.LoadCheckpoint(Path.Combine(GoldenFiles.Folder, CheckpointFile));
         trainer.EpochsCompleted.Should().Be(3);
-        Predict(trainer.Network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
+        GoldenFiles.Predict(trainer.Network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
     }
-
-    private static double[] Predict(Network<double> network, double[] inputs)
-    {
-        int rows = inputs.Length / network.InputSize;
-        var x = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(rows, network.InputSize, (r, c) => inputs[r * network.InputSize + c]);
-        var y = network.Predict(x);
-        return Enumerable.Range(0, rows).SelectMany(r => y.Row(r).ToArray()).ToArray();
-    }
-
-    private static double[] Parse(string line) => line.Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 
     private static readonly Dictionary<int, int> Vocabularies = new() { [0] = 5, [2] = 5, [3] = 4 };
 
@@ -76,7 +64,7 @@ public class EmbeddingResidualGoldenTests
         trainer.SaveCheckpoint(Path.Combine(folder, CheckpointFile));
 
         double[] inputs = EmbeddingTests.Ids<double>(5, 5, Vocabularies, seed: 3).ToRowMajorArray();
-        double[] outputs = Predict(network, inputs);
+        double[] outputs = GoldenFiles.Predict(network, inputs);
         File.WriteAllLines(Path.Combine(folder, ExpectedFile),
         [
             "# Inputs (5 samples of 5: ids in columns 0, 2 (of 5) and 3 (of 4), numbers in 1 and 4, row-major) and the outputs the golden network predicts for them (5 of 3), round-trip formatted.",
@@ -84,7 +72,4 @@ public class EmbeddingResidualGoldenTests
             string.Join(' ', outputs.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
         ]);
     }
-
-    private static string SourceFolder([CallerFilePath] string path = "") =>
-        Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(path)!)!, "Serialization", "Golden");
 }

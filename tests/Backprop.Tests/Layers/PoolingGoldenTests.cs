@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
+using Backprop.Tests.Serialization;
 
 namespace Backprop.Tests.Layers;
 
@@ -18,38 +18,27 @@ public class PoolingGoldenTests
         "Network<Double>(84 → MaxPool2D(2×2, stride 2×2, same) → AveragePool2D(3×2, stride 1×1, explicit(1, 1, 0, 1), excluding padding) → " +
         "MaxPool2D(2×2, stride 1×1, valid) → GlobalAveragePool2D → Dense(3, softmax))";
 
-    private static string GoldenFolder => Path.Combine(AppContext.BaseDirectory, "Serialization", "Golden");
-
     [Fact]
     public void The_pooling_golden_files_load_and_predict_their_recorded_outputs()
     {
         if (Environment.GetEnvironmentVariable("BACKPROP_REGENERATE_GOLDEN") == "2" && ModelFile.FormatVersion == 2)
         {
-            Generate(SourceFolder());
+            Generate(GoldenFiles.SourceFolder());
         }
 
-        var lines = File.ReadAllLines(Path.Combine(GoldenFolder, ExpectedFile)).Where(l => !l.StartsWith('#')).ToArray();
-        var inputs = Parse(lines[0]);
-        var expected = Parse(lines[1]);
+        var lines = File.ReadAllLines(Path.Combine(GoldenFiles.Folder, ExpectedFile)).Where(l => !l.StartsWith('#')).ToArray();
+        var inputs = GoldenFiles.Parse(lines[0]);
+        var expected = GoldenFiles.Parse(lines[1]);
 
-        var network = Network<double>.Load(Path.Combine(GoldenFolder, NetworkFile));
+        var network = Network<double>.Load(Path.Combine(GoldenFiles.Folder, NetworkFile));
         network.ToString().Should().Be(Description);
         network.InputShape.Should().Be(TensorShape.Image(2, 7, 6));
-        Predict(network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
+        GoldenFiles.Predict(network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
 
-        var trainer = Trainer<double>.LoadCheckpoint(Path.Combine(GoldenFolder, CheckpointFile));
+        var trainer = Trainer<double>.LoadCheckpoint(Path.Combine(GoldenFiles.Folder, CheckpointFile));
         trainer.EpochsCompleted.Should().Be(2);
-        Predict(trainer.Network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
+        GoldenFiles.Predict(trainer.Network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
     }
-
-    private static double[] Predict(Network<double> network, double[] inputs)
-    {
-        int rows = inputs.Length / network.InputSize;
-        var x = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(rows, network.InputSize, (r, c) => inputs[r * network.InputSize + c]);
-        return network.Predict(x).ToRowMajorArray();
-    }
-
-    private static double[] Parse(string line) => line.Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 
     /// <summary>Writes the golden files: a trained network with every pooling layer and padding mode, its checkpoint,
     /// and inputs with the outputs it predicts.</summary>
@@ -70,7 +59,7 @@ public class PoolingGoldenTests
         trainer.SaveCheckpoint(Path.Combine(folder, CheckpointFile));
 
         double[] inputs = Enumerable.Range(0, 3 * shape.Size).Select(i => Math.Sin(i + 1) * 3).ToArray();
-        double[] outputs = Predict(network, inputs);
+        double[] outputs = GoldenFiles.Predict(network, inputs);
         File.WriteAllLines(Path.Combine(folder, ExpectedFile),
         [
             "# Inputs (3 samples of 2×7×6, row-major) and the outputs the golden pooling network predicts for them (3 of 3), round-trip formatted.",
@@ -78,7 +67,4 @@ public class PoolingGoldenTests
             string.Join(' ', outputs.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
         ]);
     }
-
-    private static string SourceFolder([CallerFilePath] string path = "") =>
-        Path.Combine(Path.GetDirectoryName(path)!, "..", "Serialization", "Golden");
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 
 namespace Backprop.Tests.Serialization;
 
@@ -16,43 +15,31 @@ public class ConvGoldenModelTests
     private const string CheckpointFile = "golden-v2-conv-checkpoint.bpnn";
     private const string ExpectedFile = "golden-v2-conv-expected.txt";
 
-    private static string GoldenFolder => Path.Combine(AppContext.BaseDirectory, "Serialization", "Golden");
-
     [Fact]
     public void The_version_2_convolutional_golden_files_load_and_predict_their_recorded_outputs()
     {
         string? regenerate = Environment.GetEnvironmentVariable("BACKPROP_REGENERATE_GOLDEN");
         if (regenerate == Version.ToString(CultureInfo.InvariantCulture) && Version == ModelFile.FormatVersion)
         {
-            Generate(SourceFolder());
+            Generate(GoldenFiles.SourceFolder());
         }
 
-        BitConverter.ToUInt16(File.ReadAllBytes(Path.Combine(GoldenFolder, NetworkFile)), 8).Should().Be((ushort)Version);
-        BitConverter.ToUInt16(File.ReadAllBytes(Path.Combine(GoldenFolder, CheckpointFile)), 8).Should().Be((ushort)Version);
-        var lines = File.ReadAllLines(Path.Combine(GoldenFolder, ExpectedFile)).Where(l => !l.StartsWith('#')).ToArray();
-        var inputs = Parse(lines[0]);
-        var expected = Parse(lines[1]);
+        BitConverter.ToUInt16(File.ReadAllBytes(Path.Combine(GoldenFiles.Folder, NetworkFile)), 8).Should().Be((ushort)Version);
+        BitConverter.ToUInt16(File.ReadAllBytes(Path.Combine(GoldenFiles.Folder, CheckpointFile)), 8).Should().Be((ushort)Version);
+        var lines = File.ReadAllLines(Path.Combine(GoldenFiles.Folder, ExpectedFile)).Where(l => !l.StartsWith('#')).ToArray();
+        var inputs = GoldenFiles.Parse(lines[0]);
+        var expected = GoldenFiles.Parse(lines[1]);
 
-        var network = Network<double>.Load(Path.Combine(GoldenFolder, NetworkFile));
+        var network = Network<double>.Load(Path.Combine(GoldenFiles.Folder, NetworkFile));
         network.ToString().Should().Be(
             "Network<Double>(84 → Conv2D(4, 3×3, stride 1×1, same, relu) → Conv2D(3, 2×3, stride 2×1, explicit(1, 0, 0, 2), tanh) → Dense(3, softmax))");
-        Predict(network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
+        GoldenFiles.Predict(network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
 
-        var trainer = Trainer<double>.LoadCheckpoint(Path.Combine(GoldenFolder, CheckpointFile));
+        var trainer = Trainer<double>.LoadCheckpoint(Path.Combine(GoldenFiles.Folder, CheckpointFile));
         trainer.EpochsCompleted.Should().Be(3);
         trainer.Optimizer.Should().BeOfType<Sgd>();
-        Predict(trainer.Network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
+        GoldenFiles.Predict(trainer.Network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
     }
-
-    private static double[] Predict(Network<double> network, double[] inputs)
-    {
-        int rows = inputs.Length / network.InputSize;
-        var x = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(rows, network.InputSize, (r, c) => inputs[r * network.InputSize + c]);
-        var y = network.Predict(x);
-        return Enumerable.Range(0, rows).SelectMany(r => y.Row(r).ToArray()).ToArray();
-    }
-
-    private static double[] Parse(string line) => line.Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 
     /// <summary>Writes the golden files: a trained convolutional network, its checkpoint, and inputs with the outputs it predicts.</summary>
     private static void Generate(string folder)
@@ -69,7 +56,7 @@ public class ConvGoldenModelTests
         trainer.SaveCheckpoint(Path.Combine(folder, CheckpointFile));
 
         double[] inputs = Enumerable.Range(0, 4 * network.InputSize).Select(i => Math.Sin(i + 1) * 3).ToArray();
-        double[] outputs = Predict(network, inputs);
+        double[] outputs = GoldenFiles.Predict(network, inputs);
         File.WriteAllLines(Path.Combine(folder, ExpectedFile),
         [
             "# Inputs (4 samples of 2×7×6, row-major) and the outputs the golden convolutional network predicts for them (4 of 3), round-trip formatted.",
@@ -77,6 +64,4 @@ public class ConvGoldenModelTests
             string.Join(' ', outputs.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
         ]);
     }
-
-    private static string SourceFolder([CallerFilePath] string path = "") => Path.Combine(Path.GetDirectoryName(path)!, "Golden");
 }

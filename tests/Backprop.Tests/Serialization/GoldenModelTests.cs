@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 
 namespace Backprop.Tests.Serialization;
 
@@ -12,7 +11,6 @@ namespace Backprop.Tests.Serialization;
 /// </summary>
 public class GoldenModelTests
 {
-    private static string GoldenFolder => Path.Combine(AppContext.BaseDirectory, "Serialization", "Golden");
 
     [Fact]
     public void The_version_1_golden_files_load_and_predict_their_recorded_outputs() => LoadsAndPredicts(1);
@@ -31,37 +29,27 @@ public class GoldenModelTests
         string? regenerate = Environment.GetEnvironmentVariable("BACKPROP_REGENERATE_GOLDEN");
         if (regenerate is not null && regenerate == version.ToString(CultureInfo.InvariantCulture) && version == ModelFile.FormatVersion)
         {
-            Generate(SourceFolder(), version);
+            Generate(GoldenFiles.SourceFolder(), version);
         }
 
-        BitConverter.ToUInt16(File.ReadAllBytes(Path.Combine(GoldenFolder, NetworkFile(version))), 8).Should().Be((ushort)version);
-        BitConverter.ToUInt16(File.ReadAllBytes(Path.Combine(GoldenFolder, CheckpointFile(version))), 8).Should().Be((ushort)version);
+        BitConverter.ToUInt16(File.ReadAllBytes(Path.Combine(GoldenFiles.Folder, NetworkFile(version))), 8).Should().Be((ushort)version);
+        BitConverter.ToUInt16(File.ReadAllBytes(Path.Combine(GoldenFiles.Folder, CheckpointFile(version))), 8).Should().Be((ushort)version);
         string expectedFile = ExpectedFile(version);
         string networkFile = NetworkFile(version);
         string checkpointFile = CheckpointFile(version);
-        var lines = File.ReadAllLines(Path.Combine(GoldenFolder, expectedFile)).Where(l => !l.StartsWith('#')).ToArray();
-        var inputs = Parse(lines[0]);
-        var expected = Parse(lines[1]);
+        var lines = File.ReadAllLines(Path.Combine(GoldenFiles.Folder, expectedFile)).Where(l => !l.StartsWith('#')).ToArray();
+        var inputs = GoldenFiles.Parse(lines[0]);
+        var expected = GoldenFiles.Parse(lines[1]);
 
-        var network = Network<double>.Load(Path.Combine(GoldenFolder, networkFile));
+        var network = Network<double>.Load(Path.Combine(GoldenFiles.Folder, networkFile));
         network.ToString().Should().Be("Network<Double>(4 → Dense(6, tanh) → Dropout(0.25) → Dense(3, softmax))");
-        Predict(network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
+        GoldenFiles.Predict(network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
 
-        var trainer = Trainer<double>.LoadCheckpoint(Path.Combine(GoldenFolder, checkpointFile));
+        var trainer = Trainer<double>.LoadCheckpoint(Path.Combine(GoldenFiles.Folder, checkpointFile));
         trainer.EpochsCompleted.Should().Be(3);
         trainer.Optimizer.Should().BeOfType<Adam>();
-        Predict(trainer.Network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
+        GoldenFiles.Predict(trainer.Network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
     }
-
-    private static double[] Predict(Network<double> network, double[] inputs)
-    {
-        int rows = inputs.Length / network.InputSize;
-        var x = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(rows, network.InputSize, (r, c) => inputs[r * network.InputSize + c]);
-        var y = network.Predict(x);
-        return Enumerable.Range(0, rows).SelectMany(r => y.Row(r).ToArray()).ToArray();
-    }
-
-    private static double[] Parse(string line) => line.Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 
     /// <summary>Writes the golden files: a trained network, its checkpoint, and the inputs with the outputs it predicts.</summary>
     private static void Generate(string folder, int version)
@@ -81,7 +69,7 @@ public class GoldenModelTests
         trainer.SaveCheckpoint(Path.Combine(folder, checkpointFile));
 
         double[] inputs = Enumerable.Range(0, 5 * 4).Select(i => Math.Sin(i + 1) * 3).ToArray();
-        double[] outputs = Predict(network, inputs);
+        double[] outputs = GoldenFiles.Predict(network, inputs);
         File.WriteAllLines(Path.Combine(folder, expectedFile),
         [
             "# Inputs (5 samples of 4, row-major) and the outputs the golden network predicts for them (5 of 3), round-trip formatted.",
@@ -89,6 +77,4 @@ public class GoldenModelTests
             string.Join(' ', outputs.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
         ]);
     }
-
-    private static string SourceFolder([CallerFilePath] string path = "") => Path.Combine(Path.GetDirectoryName(path)!, "Golden");
 }

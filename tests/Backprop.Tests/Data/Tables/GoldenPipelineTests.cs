@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text;
+using Backprop.Tests.Serialization;
 
 namespace Backprop.Tests.Data.Tables;
 
@@ -29,7 +29,7 @@ public class GoldenPipelineTests
     {
         if (Environment.GetEnvironmentVariable("BACKPROP_REGENERATE_GOLDEN_PIPELINE") == "1")
         {
-            Generate(SourceFolder());
+            Generate(GoldenFiles.SourceFolder());
         }
 
         string folder = Path.Combine(AppContext.BaseDirectory, "Serialization", "Golden");
@@ -83,6 +83,4 @@ public class GoldenPipelineTests
         File.WriteAllLines(Path.Combine(folder, ExpectedName),
             ["# The outputs (round-trip formatted) the golden pipeline model predicts for GoldenPipelineTests.Rows, one row per line.", .. Rows.Select(r => Format(predictor.Predict(r).Values))]);
     }
-
-    private static string SourceFolder([CallerFilePath] string path = "") => Path.Combine(Path.GetDirectoryName(path)!, "..", "..", "Serialization", "Golden");
 }
