@@ -30,7 +30,7 @@ kernel=$(peer_env /usr/bin/python3 - <<'PY'
 try:
     import numpy, threadpoolctl
     blas = [i for i in threadpoolctl.threadpool_info() if i.get("internal_api") == "openblas"]
-    print(", ".join(f"OpenBLAS {i.get('version')}, kernel {i.get('architecture')}" for i in blas) or "no OpenBLAS found")
+    print(", ".join(f"OpenBLAS {i.get('version')}, kernel {i.get('architecture')}" for i in blas) or "no OpenBLAS loaded: numpy runs another BLAS (apt-get install -y libopenblas0)")
 except ImportError:
     print("kernel unknown: apt-get install -y python3-threadpoolctl")
 PY
