@@ -389,9 +389,10 @@ public sealed class Network<T>
     public static Network<T> Load(Stream stream, ModelRegistry registry) => ModelFile.Load<T>(stream, registry);
 
     /// <summary>Describes the architecture.</summary>
-    /// <returns>For example "Network&lt;Single&gt;(4 → Dense(16, relu) → Dense(3, softmax))".</returns>
+    /// <returns>The input shape and the layers, for example "Network&lt;Single&gt;(4 → Dense(16, relu) → Dense(3, softmax))" or
+    /// "Network&lt;Single&gt;(1×28×28 → Conv2D(…) → …)".</returns>
     public override string ToString() =>
-        $"Network<{typeof(T).Name}>({InputSize} → {string.Join(" → ", _layers.Select(l => l.ToString()))})";
+        $"Network<{typeof(T).Name}>({InputShape} → {string.Join(" → ", _layers.Select(l => l.ToString()))})";
 
     internal int MaxWidth => _maxWidth;
 

@@ -102,7 +102,7 @@ public class SamplesRunTests : IDisposable
         var run = Run("FashionMnist", "--model", "cnn", "--limit", "2000", "--epochs", "1", "--output", _output);
 
         run.ExitCode.Should().Be(0, run.Describe());
-        run.Lines.Should().Contain(l => l.StartsWith("model: Network<Single>(784 → Conv2D", StringComparison.Ordinal), run.Describe());
+        run.Lines.Should().Contain(l => l.StartsWith("model: Network<Single>(1×28×28 → Conv2D", StringComparison.Ordinal), run.Describe());
         run.Lines.Should().Contain(l => l.StartsWith("epoch   1/1: loss ", StringComparison.Ordinal) && l.EndsWith(" samples/s", StringComparison.Ordinal), "redirected output gets plain lines per epoch");
         run.Lines.Should().Contain(l => l.StartsWith("Confusion matrix: 10000 samples, 10 classes", StringComparison.Ordinal), run.Describe());
         string png = Path.Combine(_output, "fashion-mnist-cnn-training.png");
