@@ -28,8 +28,14 @@ if (args.Length > 0 && args[0] == "activations")
     return ActivationBenchmark.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "gemm")
+{
+    return GemmShapes.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "micro")
 {
+    Console.WriteLine($"FMA peak per core (register-only loop): float {GemmShapes.FmaPeak<float>(5):F1} GFLOP/s, double {GemmShapes.FmaPeak<double>(5):F1} GFLOP/s; GemmBenchmarks' GFLOP/s = 2·m·n·k / Mean");
     BenchmarkSwitcher.FromAssembly(typeof(TrainBenchmark).Assembly).Run(args[1..]);
     return 0;
 }
@@ -46,6 +52,9 @@ Console.Error.WriteLine("""
             one Conv2D training step (the CNN peer's two convolutions) on synthetic images: ms and GFLOP/s
       activations [--rounds 9] [--ms 60] [--only NAME]
             ns per element of each element-wise activation's forward and backward (float; 64×128 and 1M elements)
+      gemm [--ms 40] [--rounds 7] [--only big|tiny|wide|single]
+            the FMA peak per core, then every product of a training step (big, tiny, wide MLPs; float and double;
+            1 and 2 threads) as GFLOP/s and as a fraction of that peak
       micro [BenchmarkDotNet arguments, e.g. --filter *Gemm*]
             micro-benchmarks of the kernels and of one training step
     """);
