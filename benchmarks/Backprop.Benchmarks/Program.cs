@@ -8,6 +8,11 @@ if (args.Length > 0 && args[0] == "train")
     return TrainBenchmark.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "train-mlp")
+{
+    return TrainMlpBenchmark.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "train-cnn")
 {
     return TrainCnnBenchmark.Run(args[1..]);
@@ -44,6 +49,8 @@ Console.Error.WriteLine("""
     usage:
       train [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR]
             the Fashion-MNIST throughput workload; the last line is RESULT {json}
+      train-mlp [--layers 1024,1024] [--dtype float32|float64] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR]
+            the train workload with any hidden layers and either element type; the last line is RESULT {json}
       train-cnn [--batch 64] [--epochs 2] [--threads 2] [--lr 0.05] [--momentum 0.9] [--seed 1] [--warmup-steps 50] [--data DIR]
             the network of ../shared/peers/cnn_torch.py on Fashion-MNIST; the last line is RESULT {json}
       step [--hidden 128] [--batch 64] [--epochs 5] [--threads 1] [--rows 16384]
