@@ -24,15 +24,20 @@ internal struct GemmPlan
     // The K block: every block but the last has exactly this many steps.
     internal int Kc;
 
-    // Column panels of 2·lanes columns (the last may be narrower) and row tiles of TOps.Rows rows.
+    // Column panels of 2·lanes columns (the last may be narrower) and row tiles of TileRows rows (the last may be
+    // shorter): as few tiles as TOps.Rows allows, of balanced heights, so that m = 10 runs as 5 + 5 rows, not 8 + 2.
     internal int Panels;
     internal int RowTiles;
+    internal int TileRows;
 
     // Whether the kernels read row-major B in place instead of packing it: as fast while few row tiles share a panel.
     internal bool DirectB;
 
     // Whether the parts of a parallel call take row tiles rather than column panels.
     internal bool SplitRows;
+
+    // Whether the product runs as dot products along k (GemmDot: n within one vector, op(B) = Bᵀ, AVX-512).
+    internal bool Dot;
 }
 
 // C ← op(A)·op(B) [+ C] [+ bias] for one vector width: K blocks of at most KcMax steps; per block, column panels of
@@ -109,6 +114,8 @@ internal static class GemmDriver<TOps, TVec, T>
             Kc = kc,
             Panels = (n + (2 * lanes) - 1) / (2 * lanes),
             RowTiles = rowTiles,
+            TileRows = (m + rowTiles - 1) / rowTiles,
+            Dot = typeof(TOps) == typeof(GemmSimd512<T>) && GemmDot<T>.Applies(transposeA, transposeB, m, n, k),
             DirectB = !transposeB && rowTiles <= DirectMaxRowTiles,
         };
     }
@@ -218,9 +225,17 @@ internal static class GemmDriver<TOps, TVec, T>
             return;
         }
 
+        if (plan.Dot)
+        {
+            GemmDot<T>.Rows(
+                ref a, plan.ARow, ref b, plan.Ldb, ref c, plan.Ldc, firstTile * plan.TileRows, Math.Min(plan.M, endTile * plan.TileRows),
+                plan.N, plan.K, plan.Accumulate, ref bias, plan.HasBias);
+            return;
+        }
+
         int lanes = TOps.Lanes;
         int wide = 2 * lanes;
-        int mr = TOps.Rows;
+        int mr = plan.TileRows;
         ref T panel = ref GemmBuffers<T>.GetReference(KcMax * wide);
         int firstRow = firstTile * mr;
         int endRow = Math.Min(plan.M, endTile * mr);
