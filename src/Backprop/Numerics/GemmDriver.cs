@@ -35,9 +35,6 @@ internal struct GemmPlan
 
     // Whether the parts of a parallel call take row tiles rather than column panels.
     internal bool SplitRows;
-
-    // Whether the product runs as dot products along k (GemmDot: n within one vector, op(B) = Bᵀ, AVX-512).
-    internal bool Dot;
 }
 
 // C ← op(A)·op(B) [+ C] [+ bias] for one vector width: K blocks of at most KcMax steps; per block, column panels of
@@ -115,7 +112,6 @@ internal static class GemmDriver<TOps, TVec, T>
             Panels = (n + (2 * lanes) - 1) / (2 * lanes),
             RowTiles = rowTiles,
             TileRows = (m + rowTiles - 1) / rowTiles,
-            Dot = typeof(TOps) == typeof(GemmSimd512<T>) && GemmDot<T>.Applies(transposeA, transposeB, m, n, k),
             DirectB = !transposeB && rowTiles <= DirectMaxRowTiles,
         };
     }
@@ -222,14 +218,6 @@ internal static class GemmDriver<TOps, TVec, T>
 
         if (firstPanel >= endPanel || firstTile >= endTile)
         {
-            return;
-        }
-
-        if (plan.Dot)
-        {
-            GemmDot<T>.Rows(
-                ref a, plan.ARow, ref b, plan.Ldb, ref c, plan.Ldc, firstTile * plan.TileRows, Math.Min(plan.M, endTile * plan.TileRows),
-                plan.N, plan.K, plan.Accumulate, ref bias, plan.HasBias);
             return;
         }
 
