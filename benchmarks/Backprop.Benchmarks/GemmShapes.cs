@@ -26,6 +26,7 @@ public static class GemmShapes
         double ms = 20;
         int rounds = 7;
         string? only = null;
+        string[] custom = [];
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -33,6 +34,7 @@ public static class GemmShapes
                 case "--ms": ms = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--rounds": rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--only": only = args[i + 1]; break;
+                case "--shapes": custom = args[i + 1].Split(','); only = "custom"; break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -43,7 +45,7 @@ public static class GemmShapes
         Console.WriteLine($"FMA peak per core ({width}, register-only loop, 10th percentile of short samples): float {peakFloat:F1} GFLOP/s, double {peakDouble:F1} GFLOP/s");
         double both = FmaPeakConcurrent(rounds);
         Console.WriteLine($"FMA peak with the same loop on 2 threads at once: {both:F1} GFLOP/s in float, {both / peakFloat:F2}× one thread (2.0 where the two vCPUs are two physical cores; near 1 where they share one core's FMA units)");
-        foreach (var (workload, shapes) in new[] { ("big", BigShapes), ("tiny", TinyShapes), ("wide", WideShapes), ("single", SingleRowShapes) })
+        foreach (var (workload, shapes) in new[] { ("big", BigShapes), ("tiny", TinyShapes), ("wide", WideShapes), ("single", SingleRowShapes), ("custom", custom) })
         {
             if (only is not null && only != workload)
             {

@@ -59,7 +59,7 @@ Console.Error.WriteLine("""
             one Conv2D training step (the CNN peer's two convolutions) on synthetic images: ms and GFLOP/s
       activations [--rounds 9] [--ms 60] [--only NAME]
             ns per element of each element-wise activation's forward and backward (float; 64×128 and 1M elements)
-      gemm [--ms 20] [--rounds 7] [--only big|tiny|wide|single]
+      gemm [--ms 20] [--rounds 7] [--only big|tiny|wide|single] [--shapes 128x1000x1000:NN,…]
             the FMA peak per core, then every product of a training step (big, tiny, wide MLPs; float and double;
             1 and 2 threads) as GFLOP/s and as a fraction of that peak
       micro [BenchmarkDotNet arguments, e.g. --filter *Gemm*]
