@@ -36,8 +36,9 @@ if (args.Length > 0 && args[0] == "micro")
 
 Console.Error.WriteLine("""
     usage:
-      train [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR]
-            the Fashion-MNIST throughput workload; the last line is RESULT {json}
+      train [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR] [--jit off|default]
+            the Fashion-MNIST throughput workload; the last line is RESULT {json}; --jit default runs it with the
+            runtime's default JIT settings (tiered compilation on, as in applications) instead of tiered compilation off
       train-cnn [--batch 64] [--epochs 2] [--threads 2] [--lr 0.05] [--momentum 0.9] [--seed 1] [--warmup-steps 50] [--data DIR]
             the network of ../shared/peers/cnn_torch.py on Fashion-MNIST; the last line is RESULT {json}
       step [--hidden 128] [--batch 64] [--epochs 5] [--threads 1] [--rows 16384]
