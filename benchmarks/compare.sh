@@ -44,8 +44,16 @@ for round in $(seq "$rounds"); do
         --hidden "$hidden" --batch "$batch" --epochs "$epochs" --threads "$threads" --data "$data" --seed "$round" | tail -n 1)
   n=$(peer_env FMNIST_DIR="$data" OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 "$peer" \
         --hidden "$hidden" --batch "$batch" --epochs "$epochs" --seed "$round" | tail -n 1)
+  # The same run with the runtime's default JIT settings (tiered compilation on, as in every application): its first
+  # epochs show the warm-up an application pays, which the mode above hides.
+  d=$(dotnet run -c Release --no-build --project benchmarks/Backprop.Benchmarks -- train --jit default \
+        --hidden "$hidden" --batch "$batch" --epochs "$epochs" --threads "$threads" --data "$data" --seed "$round" | tail -n 1)
   echo "round $round: ours  $o"
+  echo "round $round: ours, default JIT $d"
   echo "round $round: numpy $n"
+  for r in "$o" "$d"; do
+    echo "${r#RESULT }" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print("  JIT %s: epochs %s, warm-up tax %.3f s (first six epochs over the median), first batch after %s s" % (r["jit"], r["epoch_seconds"], r["warmup_tax_seconds"], r["fit_start_seconds"]))'
+  done
   ours+=("$(echo "${o#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_epoch"])')")
   theirs+=("$(echo "${n#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["median_epoch_s"])')")
   ours_acc+=("$(echo "${o#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["test_accuracy"])')")
