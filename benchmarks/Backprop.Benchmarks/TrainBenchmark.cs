@@ -19,7 +19,9 @@ namespace Backprop.Benchmarks;
 /// ones), the warm-up tax Σ over the first six epochs of (epoch − <c>seconds_per_epoch</c>), the seconds from the call of
 /// each <c>Fit</c> to its first batch (<c>fit_start_seconds</c>: the warm-up's, then the measured one's), the seconds
 /// spent reading the four IDX files (<c>load_seconds</c>), and the process's peak resident memory
-/// (<c>peak_rss_mib</c>, VmHWM). For the tax, run ten epochs or more.</para>
+/// (<c>peak_rss_mib</c>, VmHWM). For the tax, run ten epochs or more. On a shared machine, where wall times include
+/// waits for a core, <c>epoch_cpu_seconds</c> and <c>cpu_warmup_tax_seconds</c> give the same from the training thread's
+/// CPU time (with one thread, the epoch's whole work).</para>
 /// </remarks>
 public static class TrainBenchmark
 {
@@ -80,6 +82,8 @@ public static class TrainBenchmark
         double median = TrainingRun.Median(measured.Durations);
         double[] epochSeconds = [warmup.Durations[0], .. measured.Durations];
         double tax = TrainingRun.WarmupTax(epochSeconds, median);
+        double[] epochCpu = [warmup.CpuSeconds[0], .. measured.CpuSeconds];
+        double cpuTax = TrainingRun.WarmupTax(epochCpu, TrainingRun.Median(measured.CpuSeconds));
         Console.WriteLine($"first batch of the measured Fit after {measured.FitStartSeconds:F3} s; warm-up tax (first six epochs) {tax:F3} s");
         var result = new
         {
@@ -91,6 +95,8 @@ public static class TrainBenchmark
             seconds_per_epoch = Math.Round(median, 4),
             epoch_seconds = epochSeconds.Select(e => Math.Round(e, 4)).ToArray(),
             warmup_tax_seconds = Math.Round(tax, 4),
+            epoch_cpu_seconds = epochCpu.Select(e => Math.Round(e, 4)).ToArray(),
+            cpu_warmup_tax_seconds = Math.Round(cpuTax, 4),
             fit_start_seconds = new[] { Math.Round(warmup.FitStartSeconds, 4), Math.Round(measured.FitStartSeconds, 4) },
             load_seconds = Math.Round(loadSeconds, 4),
             peak_rss_mib = TrainingRun.PeakResidentMiB(),

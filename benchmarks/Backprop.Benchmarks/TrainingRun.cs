@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop.Benchmarks;
@@ -21,7 +22,7 @@ internal static class TrainingRun
         var trainer = new Trainer<float>(network, Losses.CrossEntropy, optimizer);
         observer.Started = Stopwatch.GetTimestamp();
         var history = trainer.Fit(x, y, new FitOptions { Epochs = epochs, BatchSize = batch, Seed = seed, Observers = [observer] });
-        return new Measurement(observer.Durations.ToArray(), history.Loss.ToArray(), observer.AllocatedBytesPerStep, observer.FitStartSeconds);
+        return new Measurement(observer.Durations.ToArray(), history.Loss.ToArray(), observer.AllocatedBytesPerStep, observer.FitStartSeconds, observer.CpuSeconds.ToArray());
     }
 
     public static double Median(double[] values)
@@ -108,7 +109,32 @@ internal static class TrainingRun
         return child.ExitCode;
     }
 
-    public sealed record Measurement(double[] Durations, double[] Losses, double AllocatedBytesPerStep, double FitStartSeconds);
+    /// <summary>The CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID), or NaN where that is not known.
+    /// On a shared machine an epoch's wall time includes the time the thread waited for a core; its CPU time does not.</summary>
+    public static double ThreadCpuSeconds()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return double.NaN;
+        }
+
+        return ClockGetTime(3, out var time) == 0 ? time.Seconds + time.Nanoseconds * 1e-9 : double.NaN;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    /// <summary>One <c>Fit</c>'s epochs: wall seconds, losses, bytes allocated per step, seconds to the first batch, and
+    /// CPU seconds of the training thread (with one thread, the epoch's work without the waits for a core of a shared
+    /// machine; the JIT's background compilations run on other threads).</summary>
+    public sealed record Measurement(double[] Durations, double[] Losses, double AllocatedBytesPerStep, double FitStartSeconds, double[] CpuSeconds);
 
     /// <summary>Records epoch durations, the time to the first batch, and the bytes allocated on the training thread
     /// between batch 100 and 900 of the last epoch.</summary>
@@ -118,7 +144,13 @@ internal static class TrainingRun
         private const int LastBatch = 900;
         private long _allocatedAtFirst;
 
+        private double _cpuAtEpochStart;
+
         public List<double> Durations { get; } = [];
+
+        public List<double> CpuSeconds { get; } = [];
+
+        public void OnEpochBegin(int epoch) => _cpuAtEpochStart = ThreadCpuSeconds();
 
         public double AllocatedBytesPerStep { get; private set; } = double.NaN;
 
@@ -148,6 +180,10 @@ internal static class TrainingRun
             }
         }
 
-        public void OnEpochEnd(EpochResult result) => Durations.Add(result.Duration.TotalSeconds);
+        public void OnEpochEnd(EpochResult result)
+        {
+            Durations.Add(result.Duration.TotalSeconds);
+            CpuSeconds.Add(ThreadCpuSeconds() - _cpuAtEpochStart);
+        }
     }
 }
