@@ -59,11 +59,13 @@ public static class TrainBenchmark
         }
 
         long loading = Stopwatch.GetTimestamp();
+        double loadingCpu = TrainingRun.ThreadCpuSeconds();
         var trainX = IdxData.ReadImages<float>(Path.Combine(data, "train-images-idx3-ubyte.gz"));
         int[] trainY = IdxData.ReadLabels(Path.Combine(data, "train-labels-idx1-ubyte.gz"));
         var testX = IdxData.ReadImages<float>(Path.Combine(data, "t10k-images-idx3-ubyte.gz"));
         int[] testY = IdxData.ReadLabels(Path.Combine(data, "t10k-labels-idx1-ubyte.gz"));
         double loadSeconds = Stopwatch.GetElapsedTime(loading).TotalSeconds;
+        double loadCpuSeconds = TrainingRun.ThreadCpuSeconds() - loadingCpu;
         Console.WriteLine($"Fashion-MNIST: {trainX.RowCount} training and {testX.RowCount} test images of {trainX.ColumnCount} pixels, read in {loadSeconds:F3} s; MLP {trainX.ColumnCount}-{hidden}-10, batch {batch}, {threads} thread(s), JIT {jit}");
 
         // Warm-up: one epoch on a throw-away network, so that the JIT's tiers and the caches are settled.
@@ -99,6 +101,7 @@ public static class TrainBenchmark
             cpu_warmup_tax_seconds = Math.Round(cpuTax, 4),
             fit_start_seconds = new[] { Math.Round(warmup.FitStartSeconds, 4), Math.Round(measured.FitStartSeconds, 4) },
             load_seconds = Math.Round(loadSeconds, 4),
+            load_cpu_seconds = Math.Round(loadCpuSeconds, 4),
             peak_rss_mib = TrainingRun.PeakResidentMiB(),
             samples_per_second = Math.Round(trainX.RowCount / median),
             test_accuracy = Math.Round(accuracy, 4),
