@@ -100,6 +100,7 @@ public static class TrainBenchmark
             epoch_cpu_seconds = epochCpu.Select(e => Math.Round(e, 4)).ToArray(),
             cpu_warmup_tax_seconds = Math.Round(cpuTax, 4),
             fit_start_seconds = new[] { Math.Round(warmup.FitStartSeconds, 4), Math.Round(measured.FitStartSeconds, 4) },
+            fit_start_cpu_seconds = new[] { Math.Round(warmup.FitStartCpuSeconds, 4), Math.Round(measured.FitStartCpuSeconds, 4) },
             load_seconds = Math.Round(loadSeconds, 4),
             load_cpu_seconds = Math.Round(loadCpuSeconds, 4),
             peak_rss_mib = TrainingRun.PeakResidentMiB(),

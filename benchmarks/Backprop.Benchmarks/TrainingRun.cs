@@ -21,8 +21,9 @@ internal static class TrainingRun
         var observer = new Recorder();
         var trainer = new Trainer<float>(network, Losses.CrossEntropy, optimizer);
         observer.Started = Stopwatch.GetTimestamp();
+        observer.StartedCpu = ThreadCpuSeconds();
         var history = trainer.Fit(x, y, new FitOptions { Epochs = epochs, BatchSize = batch, Seed = seed, Observers = [observer] });
-        return new Measurement(observer.Durations.ToArray(), history.Loss.ToArray(), observer.AllocatedBytesPerStep, observer.FitStartSeconds, observer.CpuSeconds.ToArray());
+        return new Measurement(observer.Durations.ToArray(), history.Loss.ToArray(), observer.AllocatedBytesPerStep, observer.FitStartSeconds, observer.CpuSeconds.ToArray(), observer.FitStartCpuSeconds);
     }
 
     public static double Median(double[] values)
@@ -134,7 +135,7 @@ internal static class TrainingRun
     /// <summary>One <c>Fit</c>'s epochs: wall seconds, losses, bytes allocated per step, seconds to the first batch, and
     /// CPU seconds of the training thread (with one thread, the epoch's work without the waits for a core of a shared
     /// machine; the JIT's background compilations run on other threads).</summary>
-    public sealed record Measurement(double[] Durations, double[] Losses, double AllocatedBytesPerStep, double FitStartSeconds, double[] CpuSeconds);
+    public sealed record Measurement(double[] Durations, double[] Losses, double AllocatedBytesPerStep, double FitStartSeconds, double[] CpuSeconds, double FitStartCpuSeconds);
 
     /// <summary>Records epoch durations, the time to the first batch, and the bytes allocated on the training thread
     /// between batch 100 and 900 of the last epoch.</summary>
@@ -157,6 +158,12 @@ internal static class TrainingRun
         /// <summary>When <c>Fit</c> was called (a <see cref="Stopwatch"/> timestamp).</summary>
         public long Started { get; set; }
 
+        /// <summary>The training thread's CPU seconds when <c>Fit</c> was called.</summary>
+        public double StartedCpu { get; set; }
+
+        /// <summary>CPU seconds of the training thread from the call of <c>Fit</c> to the start of its first batch.</summary>
+        public double FitStartCpuSeconds { get; private set; } = double.NaN;
+
         /// <summary>Seconds from the call of <c>Fit</c> to the start of its first batch.</summary>
         public double FitStartSeconds { get; private set; } = double.NaN;
 
@@ -165,6 +172,7 @@ internal static class TrainingRun
             if (double.IsNaN(FitStartSeconds))
             {
                 FitStartSeconds = Stopwatch.GetElapsedTime(Started).TotalSeconds;
+                FitStartCpuSeconds = ThreadCpuSeconds() - StartedCpu;
             }
         }
 
