@@ -11,7 +11,8 @@
 #   float64  784-128-10, batch 64, float64              wide   784-1024-1024-10, batch 128, float32
 # --hidden/--batch set a custom 784-H-10 float32 workload instead. float64 and wide need a peer with --dtype and
 # --layers options; without them (../shared/peers/mlp_numpy.py has neither) only our side runs and the script says so.
-# PEER=path overrides the peer script.
+# PEER=path overrides the peer script. The train workloads (big, tiny, custom) also run ours with the runtime's default
+# JIT settings (`train --jit default`) and print every epoch, the warm-up tax and the time to the first batch of both modes.
 #
 # usage: benchmarks/compare.sh [--workload big|tiny|float64|wide|all] [--hidden 128] [--batch 64] [--epochs 3]
 #                              [--threads "1 2"] [--rounds 3] [--data DIR]
@@ -51,6 +52,11 @@ peer_supports() { grep -q -- "\"$1\"" "$peer"; }
 
 json() { echo "${1#RESULT }" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\"$2\"])"; }
 
+# One line on a train RESULT's warm-up: every epoch, the tax over the first six, and the time to the first batch.
+jit_line() {
+  echo "${1#RESULT }" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print("   JIT %s: epochs %s, warm-up tax %.3f s (first six epochs over the median), first batch after %s s" % (r["jit"], r["epoch_seconds"], r["warmup_tax_seconds"], r["fit_start_seconds"]))'
+}
+
 # compare_workload NAME OURS_ARGS PEER_ARGS: alternating rounds of ours and the peer at every thread count; PEER_ARGS
 # empty runs ours only.
 compare_workload() {
@@ -63,6 +69,15 @@ compare_workload() {
             --epochs "$epochs" --threads "$t" --data "$data" --seed "$round" | tail -n 1)
       echo "$name round $round, $t thread(s): ours  $o"
       ours[$t]+="$(json "$o" seconds_per_epoch) "; ours_acc[$t]+="$(json "$o" test_accuracy) "
+      if [ "${ours_args%% *}" = train ]; then
+        # The same run with the runtime's default JIT settings (tiered compilation on, as in every application): its
+        # first epochs show the warm-up an application pays, which the mode above hides.
+        # shellcheck disable=SC2086
+        d=$(dotnet benchmarks/Backprop.Benchmarks/bin/Release/net10.0/Backprop.Benchmarks.dll $ours_args --jit default \
+              --epochs "$epochs" --threads "$t" --data "$data" --seed "$round" | tail -n 1)
+        echo "$name round $round, $t thread(s): ours, default JIT $d"
+        for r in "$o" "$d"; do jit_line "$r"; done
+      fi
       if [ -n "$peer_args" ]; then
         # shellcheck disable=SC2086
         n=$(peer_env FMNIST_DIR="$data" OPENBLAS_NUM_THREADS="$t" OMP_NUM_THREADS="$t" /usr/bin/python3 "$peer" \

@@ -47,8 +47,9 @@ if (args.Length > 0 && args[0] == "micro")
 
 Console.Error.WriteLine("""
     usage:
-      train [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR]
-            the Fashion-MNIST throughput workload; the last line is RESULT {json}
+      train [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR] [--jit off|default]
+            the Fashion-MNIST throughput workload; the last line is RESULT {json}; --jit default runs it with the
+            runtime's default JIT settings (tiered compilation on, as in applications) instead of tiered compilation off
       train-mlp [--layers 1024,1024] [--dtype float32|float64] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR]
             the train workload with any hidden layers and either element type; the last line is RESULT {json}
       train-cnn [--batch 64] [--epochs 2] [--threads 2] [--lr 0.05] [--momentum 0.9] [--seed 1] [--warmup-steps 50] [--data DIR]

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop;
@@ -442,6 +443,7 @@ public sealed class Network<T>
         return T.CreateChecked(OutputsAreLogits(method) ? Math.Log(threshold / (1 - threshold)) : threshold);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int ArgMax(ReadOnlySpan<T> values)
     {
         int best = 0;
@@ -475,7 +477,7 @@ public sealed class Network<T>
             throw new ArgumentException($"{paramName} must have at least one row (sample), but it has none.", paramName);
         }
 
-        T[] rowMajor = inputs.ToRowMajorArray();
+        T[] rowMajor = Numerics.RowMajorCopy.Of(inputs);
         Guard.FiniteValues<T>(rowMajor, InputSize, paramName);
         return rowMajor;
     }

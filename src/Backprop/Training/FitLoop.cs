@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Backprop;
 
@@ -63,6 +64,7 @@ internal sealed class FitLoop<T>(Trainer<T> trainer)
     }
 
     /// <summary>The epoch loop, the same for in-memory and streamed data: the feeder gives each epoch's batches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TrainingHistory RunEpochs(BatchFeeder<T> feeder, TrainingSet<T>? validation, FitOptions options, CancellationToken cancellationToken, AccuracyMode mode)
     {
         var history = new TrainingHistory();

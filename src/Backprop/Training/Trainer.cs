@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop;
@@ -235,6 +236,7 @@ public sealed partial class Trainer<T>
 
     /// <summary>Steps 1–4 on the rows already in the pass: forward, local gradients (stopping on a non-finite loss),
     /// backward, the gradient health check and optional clipping, then the update.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal double StepCore(ForwardPass<T> pass, int rows, int epoch, int batch, double? maxNorm)
     {
         ForwardCore(pass, rows, training: true);
@@ -265,6 +267,7 @@ public sealed partial class Trainer<T>
     /// count (Σ w when weighted) for a mean, 1 for a sum.</summary>
     internal double BatchWeight(ForwardPass<T> pass) => Loss.Reduction == LossReduction.Sum ? 1 : pass.WeightTotal();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void ForwardCore(ForwardPass<T> pass, int rows, bool training)
     {
         pass.Rows = rows;
@@ -285,6 +288,7 @@ public sealed partial class Trainer<T>
     internal double LossValueCore(ForwardPass<T> pass) => DataLossCore(pass) + Network.RegularizationPenalty();
 
     /// <summary>The batch's loss alone, from the logits when the loss is fused with the output activation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal double DataLossCore(ForwardPass<T> pass)
     {
         int last = Network.Layers.Count - 1, width = Network.OutputSize, length = pass.Rows * width;
@@ -302,6 +306,7 @@ public sealed partial class Trainer<T>
             : double.CreateChecked(Loss.Value<T>(pass.ActivationBuffers[last].AsSpan(0, length), targets, width));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal double LocalGradientsCore(ForwardPass<T> pass)
     {
         int last = Network.Layers.Count - 1, width = Network.OutputSize, rows = pass.Rows, length = rows * width;
@@ -343,6 +348,7 @@ public sealed partial class Trainer<T>
         return loss;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void BackpropagateCore(ForwardPass<T> pass, bool computeInputGradients)
     {
         var layers = Network.Layers;
@@ -376,6 +382,7 @@ public sealed partial class Trainer<T>
     }
 
     /// <summary>Step 4 on the gradients of a batch of <paramref name="rows"/> rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void UpdateCore(int rows)
     {
         if (Optimizer.IsElementwise && Network.MaxDegreeOfParallelism > 1)
