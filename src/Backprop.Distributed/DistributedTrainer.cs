@@ -246,7 +246,7 @@ public sealed class DistributedTrainer<T>
 
         var o = options ?? new FitOptions();
         string settings = string.Create(CultureInfo.InvariantCulture,
-            $"epochs {o.Epochs}, batch {o.BatchSize}, shuffle {o.Shuffle}, seed {o.Seed}, validation fraction {o.ValidationFraction}, buffer {o.ShuffleBufferSize}, max norm {o.MaxGradientNorm}, observers {o.Observers.Count}, schedule {o.LearningRateSchedule}, early stopping {o.EarlyStopping is not null}, class weights {o.ClassWeights}");
+            $"epochs {o.Epochs}, batch {o.BatchSize}, shuffle {o.Shuffle}, seed {o.Seed}, validation fraction {o.ValidationFraction}, buffer {o.ShuffleBufferSize}, max norm {o.MaxGradientNorm}, schedule {o.LearningRateSchedule}, early stopping {o.EarlyStopping is not null}, class weights {o.ClassWeights}");
         string dataShape = data + (validation is null ? ", no validation" : string.Create(CultureInfo.InvariantCulture, $", validation {validation.Inputs?.RowCount}×{validation.Inputs?.ColumnCount}"));
         string[] parts = [model.ToString(), dataShape, settings];
         string[] names = ["network (layers, loss, optimizer, epochs done, shards)", "data shape", "training options"];
@@ -273,7 +273,7 @@ public sealed class DistributedTrainer<T>
         if (differences.Count > 0)
         {
             throw new DistributedMismatchException(
-                $"The processes did not build the same training: {string.Join(", ", differences)} differ from rank 0's. This process (rank {Communicator.Rank}) has: {string.Join(" | ", parts)}.");
+                $"The processes did not build the same training; unlike rank 0's: {string.Join(", ", differences)}. This process (rank {Communicator.Rank}) has: {string.Join(" | ", parts)}.");
         }
     }
 
