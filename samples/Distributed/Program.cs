@@ -74,7 +74,7 @@ try
         }
 
         long samples = (long)train.Count * history.Epochs.Count;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"throughput: {samples / seconds:F0} samples/s ({samples} samples in {seconds:F2} s on {world.Size} processes)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"throughput: {samples / seconds:F0} samples/s ({samples} samples in {seconds:F2} s on {world.Size} processes; rank 0 communicating {distributed.CommunicationTime.TotalSeconds:F2} s)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {trainer.EvaluateMetrics(testX, test.Labels).Accuracy:F4}"));
         Console.WriteLine($"weights sha256: {distributed.WeightDigest()}");
         Console.WriteLine($"all {world.Size} ranks hold the same weights: {ranksAgree}");

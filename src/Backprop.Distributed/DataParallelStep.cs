@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -23,6 +24,9 @@ internal sealed class DataParallelStep<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int SumTag = 16;
+
+    /// <summary>The elements of the running sum passed from rank to rank at a time: 64 KiB of floats.</summary>
+    private const int ChunkLength = 16_384;
 
     private readonly Trainer<T> _trainer;
     private readonly Communicator _communicator;
@@ -59,6 +63,10 @@ internal sealed class DataParallelStep<T>
 
     /// <summary>The step as the delegate <see cref="Trainer{T}.FitStep"/> takes (made once: no allocation per step).</summary>
     public Func<ForwardPass<T>, int, int, int, double?, double> Step { get; }
+
+    /// <summary>Stopwatch ticks spent from the end of this process's shards to the summed gradient (collectives, waiting
+    /// for the other processes, and adding the running sum).</summary>
+    public long CommunicationTicks { get; private set; }
 
     /// <summary>The first shard this process computes.</summary>
     public int FirstShard => (int)((long)_communicator.Rank * _shards / _communicator.Size);
@@ -144,6 +152,7 @@ internal sealed class DataParallelStep<T>
             }
         }
 
+        long communicating = Stopwatch.GetTimestamp();
         if (size > 1)
         {
             _communicator.AllReduceSum(_shardLosses.AsSpan());
@@ -164,22 +173,31 @@ internal sealed class DataParallelStep<T>
         }
 
         // The chain along the ranks: receive the running sum, add this process's shards in order, pass it on; the last
-        // process broadcasts the total.
-        if (rank > 0)
+        // process broadcasts the total. In chunks, so that the ranks work as a pipeline: while rank r adds chunk c,
+        // rank r + 1 adds chunk c − 1. Every element still gets its terms in shard order.
+        if (size > 1)
         {
-            _communicator.Receive<T>(_sum, rank - 1, SumTag);
-            for (int k = first; k < end; k++)
+            for (int start = 0; start < _sum.Length; start += ChunkLength)
             {
-                if (_computed[k])
+                int length = Math.Min(ChunkLength, _sum.Length - start);
+                var chunk = _sum.AsSpan(start, length);
+                if (rank > 0)
                 {
-                    TensorPrimitives.MultiplyAdd<T>(_stored[k - first], _scales[k], _sum, _sum);
+                    _communicator.Receive(chunk, rank - 1, SumTag);
+                    for (int k = first; k < end; k++)
+                    {
+                        if (_computed[k])
+                        {
+                            TensorPrimitives.MultiplyAdd<T>(_stored[k - first].AsSpan(start, length), _scales[k], chunk, chunk);
+                        }
+                    }
+                }
+
+                if (rank < size - 1)
+                {
+                    _communicator.Send<T>(chunk, rank + 1, SumTag);
                 }
             }
-        }
-
-        if (rank < size - 1)
-        {
-            _communicator.Send<T>(_sum, rank + 1, SumTag);
         }
 
         if (size > 1)
@@ -187,6 +205,7 @@ internal sealed class DataParallelStep<T>
             _communicator.Broadcast<T>(_sum, size - 1);
         }
 
+        CommunicationTicks += Stopwatch.GetTimestamp() - communicating;
         int offset = 0;
         foreach (var parameter in _parameters)
         {

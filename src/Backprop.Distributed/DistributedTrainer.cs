@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using System.Security.Cryptography;
@@ -89,6 +90,11 @@ public sealed class DistributedTrainer<T>
 
     /// <summary>The number of shards each global batch is cut into.</summary>
     public int GradientShards { get; }
+
+    /// <summary>The time this process has spent, over all its <c>Fit</c> calls, between computing its shards and holding
+    /// the summed gradient: the collectives, waiting for slower processes, and adding the running sum. The rest of a
+    /// step is computing.</summary>
+    public TimeSpan CommunicationTime => Stopwatch.GetElapsedTime(0, _step.CommunicationTicks);
 
     /// <summary>Whether this process is rank 0: the one that writes checkpoints, and the one to print from.</summary>
     public bool IsRoot => Communicator.Rank == 0;
