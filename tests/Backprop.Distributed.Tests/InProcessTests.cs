@@ -81,6 +81,19 @@ public class InProcessTests
     }
 
     [Fact]
+    public void A_step_allocates_nothing_once_the_first_epoch_has_run()
+    {
+        var (x, labels) = Data();
+        var meter = new StepAllocations(epoch: 2);
+        var distributed = new DistributedTrainer<double>(NewTrainer(), Communicator.SingleProcess);
+
+        distributed.Fit(x, labels, new FitOptions { Epochs = 2, BatchSize = 20, Seed = 1, Observers = [meter] });
+
+        meter.Steps.Should().BeGreaterThanOrEqualTo(8);
+        meter.Bytes.Should().Be(0, $"the {meter.Steps} steps after the second of epoch 2 reuse the shard pass, the running sum and the shard buffers");
+    }
+
+    [Fact]
     public void Batch_normalisation_is_refused_naming_the_layer()
     {
         var network = new Network<double>(Inputs, 1, new Dense<double>(4), new BatchNorm<double>(), new Dense<double>(Classes, Activations.Softmax));
@@ -161,4 +174,34 @@ public class InProcessTests
 
     private static double[] Weights(Trainer<double> trainer) =>
         [.. trainer.Network.Layers.SelectMany(l => l.Parameters).SelectMany(p => p.Values.ToArray())];
+
+    /// <summary>Bytes this thread allocates from the end of a step to the end of the last step of one epoch.</summary>
+    private sealed class StepAllocations(int epoch) : ITrainingObserver
+    {
+        private long _first = -1, _last;
+
+        public int Steps { get; private set; }
+
+        public long Bytes => _last - _first;
+
+        public void OnBatchEnd(int epoch1, int batch, double loss)
+        {
+            if (epoch1 != epoch || batch < 2)
+            {
+                return;
+            }
+
+            long now = GC.GetAllocatedBytesForCurrentThread();
+            if (_first < 0)
+            {
+                _first = now;
+            }
+            else
+            {
+                Steps++;
+            }
+
+            _last = now;
+        }
+    }
 }
