@@ -40,6 +40,7 @@ internal sealed class DataParallelStep<T>
     private readonly T[] _sum;
     private readonly T[][] _stored;
     private ForwardPass<T>? _shardPass;
+    private double[] _gathered = [];
 
     public DataParallelStep(Trainer<T> trainer, Communicator communicator, int shards)
     {
@@ -155,8 +156,29 @@ internal sealed class DataParallelStep<T>
         long communicating = Stopwatch.GetTimestamp();
         if (size > 1)
         {
-            _communicator.AllReduceSum(_shardLosses.AsSpan());
-            _communicator.AllReduceSum(outputs.AsSpan(0, count * outputWidth));
+            // One all-reduce for the shard losses and every row's outputs, as doubles (a float converts exactly): each
+            // element has one nonzero term, so the sum in any order is exact.
+            int length = _shards + (count * outputWidth);
+            if (_gathered.Length < length)
+            {
+                _gathered = new double[length];
+            }
+
+            var gathered = _gathered.AsSpan(0, length);
+            _shardLosses.CopyTo(gathered);
+            var rowOutputs = gathered[_shards..];
+            var mine = outputs.AsSpan(0, count * outputWidth);
+            for (int i = 0; i < rowOutputs.Length; i++)
+            {
+                rowOutputs[i] = double.CreateTruncating(mine[i]);
+            }
+
+            _communicator.AllReduceSum(gathered);
+            gathered[.._shards].CopyTo(_shardLosses);
+            for (int i = 0; i < rowOutputs.Length; i++)
+            {
+                mine[i] = T.CreateTruncating(rowOutputs[i]);
+            }
         }
 
         double batchLoss = 0;

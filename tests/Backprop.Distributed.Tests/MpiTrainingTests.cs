@@ -24,6 +24,9 @@ public class MpiTrainingTests : IDisposable
         }
 
         runs.Select(r => r.Digest).Distinct().Should().ContainSingle("the weights after 1, 2 and 3 processes are the same bits");
+        var epochs = runs.Select(r => string.Join('\n', r.Lines.Where(l => l.StartsWith("epoch ", StringComparison.Ordinal)))).ToArray();
+        epochs[0].Should().Contain("epoch 2: loss ");
+        epochs.Distinct().Should().ContainSingle("every epoch's loss and accuracy, gathered from the shards, are one process's");
     }
 
     [MpiFact]
