@@ -149,6 +149,22 @@ public sealed class DistributedTrainer<T>
     public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
         Run(Shape(inputs, targets, null) + $", {sampleWeights?.Length} weights", options, validation, () => Trainer.Fit(inputs, targets, sampleWeights!, options, validation, cancellationToken));
 
+    /// <summary>Trains a classifier on class labels with a weight per sample, as
+    /// <see cref="Trainer{T}.Fit(Matrix{T}, int[], double[], FitOptions?, ValidationData{T}?, CancellationToken)"/>.</summary>
+    /// <param name="inputs">The samples, rows × input size.</param>
+    /// <param name="labels">One class per row.</param>
+    /// <param name="sampleWeights">One weight per row.</param>
+    /// <param name="options">The training settings, the same on every process; the defaults when null.</param>
+    /// <param name="validation">Held-out data, evaluated whole by every process; or null.</param>
+    /// <param name="cancellationToken">Stops training between two batches; cancel it on every process alike.</param>
+    /// <returns>The history, the same on every process.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="InvalidOperationException">A process built another network, loss, optimizer, data shape or options
+    /// than rank 0 (thrown on every process, naming the ranks).</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite (on every process).</exception>
+    public TrainingHistory Fit(Matrix<T> inputs, int[] labels, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        Run(Shape(inputs, null, labels) + $", {sampleWeights?.Length} weights", options, validation, () => Trainer.Fit(inputs, labels, sampleWeights!, options, validation, cancellationToken));
+
     /// <summary>Trains on samples streamed from a source that every process opens, as
     /// <see cref="Trainer{T}.Fit(ISampleSource{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/>: every process
     /// reads the whole stream through the same shuffle buffer and computes its own shards of each batch.</summary>

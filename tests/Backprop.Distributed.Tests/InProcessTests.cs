@@ -66,6 +66,21 @@ public class InProcessTests
     }
 
     [Fact]
+    public void Weighted_labels_with_one_shard_equal_plain_Fit_bit_for_bit()
+    {
+        var (x, labels) = Data();
+        double[] weights = Enumerable.Range(0, Rows).Select(r => 0.5 + (r % 4)).ToArray();
+        var options = new FitOptions { Epochs = 2, BatchSize = 30, Seed = 8 };
+        var plain = NewTrainer();
+        plain.Fit(x, labels, weights, options);
+        var distributed = new DistributedTrainer<double>(NewTrainer(), Communicator.SingleProcess, 1);
+
+        distributed.Fit(x, labels, weights, options);
+
+        Weights(distributed.Trainer).Should().Equal(Weights(plain));
+    }
+
+    [Fact]
     public void A_streamed_source_with_one_shard_equals_plain_Fit_on_the_source()
     {
         var (x, labels) = Data();
