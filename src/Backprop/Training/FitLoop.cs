@@ -135,7 +135,9 @@ internal sealed class FitLoop<T>(Trainer<T> trainer)
                 }
 
                 pass.SampleWeights = feeder.BatchWeights;
-                double loss = trainer.StepCore(pass, count, epoch, batch, options.MaxGradientNorm);
+                double loss = trainer.FitStep is { } step
+                    ? step(pass, count, epoch, batch, options.MaxGradientNorm)
+                    : trainer.StepCore(pass, count, epoch, batch, options.MaxGradientNorm);
 
                 // The step leaves the forward pass's outputs in place: they are the pre-update predictions.
                 evaluator.Tally(ref tally, pass, count, mode, mode == AccuracyMode.ArgMax ? batchClasses[..count] : default);

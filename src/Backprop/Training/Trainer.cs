@@ -252,6 +252,11 @@ public sealed partial class Trainer<T>
         return loss;
     }
 
+    /// <summary>When set, the step <c>Fit</c>'s epoch loop runs instead of <see cref="StepCore"/>, with the same arguments
+    /// (pass, rows, epoch, batch, maximum gradient norm) and result: Backprop.Distributed's data-parallel step, which
+    /// leaves the batch's outputs in the pass and the same weights on every process.</summary>
+    internal Func<ForwardPass<T>, int, int, int, double?, double>? FitStep { get; set; }
+
     /// <summary>The trainer's reusable pass, grown to hold <paramref name="rows"/> rows.</summary>
     internal ForwardPass<T> FitPass(int rows)
     {
