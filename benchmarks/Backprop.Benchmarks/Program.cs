@@ -28,6 +28,11 @@ if (args.Length > 0 && args[0] == "activations")
     return ActivationBenchmark.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "predict")
+{
+    return PredictBenchmark.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "micro")
 {
     BenchmarkSwitcher.FromAssembly(typeof(TrainBenchmark).Assembly).Run(args[1..]);
@@ -46,6 +51,8 @@ Console.Error.WriteLine("""
             one Conv2D training step (the CNN peer's two convolutions) on synthetic images: ms and GFLOP/s
       activations [--rounds 9] [--ms 60] [--only NAME]
             ns per element of each element-wise activation's forward and backward (float; 64×128 and 1M elements)
+      predict [--hidden 128] [--rows 1000] [--threads 1] [--rounds 31] [--seed 1]
+            our Predict against ONNX Runtime on the exported 784-hidden-10 model (one sample, a batch); the last line is RESULT {json}
       micro [BenchmarkDotNet arguments, e.g. --filter *Gemm*]
             micro-benchmarks of the kernels and of one training step
     """);

@@ -248,6 +248,10 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
         return made;
     }
 
+    /// <summary>Whether the next prediction reads the transposed copy of the weights (for tests).</summary>
+    internal bool HasCurrentPredictionWeights =>
+        !_weightParameter!.IsExposed && Volatile.Read(ref _predictionWeights) is { } current && current.Version == _weightParameter.Version;
+
     /// <summary>A copy of W (inputs × units) row-major, made from the stored Wᵀ (units × inputs) at one version; its
     /// leading dimension is units rounded up to <see cref="Gemv.Padding{T}"/>, the padding zero.</summary>
     private sealed class PredictionWeights
