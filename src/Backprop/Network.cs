@@ -15,7 +15,9 @@ namespace Backprop;
 /// <para>Batches are MathNet matrices whose rows are samples.</para>
 /// <para>Thread safety: <see cref="Predict(ReadOnlySpan{T}, Span{T})"/>, the other predictions and saving only read
 /// the network and may run on any number of threads at once: a prediction keeps no shared scratch state (each call
-/// rents its own buffers). None of them may overlap a change of the weights: training by any trainer of this network, a
+/// rents its own buffers); the one thing predictions share is each dense layer's transposed copy of its weights, made
+/// from weights that have not changed since the previous prediction and published whole, which predictions only read
+/// (threads that race to make it each make a complete one). None of them may overlap a change of the weights: training by any trainer of this network, a
 /// <see cref="GradientCheck"/>, or writes through <see cref="Dense{T}.Weights"/> or <see cref="Parameter{T}.Values"/>.
 /// Training calls hold the network one at a time: a <c>Fit</c>, <c>TrainBatch</c>, training step or gradient check
 /// started while another runs throws <see cref="InvalidOperationException"/> and changes nothing. Predictions are not
@@ -681,7 +683,14 @@ public sealed class Network<T>
                     Span<T> target = (l % 2 == 0 ? first : second).AsSpan(0, count * layer.OutputSize);
                     try
                     {
-                        layer.Forward(current, default, target, count, training: false);
+                        if (layer is Dense<T> dense)
+                        {
+                            dense.Predict(current, layer.InputSize, false, target, count);
+                        }
+                        else
+                        {
+                            layer.Forward(current, default, target, count, training: false);
+                        }
                     }
                     catch (InvalidIdException e) when (start > 0)
                     {

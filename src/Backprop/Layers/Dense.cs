@@ -14,6 +14,12 @@ namespace Backprop;
 /// <para><see cref="Weights"/> and <see cref="Biases"/> are the layer's live storage: the products run on their own
 /// arrays (MathNet's column-major layout of W is the units × inputs row-major layout the kernels read), so a change
 /// made through them is seen by the next pass.</para>
+/// <para>For the network's predictions the layer keeps a copy of W laid out inputs × units, made once the weights have
+/// stayed unchanged for two predictions, so that one sample is a matrix-vector product over contiguous rows instead of a
+/// transposition of the weights per call. The copy is dropped on every change the library makes (a training step, a
+/// restore of the best weights, a load) and never used again once <see cref="Weights"/> or the weight parameter's
+/// <see cref="Parameter{T}.Values"/> has been handed out, since the caller may then write the weights unseen; it
+/// never changes a result, only its speed.</para>
 /// <para>Thread safety: inference only reads the weights and may run on any number of threads at once; training writes
 /// the gradients and the weights, so nothing else may use the layer meanwhile. <see cref="Weights"/>,
 /// <see cref="Biases"/> and <see cref="Layer{T}.Parameters"/> are live storage: write to them only while the network
@@ -174,12 +180,6 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
     protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
     {
         int n = InputSize;
-        if (saved.IsEmpty && !training)
-        {
-            Predict(inputs, n, false, activations, rows);
-            return;
-        }
-
         // Z (rows × units) = X (rows × n) · Wᵀ-stored (units × n)ᵀ + b, kept in `saved` for the backward pass, or formed
         // in the output's memory and activated in place when no backward pass follows.
         Span<T> z = saved.IsEmpty ? activations : saved;
@@ -188,8 +188,11 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
         _activation.Forward<T>(z, activations, Units);
     }
 
-    /// <summary>A prediction: A (rows × units) = f(X·W + b), with X row-major at leading dimension <paramref name="ldx"/>,
-    /// or, when <paramref name="transposed"/>, stored inputs × rows (a column-major batch, read as it is).</summary>
+    /// <summary>A prediction, for the network's own prediction calls only: A (rows × units) = f(X·W + b), with X
+    /// row-major at leading dimension <paramref name="ldx"/>, or, when <paramref name="transposed"/>, stored inputs × rows
+    /// (a column-major batch, read as it is).</summary>
+    /// <remarks>Not the inference-mode <see cref="Layer{T}.Forward"/>, which other code calls too (a residual block's
+    /// inner layers, a gradient check that perturbs weights between passes without counting a change).</remarks>
     /// <remarks>With weights that have stayed unchanged since the last prediction, the product reads them from a copy laid
     /// out inputs × units (<see cref="PreparedWeights"/>) instead of transposing them on every call, and a single row takes
     /// the matrix-vector kernel; every path sums each output in the same order, so the bits never depend on the path.</remarks>
