@@ -582,6 +582,10 @@ public sealed class Network<T>
         return rowMajor;
     }
 
+    // Rows predicted at a time: up to 16 of the GEMM's 8-row tiles, so that the product reads a dense layer's transposed
+    // copy of its weights in place instead of packing it for every chunk.
+    private const int PredictionChunkRows = 128;
+
     /// <summary>Checks a batch matrix against the network's input and returns its values as the kernels can read them:
     /// the storage of a dense matrix as it is (column-major: element (r, c) at c·rows + r), or else a row-major copy.</summary>
     private ReadOnlySpan<T> MatrixInput(Matrix<T> inputs, string paramName, out bool columnMajor)
@@ -639,7 +643,7 @@ public sealed class Network<T>
         }
 
         int width = OutputSize;
-        int chunk = Math.Max(1, Math.Min(rows, 256));
+        int chunk = Math.Max(1, Math.Min(rows, PredictionChunkRows));
         var firstDense = inputColumnMajor ? _layers[0] as Dense<T> : null;
         T[] first = ArrayPool<T>.Shared.Rent(chunk * _maxWidth);
         T[] second = ArrayPool<T>.Shared.Rent(chunk * _maxWidth);
