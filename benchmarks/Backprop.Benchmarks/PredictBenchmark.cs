@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using MathNet.Numerics.LinearAlgebra;
+using Backprop.Numerics;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Backprop.Benchmarks;
@@ -81,6 +82,13 @@ internal static class PredictBenchmark
         void OrtSingle() => session.RunWithBinding(runOptions, singleBinding);
         void OrtBatch() => session.RunWithBinding(runOptions, batchBinding);
 
+        // The first layer's product alone, as the batch prediction runs it (row-major X times W laid out inputs × units),
+        // to show what the rest of a call costs.
+        var w = new float[Inputs * hidden];
+        var z = new float[rows * hidden];
+        var bias = new float[hidden];
+        void Product() => Gemm.Multiply<float>(rowMajor, Inputs, false, w, hidden, false, z, hidden, rows, hidden, Inputs, bias: bias, maxDegreeOfParallelism: threads);
+
         // Warm-up (and the second prediction at these weights, from which the dense layers read their transposed copy).
         for (int i = 0; i < 20; i++)
         {
@@ -99,6 +107,7 @@ internal static class PredictBenchmark
         var matrixMs = new double[rounds];
         var newMatrixMs = new double[rounds];
         var ortBatchMs = new double[rounds];
+        var productMs = new double[rounds];
         for (int r = 0; r < rounds; r++)
         {
             singleUs[r] = PerCall(OurSingle, singleCalls) * 1e6;
@@ -107,6 +116,7 @@ internal static class PredictBenchmark
             matrixMs[r] = PerCall(OurMatrix, batchCalls) * 1e3;
             newMatrixMs[r] = PerCall(OurNewMatrix, batchCalls) * 1e3;
             ortBatchMs[r] = PerCall(OrtBatch, batchCalls) * 1e3;
+            productMs[r] = PerCall(Product, batchCalls) * 1e3;
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -140,6 +150,9 @@ internal static class PredictBenchmark
             $"single sample: ours {single:F2} us, ONNX Runtime {ortSingleMedian:F2} us, ratio {single / ortSingleMedian:F2}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{rows} rows: ours {batch:F3} ms (span), {matrix:F3} ms (into a MathNet matrix), {newMatrix:F3} ms (Predict(matrix), a new result), ONNX Runtime {ortBatch:F3} ms, ratios {batch / ortBatch:F2}, {matrix / ortBatch:F2} and {newMatrix / ortBatch:F2}"));
+        double product = Median(productMs);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"the first layer's product alone ({rows}×{Inputs}·{Inputs}×{hidden}, Gemm.Multiply): {product:F3} ms, {2.0 * rows * Inputs * hidden / product / 1e6:F0} GFLOP/s"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"max |ours - ONNX Runtime| {maxDiff:E2}; our calls allocate {allocated} bytes per round of three"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
