@@ -99,6 +99,18 @@ public class PredictionOverloadTests
         BitAssert.Identical<float>(expected, into.ToRowMajorArray(), "Predict(matrix, matrix) of a convolutional network");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(300)]
+    public void A_matrix_can_be_predicted_in_place_when_the_widths_agree(int rows)
+    {
+        var network = new Network<double>(6, 2, new Dense<double>(9, Activations.Tanh), new Dense<double>(6));
+        var x = TestData.Random<double>(rows, 6, seed: 3);
+        double[] expected = network.Predict(x).ToRowMajorArray();
+        network.Predict(x, x);
+        BitAssert.Identical<double>(expected, x.ToRowMajorArray(), "Predict(x, x)");
+    }
+
     [Fact]
     public void Bad_buffers_are_rejected_with_the_argument_and_the_sizes()
     {
