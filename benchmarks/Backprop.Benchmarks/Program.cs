@@ -38,6 +38,11 @@ if (args.Length > 0 && args[0] == "gemm")
     return GemmShapes.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "predict")
+{
+    return PredictBenchmark.Run(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "micro")
 {
     Console.WriteLine($"FMA peak per core (register-only loop): float {GemmShapes.FmaPeak<float>(5):F1} GFLOP/s, double {GemmShapes.FmaPeak<double>(5):F1} GFLOP/s; GemmBenchmarks' GFLOP/s = 2·m·n·k / Mean");
@@ -63,6 +68,8 @@ Console.Error.WriteLine("""
       gemm [--ms 20] [--rounds 7] [--only big|tiny|wide|single] [--shapes 128x1000x1000:NN,…]
             the FMA peak per core, then every product of a training step (big, tiny, wide MLPs; float and double;
             1 and 2 threads) as GFLOP/s and as a fraction of that peak
+      predict [--hidden 128] [--rows 1000] [--threads 1] [--rounds 31] [--seed 1]
+            our Predict against ONNX Runtime on the exported 784-hidden-10 model (one sample, a batch); the last line is RESULT {json}
       micro [BenchmarkDotNet arguments, e.g. --filter *Gemm*]
             micro-benchmarks of the kernels and of one training step
     """);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Storage;
 
 namespace Backprop;
 
@@ -15,7 +16,9 @@ namespace Backprop;
 /// <para>Batches are MathNet matrices whose rows are samples.</para>
 /// <para>Thread safety: <see cref="Predict(ReadOnlySpan{T}, Span{T})"/>, the other predictions and saving only read
 /// the network and may run on any number of threads at once: a prediction keeps no shared scratch state (each call
-/// rents its own buffers). None of them may overlap a change of the weights: training by any trainer of this network, a
+/// rents its own buffers); the one thing predictions share is each dense layer's transposed copy of its weights, made
+/// from weights that have not changed since the previous prediction and published whole, which predictions only read
+/// (threads that race to make it each make a complete one). None of them may overlap a change of the weights: training by any trainer of this network, a
 /// <see cref="GradientCheck"/>, or writes through <see cref="Dense{T}.Weights"/> or <see cref="Parameter{T}.Values"/>.
 /// Training calls hold the network one at a time: a <c>Fit</c>, <c>TrainBatch</c>, training step or gradient check
 /// started while another runs throws <see cref="InvalidOperationException"/> and changes nothing. Predictions are not
@@ -224,7 +227,7 @@ public sealed class Network<T>
         }
 
         Guard.FiniteValues(sample, InputSize, nameof(sample));
-        PredictRows(sample, destination, 1);
+        PredictCore(sample, false, destination, outputColumnMajor: false, 1);
     }
 
     /// <summary>Predicts the outputs for a batch whose rows are samples.</summary>
@@ -232,13 +235,98 @@ public sealed class Network<T>
     /// <returns>A new rows × <see cref="OutputSize"/> matrix.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="inputs"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="inputs"/> has the wrong number of columns, no rows, or a value that is not finite.</exception>
+    /// <remarks>A dense matrix (MathNet's column-major storage) is read as it is, without a copy; the only allocation
+    /// proportional to the batch is the result. To predict into a matrix of your own, use
+    /// <see cref="Predict(Matrix{T}, Matrix{T})"/>.</remarks>
     public Matrix<T> Predict(Matrix<T> inputs)
     {
-        T[] rowMajor = ToRowMajor(inputs, nameof(inputs));
+        var source = MatrixInput(inputs, nameof(inputs), out bool columnMajor);
         int rows = inputs.RowCount;
         var output = new T[rows * OutputSize];
-        PredictRows(rowMajor, output, rows);
-        return Matrix<T>.Build.DenseOfRowMajor(rows, OutputSize, output);
+        PredictCore(source, columnMajor, output, outputColumnMajor: true, rows);
+        return Matrix<T>.Build.Dense(rows, OutputSize, output);
+    }
+
+    /// <summary>Predicts the outputs for a batch whose rows are samples into a caller-supplied matrix, without allocating.</summary>
+    /// <remarks>Dense matrices (MathNet's column-major storage) are read and written as they are; other storage is
+    /// accepted, read through a row-major copy and written element by element. The result is bit-identical to
+    /// <see cref="Predict(Matrix{T})"/>'s. <paramref name="outputs"/> may be <paramref name="inputs"/> itself when the
+    /// widths agree: each row is read before its outputs are written.</remarks>
+    /// <param name="inputs">rows × <see cref="InputSize"/>.</param>
+    /// <param name="outputs">Receives the outputs: rows × <see cref="OutputSize"/>, every element overwritten.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="outputs"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> has the wrong number of columns, no rows, or a value
+    /// that is not finite; or <paramref name="outputs"/> is not rows × <see cref="OutputSize"/>.</exception>
+    public void Predict(Matrix<T> inputs, Matrix<T> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        var source = MatrixInput(inputs, nameof(inputs), out bool columnMajor);
+        int rows = inputs.RowCount;
+        if (outputs.RowCount != rows || outputs.ColumnCount != OutputSize)
+        {
+            throw new ArgumentException(
+                $"outputs must be {rows} × {OutputSize} (the inputs' rows × the network's output size), but it is {outputs.RowCount} × {outputs.ColumnCount}.",
+                nameof(outputs));
+        }
+
+        if (outputs.Storage is DenseColumnMajorMatrixStorage<T> dense)
+        {
+            PredictCore(source, columnMajor, dense.Data.AsSpan(0, rows * OutputSize), outputColumnMajor: true, rows);
+            return;
+        }
+
+        // Other storage: through a pooled row-major buffer, element by element.
+        int width = OutputSize;
+        T[] buffer = ArrayPool<T>.Shared.Rent(rows * width);
+        try
+        {
+            PredictCore(source, columnMajor, buffer.AsSpan(0, rows * width), outputColumnMajor: false, rows);
+            for (int r = 0; r < rows; r++)
+            {
+                for (int j = 0; j < width; j++)
+                {
+                    outputs.At(r, j, buffer[(r * width) + j]);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Predicts the outputs for a batch of row-major samples into a caller-supplied span, without allocating.</summary>
+    /// <remarks>The result is bit-identical to <see cref="Predict(Matrix{T})"/>'s on the same rows, and each row's to
+    /// <see cref="Predict(ReadOnlySpan{T}, Span{T})"/>'s.</remarks>
+    /// <param name="inputs">rows × <see cref="InputSize"/> values, row-major (sample r at [r·<see cref="InputSize"/>, (r + 1)·<see cref="InputSize"/>)).</param>
+    /// <param name="rows">The number of samples; at least 1.</param>
+    /// <param name="outputs">Receives rows × <see cref="OutputSize"/> values, row-major; must not overlap <paramref name="inputs"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is less than 1.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> does not hold exactly rows × <see cref="InputSize"/>
+    /// values or has a value that is not finite, or <paramref name="outputs"/> does not hold exactly rows ×
+    /// <see cref="OutputSize"/> values or overlaps <paramref name="inputs"/>.</exception>
+    public void Predict(ReadOnlySpan<T> inputs, int rows, Span<T> outputs)
+    {
+        Guard.Positive(rows, nameof(rows));
+        if (inputs.Length != (long)rows * InputSize)
+        {
+            throw new ArgumentException(
+                $"inputs must hold {(long)rows * InputSize} values ({rows} rows × the network's input size {InputSize}), but it holds {inputs.Length}.", nameof(inputs));
+        }
+
+        if (outputs.Length != (long)rows * OutputSize)
+        {
+            throw new ArgumentException(
+                $"outputs must hold {(long)rows * OutputSize} values ({rows} rows × the network's output size {OutputSize}), but it holds {outputs.Length}.", nameof(outputs));
+        }
+
+        if (inputs.Overlaps(outputs))
+        {
+            throw new ArgumentException("outputs must not overlap inputs: later rows would be read after earlier outputs overwrote them.", nameof(outputs));
+        }
+
+        Guard.FiniteValues(inputs, InputSize, nameof(inputs));
+        PredictCore(inputs, false, outputs, outputColumnMajor: false, rows);
     }
 
     /// <summary>Predicts the class of every sample: the index of its largest output for a network with several outputs,
@@ -266,10 +354,10 @@ public sealed class Network<T>
             return PredictClasses(inputs, 0.5);
         }
 
-        T[] rowMajor = ToRowMajor(inputs, nameof(inputs));
+        var source = MatrixInput(inputs, nameof(inputs), out bool columnMajor);
         int rows = inputs.RowCount, width = OutputSize;
         var output = new T[rows * width];
-        PredictRows(rowMajor, output, rows);
+        PredictCore(source, columnMajor, output, outputColumnMajor: false, rows);
         var classes = new int[rows];
         for (int r = 0; r < rows; r++)
         {
@@ -300,10 +388,10 @@ public sealed class Network<T>
         }
 
         T cut = DecisionCut(threshold, nameof(threshold), nameof(PredictClasses));
-        T[] rowMajor = ToRowMajor(inputs, nameof(inputs));
+        var source = MatrixInput(inputs, nameof(inputs), out bool columnMajor);
         int rows = inputs.RowCount;
         var output = new T[rows];
-        PredictRows(rowMajor, output, rows);
+        PredictCore(source, columnMajor, output, outputColumnMajor: false, rows);
         var classes = new int[rows];
         for (int r = 0; r < rows; r++)
         {
@@ -329,10 +417,10 @@ public sealed class Network<T>
     public bool[][] PredictLabels(Matrix<T> inputs, double threshold = 0.5)
     {
         T cut = DecisionCut(threshold, nameof(threshold), nameof(PredictLabels));
-        T[] rowMajor = ToRowMajor(inputs, nameof(inputs));
+        var source = MatrixInput(inputs, nameof(inputs), out bool columnMajor);
         int rows = inputs.RowCount, width = OutputSize;
         var output = new T[rows * width];
-        PredictRows(rowMajor, output, rows);
+        PredictCore(source, columnMajor, output, outputColumnMajor: false, rows);
         var labels = new bool[rows][];
         for (int r = 0; r < rows; r++)
         {
@@ -396,6 +484,21 @@ public sealed class Network<T>
         $"Network<{typeof(T).Name}>({InputShape} → {string.Join(" → ", _layers.Select(l => l.ToString()))})";
 
     internal int MaxWidth => _maxWidth;
+
+    /// <summary>Records that the library has changed the weights (a training step, a restore): every copy a layer
+    /// derived from them for prediction is stale from now on.</summary>
+    internal void MarkWeightsChanged()
+    {
+        // Indexed loops: enumerating the interfaces would allocate on every training step.
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            var parameters = _layers[l].Parameters;
+            for (int p = 0; p < parameters.Count; p++)
+            {
+                parameters[p].MarkChanged();
+            }
+        }
+    }
 
     /// <summary>Marks the network as being trained until the returned hold is disposed (<c>using var hold = …</c>): a
     /// second training call (Fit, TrainBatch, a step, a gradient check) meanwhile fails instead of corrupting weights.</summary>
@@ -482,25 +585,119 @@ public sealed class Network<T>
         return rowMajor;
     }
 
-    /// <summary>Runs inference on row-major rows with pooled ping-pong buffers: thread-safe, allocation-free.</summary>
-    internal void PredictRows(ReadOnlySpan<T> inputs, Span<T> outputs, int rows)
+    // Rows predicted at a time: up to 16 of the GEMM's 8-row tiles, so that the product reads a dense layer's transposed
+    // copy of its weights in place instead of packing it for every chunk.
+    private const int PredictionChunkRows = 128;
+
+    /// <summary>Checks a batch matrix against the network's input and returns its values as the kernels can read them:
+    /// the storage of a dense matrix as it is (column-major: element (r, c) at c·rows + r), or else a row-major copy.</summary>
+    private ReadOnlySpan<T> MatrixInput(Matrix<T> inputs, string paramName, out bool columnMajor)
     {
-        int chunk = Math.Max(1, Math.Min(rows, 256));
+        ArgumentNullException.ThrowIfNull(inputs, paramName);
+        CheckInputWidth(inputs.ColumnCount, paramName);
+        int rows = inputs.RowCount;
+        if (rows == 0)
+        {
+            throw new ArgumentException($"{paramName} must have at least one row (sample), but it has none.", paramName);
+        }
+
+        if (inputs.Storage is not DenseColumnMajorMatrixStorage<T> dense)
+        {
+            columnMajor = false;
+            return ToRowMajor(inputs, paramName);
+        }
+
+        ReadOnlySpan<T> values = dense.Data.AsSpan(0, rows * InputSize);
+        if (Guard.IndexOfNonFinite(values) >= 0)
+        {
+            // Name the first value in row-major order, as the check of a row-major batch does.
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = 0; c < InputSize; c++)
+                {
+                    T value = values[(c * rows) + r];
+                    if (!T.IsFinite(value))
+                    {
+                        throw new ArgumentException(
+                            string.Create(CultureInfo.InvariantCulture, $"{paramName} must contain only finite numbers, but the element at row {r}, column {c} is {value}."),
+                            paramName);
+                    }
+                }
+            }
+        }
+
+        columnMajor = true;
+        return values;
+    }
+
+    /// <summary>Runs inference chunk by chunk with pooled ping-pong buffers: thread-safe, allocation-free.</summary>
+    /// <param name="inputs">rows × <see cref="InputSize"/>: row-major, or with <paramref name="inputColumnMajor"/> a
+    /// column-major matrix's storage (element (r, c) at c·rows + r).</param>
+    /// <param name="inputColumnMajor">Whether <paramref name="inputs"/> is column-major storage.</param>
+    /// <param name="outputs">rows × <see cref="OutputSize"/>: row-major, or column-major with <paramref name="outputColumnMajor"/>.</param>
+    /// <param name="outputColumnMajor">Whether to write <paramref name="outputs"/> column-major.</param>
+    /// <param name="rows">The number of samples.</param>
+    internal void PredictCore(ReadOnlySpan<T> inputs, bool inputColumnMajor, Span<T> outputs, bool outputColumnMajor, int rows)
+    {
+        // A column-major matrix of one row is also row-major.
+        if (inputColumnMajor && rows == 1)
+        {
+            inputColumnMajor = false;
+        }
+
+        int width = OutputSize;
+        int chunk = Math.Max(1, Math.Min(rows, PredictionChunkRows));
+        var firstDense = inputColumnMajor ? _layers[0] as Dense<T> : null;
         T[] first = ArrayPool<T>.Shared.Rent(chunk * _maxWidth);
         T[] second = ArrayPool<T>.Shared.Rent(chunk * _maxWidth);
+        T[]? transposed = inputColumnMajor && firstDense is null ? ArrayPool<T>.Shared.Rent(chunk * InputSize) : null;
         try
         {
             for (int start = 0; start < rows; start += chunk)
             {
                 int count = Math.Min(chunk, rows - start);
-                ReadOnlySpan<T> current = inputs.Slice(start * InputSize, count * InputSize);
-                for (int l = 0; l < _layers.Length; l++)
+                ReadOnlySpan<T> current;
+                int firstLayer = 0;
+                if (!inputColumnMajor)
+                {
+                    current = inputs.Slice(start * InputSize, count * InputSize);
+                }
+                else if (firstDense is not null)
+                {
+                    // The first product reads the column-major batch as it is: Xᵀ, inputs × rows row-major.
+                    Span<T> target = first.AsSpan(0, count * firstDense.OutputSize);
+                    firstDense.Predict(inputs[start..], rows, true, target, count);
+                    current = target;
+                    firstLayer = 1;
+                }
+                else
+                {
+                    Span<T> copy = transposed.AsSpan(0, count * InputSize);
+                    for (int r = 0; r < count; r++)
+                    {
+                        for (int c = 0; c < InputSize; c++)
+                        {
+                            copy[(r * InputSize) + c] = inputs[(c * rows) + start + r];
+                        }
+                    }
+
+                    current = copy;
+                }
+
+                for (int l = firstLayer; l < _layers.Length; l++)
                 {
                     var layer = _layers[l];
                     Span<T> target = (l % 2 == 0 ? first : second).AsSpan(0, count * layer.OutputSize);
                     try
                     {
-                        layer.Forward(current, default, target, count, training: false);
+                        if (layer is Dense<T> dense)
+                        {
+                            dense.Predict(current, layer.InputSize, false, target, count);
+                        }
+                        else
+                        {
+                            layer.Forward(current, default, target, count, training: false);
+                        }
                     }
                     catch (InvalidIdException e) when (start > 0)
                     {
@@ -511,13 +708,31 @@ public sealed class Network<T>
                     current = target;
                 }
 
-                current.CopyTo(outputs.Slice(start * OutputSize, count * OutputSize));
+                if (!outputColumnMajor)
+                {
+                    current.CopyTo(outputs.Slice(start * width, count * width));
+                }
+                else
+                {
+                    for (int j = 0; j < width; j++)
+                    {
+                        Span<T> column = outputs.Slice((j * rows) + start, count);
+                        for (int r = 0; r < count; r++)
+                        {
+                            column[r] = current[(r * width) + j];
+                        }
+                    }
+                }
             }
         }
         finally
         {
             ArrayPool<T>.Shared.Return(first);
             ArrayPool<T>.Shared.Return(second);
+            if (transposed is not null)
+            {
+                ArrayPool<T>.Shared.Return(transposed);
+            }
         }
     }
 

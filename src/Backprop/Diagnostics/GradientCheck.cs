@@ -76,6 +76,9 @@ public static class GradientCheck
                 double[] analytic = pass.InputGradients!.AsSpan(0, pass.Rows * network.InputSize).ToArray();
                 entries.Add(Compare(-1, "input", pass.Input, analytic, () => Loss(trainer, pass), options, new TensorShape(pass.Rows, network.InputSize)));
             }
+
+            // The weights were perturbed and put back: count it as a change, as a training step does.
+            network.MarkWeightsChanged();
         }
 
         int compared = entries.Sum(e => e.Count);

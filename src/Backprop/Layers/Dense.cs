@@ -15,6 +15,12 @@ namespace Backprop;
 /// <para><see cref="Weights"/> and <see cref="Biases"/> are the layer's live storage: the products run on their own
 /// arrays (MathNet's column-major layout of W is the units × inputs row-major layout the kernels read), so a change
 /// made through them is seen by the next pass.</para>
+/// <para>For the network's predictions the layer keeps a copy of W laid out inputs × units, made once the weights have
+/// stayed unchanged for two predictions, so that one sample is a matrix-vector product over contiguous rows instead of a
+/// transposition of the weights per call. The copy is dropped on every change the library makes (a training step, a
+/// restore of the best weights, a load) and never used again once <see cref="Weights"/> or the weight parameter's
+/// <see cref="Parameter{T}.Values"/> has been handed out, since the caller may then write the weights unseen; it
+/// never changes a result, only its speed.</para>
 /// <para>Thread safety: inference only reads the weights and may run on any number of threads at once; training writes
 /// the gradients and the weights, so nothing else may use the layer meanwhile. <see cref="Weights"/>,
 /// <see cref="Biases"/> and <see cref="Layer{T}.Parameters"/> are live storage: write to them only while the network
@@ -32,6 +38,10 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
     private Parameter<T>? _biasParameter;
     private double _l1;
     private double _l2;
+
+    // W laid out for prediction (see PreparedWeights), and the weights' version the last prediction saw.
+    private PredictionWeights? _predictionWeights;
+    private int _versionSeen = -1;
 
     /// <summary>Creates a dense layer; its weights are created when a network is built with it.</summary>
     /// <param name="units">The number of units (outputs); at least 1.</param>
@@ -85,11 +95,17 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
 
     /// <summary>W, <see cref="Layer{T}.InputSize"/> × <see cref="Units"/>: element (i, j) weighs input i into unit j.</summary>
     /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    /// <remarks>This is the live storage: a matrix the caller may keep and write whenever the network is idle. Once it
+    /// has been handed out, predictions of this layer stop using their transposed copy of the weights (which a write here
+    /// could leave stale) and transpose them on every call instead, as <see cref="Layer{T}.Parameters"/>'
+    /// <see cref="Parameter{T}.Values"/> does; read <see cref="Parameter{T}"/> shapes and counts, which do not hand it out,
+    /// where prediction speed matters.</remarks>
     public Matrix<T> Weights
     {
         get
         {
             EnsureBuilt();
+            _weightParameter!.MarkExposed();
             return _weights!;
         }
     }
@@ -173,6 +189,110 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
         Gemm.MultiplyUnchecked<T>(inputs, n, false, _weightParameter!.ValueArray, n, true, z, Units,
             rows, Units, n, accumulate: false, bias: _biasParameter!.ValueArray, MaxDegreeOfParallelism, Context);
         _activation.Forward<T>(z, activations, Units);
+    }
+
+    /// <summary>A prediction, for the network's own prediction calls only: A (rows × units) = f(X·W + b), with X
+    /// row-major at leading dimension <paramref name="ldx"/>, or, when <paramref name="transposed"/>, stored inputs × rows
+    /// (a column-major batch, read as it is).</summary>
+    /// <remarks>Not the inference-mode <see cref="Layer{T}.Forward"/>, which other code calls too (a residual block's
+    /// inner layers, a gradient check that perturbs weights between passes without counting a change).</remarks>
+    /// <remarks>With weights that have stayed unchanged since the last prediction, the product reads them from a copy laid
+    /// out inputs × units (<see cref="PreparedWeights"/>) instead of transposing them on every call, and a single row takes
+    /// the matrix-vector kernel; every path sums each output in the same order, so the bits never depend on the path.</remarks>
+    internal void Predict(ReadOnlySpan<T> inputs, int ldx, bool transposed, Span<T> activations, int rows)
+    {
+        int n = InputSize;
+        T[] biases = _biasParameter!.ValueArray;
+        var prepared = PreparedWeights();
+        if (prepared is null)
+        {
+            Gemm.MultiplyUnchecked<T>(inputs, ldx, transposed, _weightParameter!.ValueArray, n, true, activations, Units,
+                rows, Units, n, accumulate: false, bias: biases, MaxDegreeOfParallelism, Context);
+        }
+        else if (rows == 1 && (!transposed || ldx == 1))
+        {
+            Gemv.Multiply<T>(inputs[..n], prepared.Values, prepared.Ld, biases, activations, Units, n);
+        }
+        else
+        {
+            Gemm.MultiplyUnchecked<T>(inputs, ldx, transposed, prepared.Values, prepared.Ld, false, activations, Units,
+                rows, Units, n, accumulate: false, bias: biases, MaxDegreeOfParallelism, Context);
+        }
+
+        _activation.Forward<T>(activations, activations, Units);
+    }
+
+    /// <summary>W (inputs × units) row-major at a padded leading dimension, made from the weights at their current
+    /// version; null while the weights cannot be trusted to stay as they are (their live storage was handed out) or
+    /// have changed since the previous prediction.</summary>
+    /// <remarks>The copy is made on the second prediction at one version of the weights, so that a network that
+    /// alternates training steps and predictions never makes one, and is published whole (an immutable object), so that
+    /// predictions on several threads read either no copy or a complete one: a race only makes a copy twice.</remarks>
+    private PredictionWeights? PreparedWeights()
+    {
+        var parameter = _weightParameter!;
+        if (parameter.IsExposed)
+        {
+            return null;
+        }
+
+        int version = parameter.Version;
+        var current = Volatile.Read(ref _predictionWeights);
+        if (current is not null && current.Version == version)
+        {
+            return current;
+        }
+
+        if (Volatile.Read(ref _versionSeen) != version)
+        {
+            Volatile.Write(ref _versionSeen, version);
+            return null;
+        }
+
+        var made = new PredictionWeights(version, parameter.ValueArray, Units, InputSize);
+        Volatile.Write(ref _predictionWeights, made);
+        return made;
+    }
+
+    /// <summary>Whether the next prediction reads the transposed copy of the weights (for tests).</summary>
+    internal bool HasCurrentPredictionWeights =>
+        !_weightParameter!.IsExposed && Volatile.Read(ref _predictionWeights) is { } current && current.Version == _weightParameter.Version;
+
+    /// <summary>A copy of W (inputs × units) row-major, made from the stored Wᵀ (units × inputs) at one version; its
+    /// leading dimension is units rounded up to <see cref="Gemv.Padding{T}"/>, the padding zero.</summary>
+    private sealed class PredictionWeights
+    {
+        internal PredictionWeights(int version, T[] stored, int units, int inputs)
+        {
+            Version = version;
+            int pad = Gemv.Padding<T>();
+            Ld = (units + pad - 1) / pad * pad;
+            var values = new T[(long)inputs * Ld];
+            const int Block = 32;
+            for (int j0 = 0; j0 < units; j0 += Block)
+            {
+                int j1 = Math.Min(units, j0 + Block);
+                for (int p0 = 0; p0 < inputs; p0 += Block)
+                {
+                    int p1 = Math.Min(inputs, p0 + Block);
+                    for (int j = j0; j < j1; j++)
+                    {
+                        for (int p = p0; p < p1; p++)
+                        {
+                            values[(p * Ld) + j] = stored[(j * inputs) + p];
+                        }
+                    }
+                }
+            }
+
+            Values = values;
+        }
+
+        internal int Version { get; }
+
+        internal int Ld { get; }
+
+        internal T[] Values { get; }
     }
 
     /// <inheritdoc />

@@ -20,6 +20,12 @@ namespace Backprop;
 public sealed class Parameter<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    // The parameter that owns the storage (this one, or the one an alias shares it with), which holds the change count
+    // and the exposure mark for every name of the storage.
+    private readonly Parameter<T> _owner;
+    private int _version;
+    private bool _exposed;
+
     /// <summary>Creates a parameter whose values and gradients are all zero.</summary>
     /// <param name="name">The parameter's name within its layer, for example "weights"; not empty.</param>
     /// <param name="shape">Its shape, row-major (the last dimension varies fastest in <see cref="Values"/>).</param>
@@ -38,6 +44,7 @@ public sealed class Parameter<T>
         IsRegularized = isRegularized;
         ValueArray = new T[shape.Size];
         GradientArray = new T[shape.Size];
+        _owner = this;
     }
 
     /// <summary>Another name for the same storage (values and gradients) and settings as <paramref name="shared"/>: how a
@@ -50,6 +57,7 @@ public sealed class Parameter<T>
         IsRegularized = shared.IsRegularized;
         ValueArray = shared.ValueArray;
         GradientArray = shared.GradientArray;
+        _owner = shared._owner;
     }
 
     /// <summary>The parameter's name within its layer: "weights" or "biases" for a dense layer.</summary>
@@ -67,12 +75,37 @@ public sealed class Parameter<T>
     public int Length => ValueArray.Length;
 
     /// <summary>The current values, row-major in <see cref="Shape"/>.</summary>
-    public Span<T> Values => ValueArray;
+    /// <remarks>This is the live storage, which the caller may write at any time the network is idle: a layer that keeps
+    /// a derived copy of a parameter for fast prediction (a dense layer's transposed weights) stops using it for good once
+    /// the values have been handed out here (see <see cref="Dense{T}.Weights"/>), so a write is always seen by the next
+    /// prediction.</remarks>
+    public Span<T> Values
+    {
+        get
+        {
+            MarkExposed();
+            return ValueArray;
+        }
+    }
 
     /// <summary>∂L/∂value for every value, as left by the last backward pass, in the order of <see cref="Values"/>.</summary>
     public Span<T> Gradients => GradientArray;
 
     internal T[] ValueArray { get; }
+
+    /// <summary>How many times the library has changed the values (training steps, restores): a copy derived from them
+    /// is current while this is the number it was made at. Shared by every name of the same storage.</summary>
+    internal int Version => Volatile.Read(ref _owner._version);
+
+    /// <summary>Whether the live storage has been handed out (<see cref="Values"/>, or a layer's view of it such as
+    /// <see cref="Dense{T}.Weights"/>): the caller may then write it unseen, so no derived copy may be trusted.</summary>
+    internal bool IsExposed => Volatile.Read(ref _owner._exposed);
+
+    /// <summary>Records that the library has changed the values.</summary>
+    internal void MarkChanged() => Interlocked.Increment(ref _owner._version);
+
+    /// <summary>Records that the live storage has been handed out (see <see cref="IsExposed"/>).</summary>
+    internal void MarkExposed() => Volatile.Write(ref _owner._exposed, true);
 
     internal T[] GradientArray { get; }
 

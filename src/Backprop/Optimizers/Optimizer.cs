@@ -129,7 +129,7 @@ public abstract class Optimizer : IOptimizer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void ApplyUpdate<T>(Parameter<T> parameter, OptimizerState<T> state)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        OnUpdate(parameter.Values, parameter.Gradients, state);
+        OnUpdate(parameter.ValueArray, parameter.GradientArray, state);
 
     // The update of values [start, start + length) of a parameter whose BeginUpdate has run, as part `part` of
     // `parts`: safe to run for disjoint ranges on several threads at once when the optimizer is elementwise.

@@ -499,6 +499,8 @@ public static class ModelFile
             {
                 values.Weights.CopyTo(layers[l].Parameters[0].ValueArray, 0);
                 values.Biases.CopyTo(layers[l].Parameters[1].ValueArray, 0);
+                layers[l].Parameters[0].MarkChanged();
+                layers[l].Parameters[1].MarkChanged();
             }
 
             if (generators[l] is { } generator)
@@ -685,6 +687,7 @@ public static class ModelFile
             }
 
             parameter.Values.CopyTo(target.ValueArray, 0);
+            target.MarkChanged();
         }
 
         state.Registry = registry;

@@ -68,7 +68,7 @@ internal sealed class ParallelUpdate<T> : ParallelWork
             _states[i] = optimizer.BeginUpdate(_all[i]);
             if (!_large[i])
             {
-                optimizer.UpdateRange(_all[i].Values, _all[i].Gradients, _states[i]);
+                optimizer.UpdateRange(_all[i].ValueArray, _all[i].GradientArray, _states[i]);
                 continue;
             }
 

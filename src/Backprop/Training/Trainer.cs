@@ -395,6 +395,7 @@ public sealed partial class Trainer<T>
             _parallelUpdate ??= new ParallelUpdate<T>(Network.Layers);
             if (_parallelUpdate.Run(Optimizer, Network.Context, Network.MaxDegreeOfParallelism, rows))
             {
+                Network.MarkWeightsChanged();
                 return;
             }
         }
@@ -409,6 +410,8 @@ public sealed partial class Trainer<T>
                 Optimizer.Update(parameters[p]);
             }
         }
+
+        Network.MarkWeightsChanged();
     }
 
     private void CheckPass(ForwardPass<T> pass, ForwardPassStage expected)

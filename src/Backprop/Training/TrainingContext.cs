@@ -85,6 +85,7 @@ public sealed class TrainingContext<T> : TrainingContext
         for (int i = 0; i < parameters.Length; i++)
         {
             saved[i].CopyTo(parameters[i].ValueArray, 0);
+            parameters[i].MarkChanged();
         }
     }
 
