@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using Backprop.Numerics;
 
 namespace Backprop;
 
@@ -28,6 +29,7 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private PoolGeometry? _geometry;
+    private PoolJob? _spareJob;
 
     /// <summary>Creates a max pooling over square windows of <paramref name="size"/> × <paramref name="size"/>.</summary>
     /// <param name="size">The window's height and width; at least 1.</param>
@@ -112,12 +114,62 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
     }
 
     /// <inheritdoc />
-    protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
+    protected override unsafe void OnForward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
+    {
+        fixed (T* x = inputs, a = activations)
+        {
+            RunPlanes(rows, x, a, null);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void OnComputeLocalGradients(ReadOnlySpan<T> saved, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows)
+    {
+        // δ = ∂L/∂a: no activation.
+        outputGradients.CopyTo(localGradients);
+    }
+
+    /// <inheritdoc />
+    protected override unsafe void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
+    {
+        if (inputGradients.IsEmpty)
+        {
+            return;
+        }
+
+        fixed (T* x = inputs, delta = localGradients, dx = inputGradients)
+        {
+            RunPlanes(rows, x, delta, dx);
+        }
+    }
+
+    // The forward (dx null: `values` receives the outputs) or backward pass (`values` holds δ) over the batch's planes,
+    // split into ranges of planes across the context's threads: each plane's results depend on that plane alone.
+    // Pooling reads and writes a few values per comparison: it is split like a product of 8 flops per input value.
+    private unsafe void RunPlanes(int rows, T* x, T* values, T* dx)
     {
         var g = _geometry!;
-        int planes = rows * g.Channels, inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
+        int planes = rows * g.Channels;
+        int parts = SampleParallelWork.PartsFor(Context, MaxDegreeOfParallelism, planes, 8.0 * InputSize * rows);
+        PoolJob job = Interlocked.Exchange(ref _spareJob, null) ?? new PoolJob(this);
+        try
+        {
+            job.Begin(x, values, dx);
+            job.Run(Context, planes, parts);
+        }
+        finally
+        {
+            job.Begin(null, null, null);
+            Volatile.Write(ref _spareJob, job);
+        }
+    }
+
+    private void ForwardPlanes(ReadOnlySpan<T> inputs, Span<T> activations, int first, int end)
+    {
+        var g = _geometry!;
+        int inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
         int outputHeight = g.OutputHeight, outputWidth = g.OutputWidth, width = g.Width;
-        for (int p = 0; p < planes; p++)
+        for (int p = first; p < end; p++)
         {
             ReadOnlySpan<T> x = inputs.Slice(p * inputPlane, inputPlane);
             Span<T> a = activations.Slice(p * outputPlane, outputPlane);
@@ -134,31 +186,18 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
         }
     }
 
-    /// <inheritdoc />
-    protected override void OnComputeLocalGradients(ReadOnlySpan<T> saved, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows)
+    // ∂L/∂x[p] = Σ δ over the windows that p wins, found again with the forward pass's comparisons.
+    private void BackwardPlanes(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int first, int end)
     {
-        // δ = ∂L/∂a: no activation.
-        outputGradients.CopyTo(localGradients);
-    }
-
-    /// <inheritdoc />
-    protected override void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
-    {
-        if (inputGradients.IsEmpty)
-        {
-            return;
-        }
-
-        // ∂L/∂x[p] = Σ δ over the windows that p wins, found again with the forward pass's comparisons.
         var g = _geometry!;
-        int planes = rows * g.Channels, inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
+        int inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
         int outputHeight = g.OutputHeight, outputWidth = g.OutputWidth, width = g.Width;
-        inputGradients.Clear();
-        for (int p = 0; p < planes; p++)
+        for (int p = first; p < end; p++)
         {
             ReadOnlySpan<T> x = inputs.Slice(p * inputPlane, inputPlane);
             ReadOnlySpan<T> delta = localGradients.Slice(p * outputPlane, outputPlane);
             Span<T> dx = inputGradients.Slice(p * inputPlane, inputPlane);
+            dx.Clear();
             for (int i = 0; i < outputHeight; i++)
             {
                 var (rowStart, rowEnd) = g.Rows(i);
@@ -168,6 +207,38 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
                     var (columnStart, columnEnd) = g.Columns(j);
                     dx[Winner(x, width, rowStart, rowEnd, columnStart, columnEnd)] += deltaRow[j];
                 }
+            }
+        }
+    }
+
+    // One pass over a batch's planes, split across the context's threads; the operands' addresses are pinned by the
+    // caller for the length of the run. Each call takes the spare job, or a new one when a concurrent call holds it.
+    private sealed unsafe class PoolJob(MaxPool2D<T> layer) : SampleParallelWork
+    {
+        private T* _inputs;
+        private T* _values;
+        private T* _inputGradients;
+
+        internal void Begin(T* inputs, T* values, T* inputGradients)
+        {
+            _inputs = inputs;
+            _values = values;
+            _inputGradients = inputGradients;
+        }
+
+        protected override void RunRange(int part, int first, int end)
+        {
+            var g = layer._geometry!;
+            int inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
+            var inputs = new ReadOnlySpan<T>(_inputs, end * inputPlane);
+            var values = new Span<T>(_values, end * outputPlane);
+            if (_inputGradients == null)
+            {
+                layer.ForwardPlanes(inputs, values, first, end);
+            }
+            else
+            {
+                layer.BackwardPlanes(inputs, values, new Span<T>(_inputGradients, end * inputPlane), first, end);
             }
         }
     }
