@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Backprop.Numerics;
 
 namespace Backprop;
@@ -173,6 +175,12 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
         {
             ReadOnlySpan<T> x = inputs.Slice(p * inputPlane, inputPlane);
             Span<T> a = activations.Slice(p * outputPlane, outputPlane);
+            if (IsTiled2x2(g))
+            {
+                Forward2x2(x, a, width, outputHeight, outputWidth);
+                continue;
+            }
+
             for (int i = 0; i < outputHeight; i++)
             {
                 var (rowStart, rowEnd) = g.Rows(i);
@@ -198,6 +206,12 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
             ReadOnlySpan<T> delta = localGradients.Slice(p * outputPlane, outputPlane);
             Span<T> dx = inputGradients.Slice(p * inputPlane, inputPlane);
             dx.Clear();
+            if (IsTiled2x2(g))
+            {
+                Backward2x2(x, delta, dx, width, outputHeight, outputWidth);
+                continue;
+            }
+
             for (int i = 0; i < outputHeight; i++)
             {
                 var (rowStart, rowEnd) = g.Rows(i);
@@ -207,6 +221,57 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
                     var (columnStart, columnEnd) = g.Columns(j);
                     dx[Winner(x, width, rowStart, rowEnd, columnStart, columnEnd)] += deltaRow[j];
                 }
+            }
+        }
+    }
+
+    // The common 2 × 2 windows with stride 2 that tile the input: every window lies wholly inside it.
+    private static bool IsTiled2x2(PoolGeometry g) =>
+        g.WindowHeight == 2 && g.WindowWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && g.Top == 0 && g.Left == 0
+        && 2 * g.OutputHeight <= g.Height && 2 * g.OutputWidth <= g.Width;
+
+    // Winner for full 2 × 2 windows without branches on the data (which a branch predictor cannot learn): the first
+    // row's pair, the second row's pair, then the two pairs' winners. For a window a, b / c, d in row-major order this
+    // picks what Winner's scan in that order picks: the later NaN when there is one (a NaN wins over all before it),
+    // else the first of equal largest values (a pair keeps its first on a tie, and so does the final comparison).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Winner2x2(ref T top, int width, int column)
+    {
+        ref T bottom = ref Unsafe.Add(ref top, width);
+        int upper = column + Later(Unsafe.Add(ref top, column), Unsafe.Add(ref top, column + 1));
+        int lower = column + Later(Unsafe.Add(ref bottom, column), Unsafe.Add(ref bottom, column + 1));
+        int below = Later(Unsafe.Add(ref top, upper), Unsafe.Add(ref bottom, lower));
+        return upper + (below * (width + lower - upper));
+    }
+
+    // 1 when the later of two values wins the scan's comparison (larger, or NaN), 0 when the earlier stays.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Later(T earlier, T later) => Unsafe.BitCast<bool, byte>(later > earlier) | Unsafe.BitCast<bool, byte>(T.IsNaN(later));
+
+    private static void Forward2x2(ReadOnlySpan<T> x, Span<T> a, int width, int outputHeight, int outputWidth)
+    {
+        for (int i = 0; i < outputHeight; i++)
+        {
+            // Rows 2i and 2i + 1 lie inside the plane (IsTiled2x2), so the window's four reads stay in x.
+            ref T top = ref MemoryMarshal.GetReference(x.Slice(2 * i * width, 2 * width));
+            Span<T> outputRow = a.Slice(i * outputWidth, outputWidth);
+            for (int j = 0; j < outputRow.Length; j++)
+            {
+                outputRow[j] = Unsafe.Add(ref top, Winner2x2(ref top, width, 2 * j));
+            }
+        }
+    }
+
+    private static void Backward2x2(ReadOnlySpan<T> x, ReadOnlySpan<T> delta, Span<T> dx, int width, int outputHeight, int outputWidth)
+    {
+        for (int i = 0; i < outputHeight; i++)
+        {
+            ref T top = ref MemoryMarshal.GetReference(x.Slice(2 * i * width, 2 * width));
+            Span<T> gradientRows = dx.Slice(2 * i * width, 2 * width);
+            ReadOnlySpan<T> deltaRow = delta.Slice(i * outputWidth, outputWidth);
+            for (int j = 0; j < deltaRow.Length; j++)
+            {
+                gradientRows[Winner2x2(ref top, width, 2 * j)] += deltaRow[j];
             }
         }
     }
