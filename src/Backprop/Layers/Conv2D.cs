@@ -15,15 +15,19 @@ namespace Backprop;
 /// <para>Forward, for filter f and output position (y, x), with padding (top, left) and stride (sh, sw):
 /// z[f, y, x] = b[f] + Σ_c Σ_i Σ_j W[f, c, i, j] · x[c, y·sh + i − top, x·sw + j − left], where x outside the input is 0;
 /// a = f(z). The output is F × outH × outW with outH = ⌊(H + top + bottom − kh) / sh⌋ + 1 and likewise outW.</para>
-/// <para>It runs as a matrix product on the library's GEMM: the input patches are laid out as the columns of a matrix
-/// X̂ (im2col, K = C·kh·kw rows, one column per output position and sample), and Z = W·X̂ + b with W read as F × K.
-/// Backward, from δ = ∂L/∂z: ∂L/∂W = δ·X̂ᵀ (summed over the batch), ∂L/∂b[f] = Σ over samples and positions of δ[f, ·],
-/// and ∂L/∂x = col2im(Wᵀ·δ), which adds each patch's gradient back where the patch came from. X̂ is recomputed from the
-/// inputs in backward, so the layer saves only its pre-activations, and nothing at all without an activation.</para>
+/// <para>It runs as matrix products on the library's GEMM, sample by sample: a sample's patches are laid out as the
+/// columns of a matrix X̂ (im2col, K = C·kh·kw rows, one column per output position), and Z = W·X̂ + b with W read as
+/// F × K is the sample's F × outH × outW output as it stands. Backward, from δ = ∂L/∂z: ∂L/∂W = Σ over samples of δ·X̂ᵀ,
+/// ∂L/∂b[f] = Σ over samples and positions of δ[f, ·], and ∂L/∂x = col2im(Wᵀ·δ), which adds each patch's gradient back
+/// where the patch came from. X̂ is recomputed from the inputs in backward, so the layer saves only its pre-activations,
+/// and nothing at all without an activation. The samples of a batch are shared out among the network's threads
+/// (<see cref="Layer{T}.MaxDegreeOfParallelism"/>); the sums over samples are taken in groups of consecutive samples
+/// fixed by the batch's size, then over the groups in order, so the result is the same at any thread count.</para>
 /// <para>Parameters: "weights" [F, C, kh, kw] (PyTorch's and ONNX's layout; drawn by the initializer with fan-in C·kh·kw
 /// and fan-out F·kh·kw) and "biases" [F] (zero).</para>
-/// <para>Thread safety: inference only reads the weights and may run on any number of threads at once (it works in
-/// pooled buffers); training passes work in buffers the layer owns and come from one thread at a time.</para>
+/// <para>Thread safety: inference only reads the weights and may run on any number of threads at once (a call that
+/// finds the layer's scratch buffers in use by another works in buffers of its own); training passes work in buffers
+/// the layer owns and come from one thread at a time.</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportable

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Backprop.Numerics;
 
 namespace Backprop;
@@ -23,8 +24,10 @@ namespace Backprop;
 /// by the same comparisons in the same order: it needs nothing saved, so the layer keeps nothing for backward
 /// (<see cref="SavedForBackwardName"/> "none").</para>
 /// <para>ONNX: Reshape to [N, C, H, W], MaxPool (kernel_shape, strides, pads with the resolved padding), Flatten.</para>
-/// <para>Thread safety: the layer has no parameters and writes none of its own fields after it is built: any number of
-/// forward passes may run at once.</para>
+/// <para>The planes of a batch are shared out among the network's threads (<see cref="Layer{T}.MaxDegreeOfParallelism"/>);
+/// each plane's results depend on that plane alone, so they are the same at any thread count.</para>
+/// <para>Thread safety: the layer has no parameters, and after it is built writes only the slot of its spare work item,
+/// atomically (a call that finds it taken uses one of its own): any number of forward passes may run at once.</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExportable
@@ -255,12 +258,43 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
             // Rows 2i and 2i + 1 lie inside the plane (IsTiled2x2), so the window's four reads stay in x.
             ref T top = ref MemoryMarshal.GetReference(x.Slice(2 * i * width, 2 * width));
             Span<T> outputRow = a.Slice(i * outputWidth, outputWidth);
-            for (int j = 0; j < outputRow.Length; j++)
+            int j = 0;
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated)
+            {
+                j = Forward2x2Float(ref Unsafe.As<T, float>(ref top), width, ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(outputRow)), outputWidth);
+            }
+
+            for (; j < outputRow.Length; j++)
             {
                 outputRow[j] = Unsafe.Add(ref top, Winner2x2(ref top, width, 2 * j));
             }
         }
     }
+
+    // Four windows at a time: eight values of each row, split into their even and odd columns, and Winner2x2's three
+    // comparisons lane by lane (the same comparisons, so the same winner). Returns the outputs done.
+    private static int Forward2x2Float(ref float top, int width, ref float output, int outputWidth)
+    {
+        Vector256<int> even = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
+        Vector256<int> odd = Vector256.Create(1, 3, 5, 7, 1, 3, 5, 7);
+        ref float bottom = ref Unsafe.Add(ref top, width);
+        int j = 0;
+        for (; (2 * j) + 8 <= width && j + 4 <= outputWidth; j += 4)
+        {
+            Vector256<float> upper = Vector256.LoadUnsafe(ref top, (nuint)(2 * j));
+            Vector256<float> lower = Vector256.LoadUnsafe(ref bottom, (nuint)(2 * j));
+            Vector256<float> upperBest = PickLater(Vector256.Shuffle(upper, even), Vector256.Shuffle(upper, odd));
+            Vector256<float> lowerBest = PickLater(Vector256.Shuffle(lower, even), Vector256.Shuffle(lower, odd));
+            PickLater(upperBest, lowerBest).GetLower().StoreUnsafe(ref output, (nuint)j);
+        }
+
+        return j;
+    }
+
+    // Lane by lane: the later value where it is larger or NaN (Later), else the earlier.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> PickLater(Vector256<float> earlier, Vector256<float> later) =>
+        Vector256.ConditionalSelect(LaterWins(earlier, later), later, earlier);
 
     private static void Backward2x2(ReadOnlySpan<T> x, ReadOnlySpan<T> delta, Span<T> dx, int width, int outputHeight, int outputWidth)
     {
@@ -269,12 +303,57 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
             ref T top = ref MemoryMarshal.GetReference(x.Slice(2 * i * width, 2 * width));
             Span<T> gradientRows = dx.Slice(2 * i * width, 2 * width);
             ReadOnlySpan<T> deltaRow = delta.Slice(i * outputWidth, outputWidth);
-            for (int j = 0; j < deltaRow.Length; j++)
+            int j = 0;
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated)
+            {
+                j = Backward2x2Float(ref Unsafe.As<T, float>(ref top), width, ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(deltaRow)),
+                    ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(gradientRows)), outputWidth);
+            }
+
+            for (; j < deltaRow.Length; j++)
             {
                 gradientRows[Winner2x2(ref top, width, 2 * j)] += deltaRow[j];
             }
         }
     }
+
+    // Four windows at a time, as Forward2x2Float: each window's winner gets 0 + δ (what the scalar loop adds to the
+    // cleared gradient), its three other positions 0; the windows do not overlap. Returns the windows done.
+    private static int Backward2x2Float(ref float top, int width, ref float delta, ref float gradients, int outputWidth)
+    {
+        Vector256<int> even = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
+        Vector256<int> odd = Vector256.Create(1, 3, 5, 7, 1, 3, 5, 7);
+        Vector256<int> spread = Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3);
+        Vector256<float> oddLanes = Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1).AsSingle();
+        ref float bottom = ref Unsafe.Add(ref top, width);
+        ref float bottomGradients = ref Unsafe.Add(ref gradients, width);
+        int j = 0;
+        for (; (2 * j) + 8 <= width && j + 4 <= outputWidth; j += 4)
+        {
+            Vector256<float> upper = Vector256.LoadUnsafe(ref top, (nuint)(2 * j));
+            Vector256<float> lower = Vector256.LoadUnsafe(ref bottom, (nuint)(2 * j));
+            Vector256<float> upperEven = Vector256.Shuffle(upper, even), upperOdd = Vector256.Shuffle(upper, odd);
+            Vector256<float> lowerEven = Vector256.Shuffle(lower, even), lowerOdd = Vector256.Shuffle(lower, odd);
+            Vector256<float> upperTakesOdd = LaterWins(upperEven, upperOdd), lowerTakesOdd = LaterWins(lowerEven, lowerOdd);
+            Vector256<float> below = LaterWins(
+                Vector256.ConditionalSelect(upperTakesOdd, upperOdd, upperEven), Vector256.ConditionalSelect(lowerTakesOdd, lowerOdd, lowerEven));
+
+            // Window k's lanes 2k and 2k + 1 of each row: the winner's lane gets 0 + δ.
+            Vector256<float> d = Vector256.Shuffle(Vector128.LoadUnsafe(ref delta, (nuint)j).ToVector256(), spread) + Vector256<float>.Zero;
+            Vector256<float> belowSpread = Vector256.Shuffle(below, spread);
+            Vector256<float> upperColumn = ~(Vector256.Shuffle(upperTakesOdd, spread) ^ oddLanes);
+            Vector256<float> lowerColumn = ~(Vector256.Shuffle(lowerTakesOdd, spread) ^ oddLanes);
+            Vector256.ConditionalSelect(Vector256.AndNot(upperColumn, belowSpread), d, Vector256<float>.Zero).StoreUnsafe(ref gradients, (nuint)(2 * j));
+            Vector256.ConditionalSelect(lowerColumn & belowSpread, d, Vector256<float>.Zero).StoreUnsafe(ref bottomGradients, (nuint)(2 * j));
+        }
+
+        return j;
+    }
+
+    // Lane by lane: all ones where the later value wins (larger, or NaN: Later), else 0.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> LaterWins(Vector256<float> earlier, Vector256<float> later) =>
+        Vector256.GreaterThan(later, earlier) | ~Vector256.Equals(later, later);
 
     // One pass over a batch's planes, split across the context's threads; the operands' addresses are pinned by the
     // caller for the length of the run. Each call takes the spare job, or a new one when a concurrent call holds it.
