@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
-# Runs our Fashion-MNIST benchmark and the numpy peer alternately on the same workload and prints the ratio of their
-# median seconds per epoch (ours / numpy: below 1 means we are faster). The machines are shared and noisy, so the
-# two are interleaved round by round and each side's figure is the median over rounds. Round r runs both with seed r,
-# and the test accuracies are averaged over the rounds: one seed's accuracy varies by about ±0.015 on this workload,
-# more than any difference between the two implementations.
+# Runs our Fashion-MNIST benchmark and the numpy peer alternately on the same workloads, each at 1 and 2 threads, and
+# prints each side's median seconds per epoch and the ratio of ours to numpy's faster setting (below 1 means we are
+# faster), and our 2-thread epoch over our 1-thread one. The machines are shared and noisy, so within a round every
+# setting of both sides runs once, interleaved, and each figure is the median over rounds. Round r runs everything
+# with seed r, and the test accuracies are averaged over the rounds: one seed's accuracy varies by about ±0.015 on this
+# workload, more than any difference between the two implementations.
 #
-# usage: benchmarks/compare.sh [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--rounds 3] [--data DIR]
+# Workloads (--workload, default big; all runs the four):
+#   big      MLP 784-128-10, batch 64, float32          tiny   784-32-10, batch 16, float32
+#   float64  784-128-10, batch 64, float64              wide   784-1024-1024-10, batch 128, float32
+# --hidden/--batch set a custom 784-H-10 float32 workload instead. float64 and wide need a peer with --dtype and
+# --layers options; without them (../shared/peers/mlp_numpy.py has neither) only our side runs and the script says so.
+# PEER=path overrides the peer script. The train workloads (big, tiny, custom) also run ours with the runtime's default
+# JIT settings (`train --jit default`) and print every epoch, the warm-up tax and the time to the first batch of both modes.
+#
+# usage: benchmarks/compare.sh [--workload big|tiny|float64|wide|all] [--hidden 128] [--batch 64] [--epochs 3]
+#                              [--threads "1 2"] [--rounds 3] [--data DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-hidden=128 batch=64 epochs=3 threads=2 rounds=3 data=/usr/share/datasets/fashion-mnist
+workload=big hidden= batch= epochs=3 threads="1 2" rounds=3 data=/usr/share/datasets/fashion-mnist
 while [ $# -gt 0 ]; do
   case "$1" in
-    --hidden) hidden=$2 ;; --batch) batch=$2 ;; --epochs) epochs=$2 ;;
+    --workload) workload=$2 ;; --hidden) hidden=$2 ;; --batch) batch=$2 ;; --epochs) epochs=$2 ;;
     --threads) threads=$2 ;; --rounds) rounds=$2 ;; --data) data=$2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift 2
 done
 
-peer=../shared/peers/mlp_numpy.py
+peer=${PEER:-../shared/peers/mlp_numpy.py}
 [ -f "$peer" ] || { echo "numpy peer not found at $peer (it lives in the shared folder beside the repository)" >&2; exit 1; }
 /usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "numpy missing: apt-get install -y python3-numpy libopenblas0" >&2; exit 1; }
 
@@ -35,32 +45,97 @@ except ImportError:
     print("kernel unknown: apt-get install -y python3-threadpoolctl")
 PY
 )
-echo "numpy peer: $kernel"
+echo "numpy peer: $kernel; threads set with OPENBLAS_NUM_THREADS"
+
+# Whether the peer script accepts an option (its argparse definition names it).
+peer_supports() { grep -q -- "\"$1\"" "$peer"; }
+
+json() { echo "${1#RESULT }" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\"$2\"])"; }
+
+# One line on a train RESULT's warm-up: every epoch, the tax over the first six, and the time to the first batch.
+jit_line() {
+  echo "${1#RESULT }" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print("   JIT %s: epochs %s, warm-up tax %.3f s (first six epochs over the median), first batch after %s s" % (r["jit"], r["epoch_seconds"], r["warmup_tax_seconds"], r["fit_start_seconds"]))'
+}
+
+# compare_workload NAME OURS_ARGS PEER_ARGS: alternating rounds of ours and the peer at every thread count; PEER_ARGS
+# empty runs ours only.
+compare_workload() {
+  local name=$1 ours_args=$2 peer_args=$3 round t o n
+  local -A ours=() theirs=() ours_acc=() theirs_acc=()
+  for round in $(seq "$rounds"); do
+    for t in $threads; do
+      # shellcheck disable=SC2086
+      o=$(dotnet benchmarks/Backprop.Benchmarks/bin/Release/net10.0/Backprop.Benchmarks.dll $ours_args \
+            --epochs "$epochs" --threads "$t" --data "$data" --seed "$round" | tail -n 1)
+      echo "$name round $round, $t thread(s): ours  $o"
+      ours[$t]+="$(json "$o" seconds_per_epoch) "; ours_acc[$t]+="$(json "$o" test_accuracy) "
+      if [ "${ours_args%% *}" = train ]; then
+        # The same run with the runtime's default JIT settings (tiered compilation on, as in every application): its
+        # first epochs show the warm-up an application pays, which the mode above hides.
+        # shellcheck disable=SC2086
+        d=$(dotnet benchmarks/Backprop.Benchmarks/bin/Release/net10.0/Backprop.Benchmarks.dll $ours_args --jit default \
+              --epochs "$epochs" --threads "$t" --data "$data" --seed "$round" | tail -n 1)
+        echo "$name round $round, $t thread(s): ours, default JIT $d"
+        for r in "$o" "$d"; do jit_line "$r"; done
+      fi
+      if [ -n "$peer_args" ]; then
+        # shellcheck disable=SC2086
+        n=$(peer_env FMNIST_DIR="$data" OPENBLAS_NUM_THREADS="$t" OMP_NUM_THREADS="$t" /usr/bin/python3 "$peer" \
+              $peer_args --epochs "$epochs" --seed "$round" | tail -n 1)
+        echo "$name round $round, $t thread(s): numpy $n"
+        theirs[$t]+="$(json "$n" median_epoch_s) "; theirs_acc[$t]+="$(json "$n" test_acc) "
+      fi
+    done
+  done
+  local spec="" t2
+  for t2 in $threads; do spec+="$t2:${ours[$t2]}:${theirs[$t2]-}:${ours_acc[$t2]}:${theirs_acc[$t2]-};"; done
+  /usr/bin/python3 - "$name" "$spec" "$(uptime)" <<'PY'
+import statistics, sys
+name, spec, load = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = {}
+for part in filter(None, spec.split(";")):
+    t, o, n, oa, na = part.split(":")
+    rows[int(t)] = ([float(v) for v in o.split()], [float(v) for v in n.split()], [float(v) for v in oa.split()], [float(v) for v in na.split()])
+med = {t: (statistics.median(o), statistics.median(n) if n else None) for t, (o, n, _, _) in rows.items()}
+peer = {t: n for t, (_, n) in med.items() if n is not None}
+best = min(peer, key=peer.get) if peer else None
+print(f"== {name} (median of {len(next(iter(rows.values()))[0])} alternating rounds; load at the end: {load.split('load average: ')[-1]})")
+for t, (o, n) in sorted(med.items()):
+    line = f"   {t} thread(s): ours {o:.3f} s/epoch"
+    if n is not None:
+        line += f", numpy {n:.3f} s/epoch"
+    if best is not None:
+        line += f", ours/numpy-best ({best} thread(s)) = {o / peer[best]:.2f}"
+    print(line)
+if 1 in med and 2 in med:
+    print(f"   ours 2 threads / ours 1 thread = {med[2][0] / med[1][0]:.2f}")
+acc = [a for (_, _, oa, _) in rows.values() for a in oa]
+nacc = [a for (_, _, _, na) in rows.values() for a in na]
+print(f"   test accuracy: ours mean {statistics.mean(acc):.4f} (min {min(acc):.4f})"
+      + (f", numpy mean {statistics.mean(nacc):.4f} (min {min(nacc):.4f})" if nacc else ", numpy not run"))
+PY
+}
+
+# The peer's arguments for a workload that needs OPTION, or nothing (ours only) when the peer lacks it.
+peer_args_if() {
+  local option=$1 args=$2
+  if peer_supports "$option"; then echo "$args"; else echo "note: the numpy peer ($peer) has no $option option: ours only" >&2; fi
+}
 
 dotnet build -c Release benchmarks/Backprop.Benchmarks >/dev/null
-ours=() theirs=() ours_acc=() theirs_acc=()
-for round in $(seq "$rounds"); do
-  o=$(dotnet run -c Release --no-build --project benchmarks/Backprop.Benchmarks -- train \
-        --hidden "$hidden" --batch "$batch" --epochs "$epochs" --threads "$threads" --data "$data" --seed "$round" | tail -n 1)
-  n=$(peer_env FMNIST_DIR="$data" OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 "$peer" \
-        --hidden "$hidden" --batch "$batch" --epochs "$epochs" --seed "$round" | tail -n 1)
-  echo "round $round: ours  $o"
-  echo "round $round: numpy $n"
-  ours+=("$(echo "${o#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_epoch"])')")
-  theirs+=("$(echo "${n#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["median_epoch_s"])')")
-  ours_acc+=("$(echo "${o#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["test_accuracy"])')")
-  theirs_acc+=("$(echo "${n#RESULT }" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["test_acc"])')")
+if [ -n "$hidden$batch" ]; then
+  hidden=${hidden:-128} batch=${batch:-64}
+  compare_workload "784-$hidden-10, batch $batch, float32" "train --hidden $hidden --batch $batch" "--hidden $hidden --batch $batch"
+  exit 0
+fi
+for w in $([ "$workload" = all ] && echo "big tiny float64 wide" || echo "$workload"); do
+  case "$w" in
+    big) compare_workload "big: 784-128-10, batch 64, float32" "train --hidden 128 --batch 64" "--hidden 128 --batch 64" ;;
+    tiny) compare_workload "tiny: 784-32-10, batch 16, float32" "train --hidden 32 --batch 16" "--hidden 32 --batch 16" ;;
+    float64) compare_workload "float64: 784-128-10, batch 64, float64" "train-mlp --dtype float64 --hidden 128 --batch 64" \
+               "$(peer_args_if --dtype "--dtype float64 --hidden 128 --batch 64")" ;;
+    wide) compare_workload "wide: 784-1024-1024-10, batch 128, float32" "train-mlp --layers 1024,1024 --batch 128" \
+            "$(peer_args_if --layers "--layers 1024,1024 --batch 128")" ;;
+    *) echo "unknown workload $w (big, tiny, float64, wide, all)" >&2; exit 2 ;;
+  esac
 done
-
-/usr/bin/python3 - "${ours[*]}" "${theirs[*]}" "$hidden" "$batch" "$threads" "${ours_acc[*]}" "${theirs_acc[*]}" <<'PY'
-import statistics, sys
-ours = [float(v) for v in sys.argv[1].split()]
-theirs = [float(v) for v in sys.argv[2].split()]
-ours_acc = [float(v) for v in sys.argv[6].split()]
-theirs_acc = [float(v) for v in sys.argv[7].split()]
-o, t = statistics.median(ours), statistics.median(theirs)
-print(f"hidden {sys.argv[3]}, batch {sys.argv[4]}, {sys.argv[5]} thread(s): ours {o:.3f} s/epoch, numpy {t:.3f} s/epoch, "
-      f"ratio ours/numpy = {o / t:.2f} (median of {len(ours)} alternating rounds)")
-print(f"test accuracy after {len(ours)} seeds: ours mean {statistics.mean(ours_acc):.4f} (min {min(ours_acc):.4f}), "
-      f"numpy mean {statistics.mean(theirs_acc):.4f} (min {min(theirs_acc):.4f})")
-PY

@@ -1,19 +1,29 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop.Benchmarks;
 
 /// <summary>What the training benchmarks (<c>train</c>, <c>train-cnn</c>) share: one measured <c>Fit</c> with its epoch
-/// durations, losses and allocations per step, and the median of the durations.</summary>
+/// durations, losses, allocations per step and the time before its first batch; the median of the durations; the
+/// warm-up tax; the JIT mode the process runs in; and its peak memory.</summary>
 internal static class TrainingRun
 {
-    /// <summary>Trains with cross-entropy and the given optimizer, recording every epoch's duration and the bytes
-    /// allocated per step.</summary>
+    /// <summary>The environment variable that selects tiered compilation; it overrides the runtimeconfig.json setting
+    /// (<c>System.Runtime.TieredCompilation</c>) that the project file writes.</summary>
+    private const string TieredCompilationVariable = "DOTNET_TieredCompilation";
+
+    /// <summary>Trains with cross-entropy and the given optimizer, recording every epoch's duration, the bytes
+    /// allocated per step and the seconds from the call of <c>Fit</c> to its first batch.</summary>
     public static Measurement Fit(Network<float> network, IOptimizer optimizer, Matrix<float> x, int[] y, int batch, int epochs, int seed)
     {
         var observer = new Recorder();
         var trainer = new Trainer<float>(network, Losses.CrossEntropy, optimizer);
+        observer.Started = Stopwatch.GetTimestamp();
+        observer.StartedCpu = ThreadCpuSeconds();
         var history = trainer.Fit(x, y, new FitOptions { Epochs = epochs, BatchSize = batch, Seed = seed, Observers = [observer] });
-        return new Measurement(observer.Durations.ToArray(), history.Loss.ToArray(), observer.AllocatedBytesPerStep);
+        return new Measurement(observer.Durations.ToArray(), history.Loss.ToArray(), observer.AllocatedBytesPerStep, observer.FitStartSeconds, observer.CpuSeconds.ToArray(), observer.FitStartCpuSeconds);
     }
 
     public static double Median(double[] values)
@@ -22,18 +32,149 @@ internal static class TrainingRun
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    public sealed record Measurement(double[] Durations, double[] Losses, double AllocatedBytesPerStep);
+    /// <summary>The warm-up tax of issue 14: Σ over the first six epochs of (epoch − steady), where steady is the median
+    /// of the epochs after the first.</summary>
+    public static double WarmupTax(double[] epochSeconds, double steady) =>
+        epochSeconds.Take(6).Sum(e => e - steady);
 
-    /// <summary>Records epoch durations, and the bytes allocated on the training thread between batch 100 and 900 of the last epoch.</summary>
+    /// <summary>The process's peak resident memory in MiB (VmHWM of /proc/self/status), or NaN where it is not known.</summary>
+    public static double PeakResidentMiB()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    // "VmHWM:    123456 kB"
+                    string kb = line["VmHWM:".Length..].Trim().Split(' ')[0];
+                    return Math.Round(long.Parse(kb, CultureInfo.InvariantCulture) / 1024.0, 1);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return double.NaN;
+    }
+
+    /// <summary>The JIT mode the process runs in: "off" (tiered compilation off, as the project file sets it, so that
+    /// every method is compiled fully optimised at its first call) or "default" (the runtime's defaults, as in every
+    /// application: tiered compilation and tiered PGO on).</summary>
+    public static string CurrentJitMode() =>
+        Environment.GetEnvironmentVariable(TieredCompilationVariable) != "1" ? "off"
+        : JitKnobs.Any(k => Environment.GetEnvironmentVariable(k) is not null) ? "custom"
+        : "default";
+
+    /// <summary>Settings that change the tiers of tiered compilation: a child in the default mode runs without them.</summary>
+    private static readonly string[] JitKnobs = ["DOTNET_TieredPGO", "DOTNET_TC_QuickJitForLoops", "DOTNET_TC_QuickJit", "DOTNET_OSR_HitLimit", "DOTNET_TC_CallCountThreshold", "DOTNET_ReadyToRun"];
+
+    /// <summary>Runs this benchmark again in a child process in the JIT mode <paramref name="mode"/> when the process
+    /// does not run in it already: the JIT's settings are read once, at start-up, from the environment (which wins over
+    /// runtimeconfig.json). Returns the child's exit code, or null when this process is in the right mode.</summary>
+    public static int? RunInJitMode(string mode, string[] commandLine)
+    {
+        if (mode == CurrentJitMode())
+        {
+            return null;
+        }
+
+        string? process = Environment.ProcessPath;
+        if (process is null)
+        {
+            throw new InvalidOperationException("The path of this process is unknown: cannot start it again in another JIT mode.");
+        }
+
+        var start = new ProcessStartInfo(process) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(process) == "dotnet")
+        {
+            // Started as "dotnet Backprop.Benchmarks.dll": the child needs the assembly's path too.
+            start.ArgumentList.Add(typeof(TrainingRun).Assembly.Location);
+        }
+
+        foreach (string argument in commandLine)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // The runtime's defaults: tiered compilation on, and none of the knobs that change its tiers.
+        start.Environment[TieredCompilationVariable] = mode == "default" ? "1" : "0";
+        foreach (string knob in JitKnobs)
+        {
+            start.Environment.Remove(knob);
+        }
+
+        using var child = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {process}.");
+        child.WaitForExit();
+        return child.ExitCode;
+    }
+
+    /// <summary>The CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID), or NaN where that is not known.
+    /// On a shared machine an epoch's wall time includes the time the thread waited for a core; its CPU time does not.</summary>
+    public static double ThreadCpuSeconds()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return double.NaN;
+        }
+
+        return ClockGetTime(3, out var time) == 0 ? time.Seconds + time.Nanoseconds * 1e-9 : double.NaN;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    /// <summary>One <c>Fit</c>'s epochs: wall seconds, losses, bytes allocated per step, seconds to the first batch, and
+    /// CPU seconds of the training thread (with one thread, the epoch's work without the waits for a core of a shared
+    /// machine; the JIT's background compilations run on other threads).</summary>
+    public sealed record Measurement(double[] Durations, double[] Losses, double AllocatedBytesPerStep, double FitStartSeconds, double[] CpuSeconds, double FitStartCpuSeconds);
+
+    /// <summary>Records epoch durations, the time to the first batch, and the bytes allocated on the training thread
+    /// between batch 100 and 900 of the last epoch.</summary>
     private sealed class Recorder : ITrainingObserver
     {
         private const int FirstBatch = 100;
         private const int LastBatch = 900;
         private long _allocatedAtFirst;
 
+        private double _cpuAtEpochStart;
+
         public List<double> Durations { get; } = [];
 
+        public List<double> CpuSeconds { get; } = [];
+
+        public void OnEpochBegin(int epoch) => _cpuAtEpochStart = ThreadCpuSeconds();
+
         public double AllocatedBytesPerStep { get; private set; } = double.NaN;
+
+        /// <summary>When <c>Fit</c> was called (a <see cref="Stopwatch"/> timestamp).</summary>
+        public long Started { get; set; }
+
+        /// <summary>The training thread's CPU seconds when <c>Fit</c> was called.</summary>
+        public double StartedCpu { get; set; }
+
+        /// <summary>CPU seconds of the training thread from the call of <c>Fit</c> to the start of its first batch.</summary>
+        public double FitStartCpuSeconds { get; private set; } = double.NaN;
+
+        /// <summary>Seconds from the call of <c>Fit</c> to the start of its first batch.</summary>
+        public double FitStartSeconds { get; private set; } = double.NaN;
+
+        public void OnBatchBegin(int epoch, int batch)
+        {
+            if (double.IsNaN(FitStartSeconds))
+            {
+                FitStartSeconds = Stopwatch.GetElapsedTime(Started).TotalSeconds;
+                FitStartCpuSeconds = ThreadCpuSeconds() - StartedCpu;
+            }
+        }
 
         public void OnBatchEnd(int epoch, int batch, double loss)
         {
@@ -47,6 +188,10 @@ internal static class TrainingRun
             }
         }
 
-        public void OnEpochEnd(EpochResult result) => Durations.Add(result.Duration.TotalSeconds);
+        public void OnEpochEnd(EpochResult result)
+        {
+            Durations.Add(result.Duration.TotalSeconds);
+            CpuSeconds.Add(ThreadCpuSeconds() - _cpuAtEpochStart);
+        }
     }
 }

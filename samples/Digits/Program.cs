@@ -6,6 +6,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Backprop;
 using Backprop.Data;
+using Backprop.Samples;
 using Digits;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -71,7 +72,7 @@ Console.WriteLine();
 Console.WriteLine(confusion);
 Console.WriteLine();
 
-string plot = TrainingPlot.Save(history, options.Output, "Digits: 64-128-10 MLP");
+string plot = TrainingPlot.Save(history, options.Output, "digits-training.png", "Digits: 64-128-10 MLP");
 Console.WriteLine($"training curves: {plot}");
 string model = Path.GetFullPath(Path.Combine(options.Output, "digits.bpnn"));
 network.Save(model);   // atomic; Network<float>.Load(model) predicts bit-identically (inputs scaled as above)

@@ -2,13 +2,13 @@ using System.Globalization;
 
 namespace FashionMnist;
 
-/// <summary>The command line: <c>--data DIR --model mlp|cnn --epochs N --hidden N --batch N --seed N --limit N --stream --buffer N --help</c>.</summary>
+/// <summary>The command line: <c>--data DIR --model mlp|cnn --epochs N --hidden N --batch N --seed N --limit N --stream --buffer N --output DIR --help</c>.</summary>
 internal sealed class Arguments
 {
     public const string DefaultData = "/usr/share/datasets/fashion-mnist";
 
     public const string Usage = $"""
-        usage: dotnet run -c Release --project samples/FashionMnist -- [--data DIR] [--model mlp|cnn] [--epochs N] [--hidden N] [--batch N] [--seed N] [--limit N] [--stream [--buffer N]]
+        usage: dotnet run -c Release --project samples/FashionMnist -- [--data DIR] [--model mlp|cnn] [--epochs N] [--hidden N] [--batch N] [--seed N] [--limit N] [--stream [--buffer N]] [--output DIR]
           --data DIR    folder with the four IDX files (default {DefaultData})
           --model M     mlp (default): 784-H-10; cnn: the network of ../shared/peers/cnn_torch.py, Conv(16, 3×3, same)
                         ReLU MaxPool(2) → Conv(32, 3×3, same) ReLU MaxPool(2) → Dense(128) ReLU → Dense(10) softmax
@@ -21,6 +21,7 @@ internal sealed class Arguments
                         too large for memory, instead of loading them first (not with --limit)
           --buffer N    with --stream: rows in the shuffle buffer (default 65,536, which holds the whole set and
                         trains exactly as in memory; fewer shuffle within a window of N rows)
+          --output DIR  folder for the training-curve PNG (default ./fashion-mnist-output)
         """;
 
     private int? _epochs;
@@ -45,6 +46,8 @@ internal sealed class Arguments
 
     public int? Buffer { get; private set; }
 
+    public string Output { get; private set; } = "fashion-mnist-output";
+
     public bool Help { get; private set; }
 
     /// <summary>Parses the arguments; throws <see cref="FormatException"/> with a readable message on a bad one.</summary>
@@ -57,6 +60,9 @@ internal sealed class Arguments
             {
                 case "--data":
                     result.Data = Value(args, ref i);
+                    break;
+                case "--output":
+                    result.Output = Value(args, ref i);
                     break;
                 case "--model":
                     result.Model = Value(args, ref i) switch

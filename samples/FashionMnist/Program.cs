@@ -5,6 +5,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Backprop;
 using Backprop.Data;
+using Backprop.Samples;
 using FashionMnist;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -71,26 +72,30 @@ IOptimizer optimizer = options.Model == "cnn" ? new Sgd(0.05, momentum: 0.9) : n
 var trainer = new Trainer<float>(network, Losses.CrossEntropy, optimizer);
 Console.WriteLine($"model: {network}, {network.ParameterCount} parameters, {trainer.Optimizer}, batch {options.Batch}, {network.MaxDegreeOfParallelism} threads");
 
-var fit = new FitOptions
-{
-    Epochs = options.Epochs,
-    BatchSize = options.Batch,
-    Seed = options.Seed,
-    Observers = [new EpochPrinter(options.Epochs, trainY.Length)],
-    ShuffleBufferSize = options.Buffer ?? new FitOptions().ShuffleBufferSize,
-    // The CNN's rate falls from 0.05 along a cosine over the run's epochs: the last epochs settle into a minimum that a
-    // constant rate keeps jumping around (0.905 after 6 constant epochs; about 0.915 after 10 annealed ones).
-    LearningRateSchedule = options.Model == "cnn" ? new CosineAnnealingSchedule(options.Epochs, minLearningRate: 0.0005) : null,
-};
+int shuffleBuffer = options.Buffer ?? new FitOptions().ShuffleBufferSize;
 
 // In memory, or (--stream) read from the files a few images at a time in every epoch and shuffled through a buffer of
 // ShuffleBufferSize rows: with a buffer that holds all 60,000 rows both train to the very same weights.
-var history = trainX is null
-    ? trainer.Fit(new IdxSampleSource<float>(Path.Combine(options.Data, names[0]), Path.Combine(options.Data, names[1]), classCount: 10), fit)
-    : trainer.Fit(trainX, trainY, fit);
+var history = EpochReporter.Run(options.Epochs, reporter =>
+{
+    var fit = new FitOptions
+    {
+        Epochs = options.Epochs,
+        BatchSize = options.Batch,
+        Seed = options.Seed,
+        ShuffleBufferSize = shuffleBuffer,
+        Observers = [reporter],
+        // The CNN's rate falls from 0.05 along a cosine over the run's epochs: the last epochs settle into a minimum
+        // that a constant rate keeps jumping around (0.905 after 6 constant epochs; 0.917 after 10 annealed ones).
+        LearningRateSchedule = options.Model == "cnn" ? new CosineAnnealingSchedule(options.Epochs, minLearningRate: 0.0005) : null,
+    };
+    return trainX is null
+        ? trainer.Fit(new IdxSampleSource<float>(Path.Combine(options.Data, names[0]), Path.Combine(options.Data, names[1]), classCount: 10), fit)
+        : trainer.Fit(trainX, trainY, fit);
+}, samples: trainY.Length);
 if (options.Stream)
 {
-    Console.WriteLine($"streamed from the IDX files through a shuffle buffer of {fit.ShuffleBufferSize} rows");
+    Console.WriteLine($"streamed from the IDX files through a shuffle buffer of {shuffleBuffer} rows");
 }
 
 double seconds = history.Epochs.Sum(e => e.Duration.TotalSeconds);
@@ -98,6 +103,12 @@ Console.WriteLine($"trained: {history}; {trainY.Length * (double)history.EpochsC
 
 var confusion = new ConfusionMatrix(testY, network.PredictClasses(testX), classCount: 10);
 string[] classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+Console.WriteLine();
+Console.WriteLine(confusion);
+Console.WriteLine("classes: " + string.Join(", ", classes.Select((name, c) => $"{c} {name}")));
 Console.WriteLine("recall by class: " + string.Join(", ", classes.Select((name, c) => $"{name} {confusion.Recall(c):F3}")));
+Console.WriteLine();
+string plot = TrainingPlot.Save(history, options.Output, $"fashion-mnist-{options.Model}-training.png", $"Fashion-MNIST: {(options.Model == "cnn" ? "convolutional network" : $"784-{options.Hidden}-10 MLP")}");
+Console.WriteLine($"training curves: {plot}");
 Console.WriteLine($"test accuracy: {confusion.Accuracy:F4}");
 return 0;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop;
@@ -389,9 +390,10 @@ public sealed class Network<T>
     public static Network<T> Load(Stream stream, ModelRegistry registry) => ModelFile.Load<T>(stream, registry);
 
     /// <summary>Describes the architecture.</summary>
-    /// <returns>For example "Network&lt;Single&gt;(4 → Dense(16, relu) → Dense(3, softmax))".</returns>
+    /// <returns>The input shape and the layers, for example "Network&lt;Single&gt;(4 → Dense(16, relu) → Dense(3, softmax))" or
+    /// "Network&lt;Single&gt;(1×28×28 → Conv2D(…) → …)".</returns>
     public override string ToString() =>
-        $"Network<{typeof(T).Name}>({InputSize} → {string.Join(" → ", _layers.Select(l => l.ToString()))})";
+        $"Network<{typeof(T).Name}>({InputShape} → {string.Join(" → ", _layers.Select(l => l.ToString()))})";
 
     internal int MaxWidth => _maxWidth;
 
@@ -441,6 +443,7 @@ public sealed class Network<T>
         return T.CreateChecked(OutputsAreLogits(method) ? Math.Log(threshold / (1 - threshold)) : threshold);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int ArgMax(ReadOnlySpan<T> values)
     {
         int best = 0;
@@ -474,7 +477,7 @@ public sealed class Network<T>
             throw new ArgumentException($"{paramName} must have at least one row (sample), but it has none.", paramName);
         }
 
-        T[] rowMajor = inputs.ToRowMajorArray();
+        T[] rowMajor = Numerics.RowMajorCopy.Of(inputs);
         Guard.FiniteValues<T>(rowMajor, InputSize, paramName);
         return rowMajor;
     }

@@ -32,6 +32,20 @@ for entry in Backprop.nuspec README.md lib/net10.0/Backprop.dll lib/net10.0/Back
 done
 LC_ALL=C grep -a -F -q "lib/net10.0/Backprop.pdb" "$snupkg" || { echo "packaging: FAILED: $snupkg lacks the pdb" >&2; exit 1; }
 
+# The data-parallel package: its own id, its docs as README, and the core pinned to exactly this version (it uses the
+# core's internal step hook). The nuspec is stored compressed, so it is read with unzip when that is installed.
+echo "packaging: packing Backprop.Distributed $version into $feed"
+dotnet pack "$root/src/Backprop.Distributed/Backprop.Distributed.csproj" -c Release -o "$feed" -warnaserror --nologo -v quiet
+distributed="$feed/Backprop.Distributed.$version.nupkg"
+[[ -f "$distributed" ]] || { echo "packaging: FAILED: $distributed was not created" >&2; exit 1; }
+for entry in Backprop.Distributed.nuspec README.md lib/net10.0/Backprop.Distributed.dll lib/net10.0/Backprop.Distributed.xml; do
+  LC_ALL=C grep -a -F -q "$entry" "$distributed" || { echo "packaging: FAILED: $distributed lacks $entry" >&2; exit 1; }
+done
+if command -v unzip >/dev/null 2>&1; then
+  unzip -p "$distributed" Backprop.Distributed.nuspec | grep -F -q "<dependency id=\"Backprop\" version=\"[$version]\"" \
+    || { echo "packaging: FAILED: Backprop.Distributed does not depend on exactly Backprop [$version]" >&2; exit 1; }
+fi
+
 echo "packaging: building XorConsumer against the package"
 export NUGET_PACKAGES="$work/packages"
 dotnet build "$here/XorConsumer/XorConsumer.csproj" -c Release -p:BackpropVersion="$version" --nologo -v quiet

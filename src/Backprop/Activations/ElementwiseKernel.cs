@@ -51,6 +51,7 @@ internal interface IElementwiseOperator<T>
 /// </remarks>
 internal static class ElementwiseKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<T, TOperator>(in TOperator op, ReadOnlySpan<T> z, Span<T> a)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOperator : struct, IElementwiseOperator<T>
@@ -70,6 +71,7 @@ internal static class ElementwiseKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward<T, TOperator>(in TOperator op, ReadOnlySpan<T> z, ReadOnlySpan<T> a, ReadOnlySpan<T> g, Span<T> delta)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOperator : struct, IElementwiseOperator<T>
@@ -100,6 +102,7 @@ internal static class ElementwiseKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Forward<T, TOperator, TVec, TSimd>(TOperator op, ReadOnlySpan<T> z, Span<T> a)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOperator : struct, IElementwiseOperator<T>
@@ -136,6 +139,7 @@ internal static class ElementwiseKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Backward<T, TOperator, TVec, TSimd>(TOperator op, ReadOnlySpan<T> z, ReadOnlySpan<T> a, ReadOnlySpan<T> g, Span<T> delta)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOperator : struct, IElementwiseOperator<T>

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Backprop;
 
@@ -9,6 +10,7 @@ namespace Backprop;
 internal static class RowKernels
 {
     /// <summary>destination = row − value, element by element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Subtract<T>(ReadOnlySpan<T> row, T value, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -25,6 +27,7 @@ internal static class RowKernels
     }
 
     /// <summary>The largest value of a row; NaN if the row has one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Max<T>(ReadOnlySpan<T> row)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

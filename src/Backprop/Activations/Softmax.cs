@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Backprop;
 
@@ -19,6 +20,7 @@ public sealed class Softmax : IActivation, IOnnxExportable
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The spans differ in length or do not hold whole rows of <paramref name="width"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward<T>(ReadOnlySpan<T> preActivations, Span<T> activations, int width)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -59,6 +61,7 @@ public sealed class Softmax : IActivation, IOnnxExportable
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The spans differ in length or do not hold whole rows of <paramref name="width"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int width)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

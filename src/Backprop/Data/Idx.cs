@@ -68,9 +68,15 @@ public sealed class IdxData
     public static IdxData Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var file = File.OpenRead(path);
-        return Read(file, path);
+        using var file = OpenFile(path);
+        using var data = Decompression.OpenMaybeGzip(file, leaveOpen: true, path);
+        return ReadPlain(data, DisplayName(data, path), file.Length);
     }
+
+    /// <summary>Opens a file for one sequential pass, with a buffer large enough that the decompressor's reads do not
+    /// need another.</summary>
+    private static FileStream OpenFile(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
 
     /// <summary>Reads IDX data from a stream, plain or gzip-compressed.</summary>
     /// <param name="stream">The stream, positioned at the start of the data.</param>
@@ -107,13 +113,42 @@ public sealed class IdxData
             throw new InvalidDataException($"{path}: the dimensions [{string.Join(", ", data.Dimensions)}] hold no images or images of no pixels; at least one image of at least one pixel is needed.");
         }
 
-        var values = new T[data._payload.Length];
-        for (int i = 0; i < values.Length; i++)
+        // Straight from the bytes into the matrix's own column-major array, which the matrix then uses as it is: one
+        // array of values, where a row-major array and the matrix's copy of it were two. A byte has 256 values, so each
+        // pixel is a look-up of the same quotient as before.
+        var table = new T[256];
+        for (int b = 0; b < table.Length; b++)
         {
-            values[i] = T.CreateChecked(data._payload[i]) / by;
+            table[b] = T.CreateChecked(b) / by;
         }
 
-        return Matrix<T>.Build.DenseOfRowMajor(count, (int)width, values);
+        var values = GC.AllocateUninitializedArray<T>(data._payload.Length);
+        ToColumnMajor(data._payload, table, values, count, (int)width);
+        return Matrix<T>.Build.Dense(count, (int)width, values);
+    }
+
+    /// <summary>Writes the looked-up values of row-major bytes (rows × width) into a column-major array, a block of
+    /// rows at a time so that both sides stay in the cache.</summary>
+    private static void ToColumnMajor<T>(byte[] source, T[] table, T[] destination, int rows, int width)
+    {
+        const int BlockRows = 64;
+        const int BlockColumns = 64;
+        for (int r0 = 0; r0 < rows; r0 += BlockRows)
+        {
+            int r1 = Math.Min(rows, r0 + BlockRows);
+            for (int c0 = 0; c0 < width; c0 += BlockColumns)
+            {
+                int c1 = Math.Min(width, c0 + BlockColumns);
+                for (int c = c0; c < c1; c++)
+                {
+                    long column = (long)c * rows;
+                    for (int r = r0; r < r1; r++)
+                    {
+                        destination[column + r] = table[source[(long)r * width + c]];
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>Checks a pixel divisor and converts it: finite and positive, and keeping 255 / divisor finite in T.</summary>
@@ -141,7 +176,13 @@ public sealed class IdxData
         var data = Read(path);
         CheckLabels(data.ElementType, data.Dimensions, path);
 
-        return data._payload.Select(b => (int)b).ToArray();
+        var labels = new int[data._payload.Length];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            labels[i] = data._payload[i];
+        }
+
+        return labels;
     }
 
     /// <summary>The elements as doubles, in row-major order.</summary>
@@ -176,7 +217,10 @@ public sealed class IdxData
         _ => 8,
     };
 
-    private static IdxData ReadPlain(Stream stream, string sourceName)
+    /// <summary>Reads the header and the elements. <paramref name="compressedLength"/>, when known, is the length of the
+    /// file the data is decompressed from: a first buffer of a few times that size holds the elements of real data at
+    /// once, where a buffer that doubles as the data arrives would copy them again and again.</summary>
+    private static IdxData ReadPlain(Stream stream, string sourceName, long compressedLength = 0)
     {
         var (type, dimensions) = ReadHeader(stream, sourceName);
         long count = 1;
@@ -199,7 +243,7 @@ public sealed class IdxData
             throw Truncated(sourceName, dataOffset + left, dimensions, bytes, dataOffset);
         }
 
-        var payload = new byte[(int)Math.Min(bytes, stream.CanSeek ? bytes : 1 << 16)];
+        var payload = new byte[(int)Math.Min(bytes, stream.CanSeek ? bytes : Math.Max(1 << 16, 8 * compressedLength))];
         int filled = 0;
         while (filled < bytes)
         {

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Backprop.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -132,6 +133,7 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override double RegularizationPenalty()
     {
         if (!IsBuilt || (_l1 == 0 && _l2 == 0))
@@ -161,6 +163,7 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
     {
         int n = InputSize;
@@ -173,10 +176,12 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnComputeLocalGradients(ReadOnlySpan<T> saved, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows) =>
         _activation.Backward(saved, activations, outputGradients, localGradients, Units);
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
     {
         int n = InputSize;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Backprop;
 
@@ -227,6 +228,7 @@ public abstract class Layer<T>
     /// <param name="training">Whether this pass is for training (layers such as dropout behave differently).</param>
     /// <exception cref="InvalidOperationException">The layer is not built.</exception>
     /// <exception cref="ArgumentException">A span is shorter than rows times its width.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
     {
         EnsureBuilt();
@@ -252,6 +254,7 @@ public abstract class Layer<T>
     /// <param name="rows">The number of samples.</param>
     /// <exception cref="InvalidOperationException">The layer is not built.</exception>
     /// <exception cref="ArgumentException">A span is shorter than rows times its width.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ComputeLocalGradients(ReadOnlySpan<T> saved, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows)
     {
         EnsureBuilt();
@@ -272,6 +275,7 @@ public abstract class Layer<T>
     /// <param name="rows">The number of samples.</param>
     /// <exception cref="InvalidOperationException">The layer is not built.</exception>
     /// <exception cref="ArgumentException">A span is shorter than rows times its width.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
     {
         EnsureBuilt();

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Backprop;
 
@@ -34,6 +35,7 @@ internal static class WeightPenalty
     }
 
     /// <summary>Adds λ₁·sign(w) + 2·λ₂·w to every weight's gradient; nothing when both are 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void AddGradient<T>(ReadOnlySpan<T> weights, Span<T> gradients, double l1, double l2)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

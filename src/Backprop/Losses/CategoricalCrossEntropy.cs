@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Backprop;
 
@@ -67,10 +68,12 @@ public sealed class CategoricalCrossEntropy : IFusedOutputLoss
     public bool CanFuseWith(IActivation outputActivation) => outputActivation is Softmax;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public T FusedValue<T>(ReadOnlySpan<T> preActivations, ReadOnlySpan<T> targets, int width)
         where T : unmanaged, IFloatingPointIeee754<T> => CrossEntropyKernel.ValueFromLogits(preActivations, targets, width, Reduction, nameof(preActivations));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void FusedLocalGradients<T>(ReadOnlySpan<T> activations, ReadOnlySpan<T> targets, Span<T> localGradients, int width)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         CrossEntropyKernel.GradientFromProbabilities(activations, targets, localGradients, width, Reduction, nameof(activations), nameof(localGradients));
@@ -125,6 +128,7 @@ public sealed class CategoricalCrossEntropyWithLogits : ILossFunction
 
 internal static class CrossEntropyKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T ValueFromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int width, LossReduction reduction, string logitsName = "outputs")
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -192,6 +196,7 @@ internal static class CrossEntropyKernel
     }
 
     /// <summary>δ = scale·(p·Σy − y), row by row; <paramref name="gradients"/> may alias <paramref name="probabilities"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientFromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, Span<T> gradients, int width, LossReduction reduction,
         string probabilitiesName = "outputs", string gradientsName = "outputGradients")
         where T : unmanaged, IFloatingPointIeee754<T>

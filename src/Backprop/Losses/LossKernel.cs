@@ -41,6 +41,7 @@ internal static class LossKernel
     /// <summary>1 for a sum, 1/count for a mean over <paramref name="count"/> terms.</summary>
     public static double Scale(LossReduction reduction, int count) => reduction == LossReduction.Sum || count == 0 ? 1.0 : 1.0 / count;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Value<T, TOperator>(TOperator op, ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, int width, LossReduction reduction, string outputsName = "outputs")
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOperator : struct, IElementLossOperator<T>
@@ -57,6 +58,7 @@ internal static class LossKernel
         return T.CreateChecked(sum * Scale(reduction, outputs.Length));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gradient<T, TOperator>(TOperator op, ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, Span<T> gradients, int width, LossReduction reduction,
         string outputsName = "outputs", string gradientsName = "outputGradients")
         where T : unmanaged, IFloatingPointIeee754<T>

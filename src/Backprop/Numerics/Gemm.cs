@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Backprop.Numerics;
@@ -80,6 +81,7 @@ public static class Gemm
     }
 
     // Multiply without validation (the layers call it with shapes they own), on the calling thread only.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyUnchecked<T>(
         ReadOnlySpan<T> a, int lda, bool transposeA,
         ReadOnlySpan<T> b, int ldb, bool transposeB,
@@ -92,6 +94,7 @@ public static class Gemm
     // Multiply without validation, on up to maxDegreeOfParallelism threads (the caller and the context's workers); the
     // result is bit-identical for every degree of parallelism and context. Picks the widest hardware-accelerated vector width.
     // preferRowSplit: share the work out by contiguous rows of C where possible (see GemmDriver.PartCount).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyUnchecked<T>(
         ReadOnlySpan<T> a, int lda, bool transposeA,
         ReadOnlySpan<T> b, int ldb, bool transposeB,

@@ -24,9 +24,11 @@ internal struct GemmPlan
     // The K block: every block but the last has exactly this many steps.
     internal int Kc;
 
-    // Column panels of 2·lanes columns (the last may be narrower) and row tiles of TOps.Rows rows.
+    // Column panels of 2·lanes columns (the last may be narrower) and row tiles of TileRows rows (the last may be
+    // shorter): as few tiles as TOps.Rows allows, of balanced heights, so that m = 10 runs as 5 + 5 rows, not 8 + 2.
     internal int Panels;
     internal int RowTiles;
+    internal int TileRows;
 
     // Whether the kernels read row-major B in place instead of packing it: as fast while few row tiles share a panel.
     internal bool DirectB;
@@ -109,6 +111,7 @@ internal static class GemmDriver<TOps, TVec, T>
             Kc = kc,
             Panels = (n + (2 * lanes) - 1) / (2 * lanes),
             RowTiles = rowTiles,
+            TileRows = (m + rowTiles - 1) / rowTiles,
             DirectB = !transposeB && rowTiles <= DirectMaxRowTiles,
         };
     }
@@ -220,7 +223,7 @@ internal static class GemmDriver<TOps, TVec, T>
 
         int lanes = TOps.Lanes;
         int wide = 2 * lanes;
-        int mr = TOps.Rows;
+        int mr = plan.TileRows;
         ref T panel = ref GemmBuffers<T>.GetReference(KcMax * wide);
         int firstRow = firstTile * mr;
         int endRow = Math.Min(plan.M, endTile * mr);

@@ -129,7 +129,7 @@ internal static class GemmPacking<TOps, TVec, T>
     }
 
     // dst[q·dstStride + r] ← src[r·ld + q] for r < rows, q < 16, and 0 for rows ≤ r < 16.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Transpose16(ref float src, nint ld, int rows, ref float dst, nint dstStride)
     {
         Vector512<float> r0 = Vector512.LoadUnsafe(ref src);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 
 namespace Backprop;
 
@@ -70,6 +71,7 @@ public sealed class Adam : Optimizer, ISerializableComponent
     protected override bool IsElementwise => true;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnUpdate<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state) =>
         AdamKernel.Step(values, gradients, state, GetScratch<T>(values.Length), LearningRate, Beta1, Beta2, Epsilon, WeightDecay);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Backprop;
 
@@ -66,6 +67,7 @@ public abstract class Optimizer : IOptimizer
 
     /// <inheritdoc />
     /// <exception cref="ArgumentNullException"><paramref name="parameter"/> is null.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Update<T>(Parameter<T> parameter)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -103,6 +105,7 @@ public abstract class Optimizer : IOptimizer
     }
 
     // The first half of an update: finds or creates the parameter's state and counts the update in its step.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal OptimizerState<T> BeginUpdate<T>(Parameter<T> parameter)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -123,6 +126,7 @@ public abstract class Optimizer : IOptimizer
     }
 
     // The whole update of a parameter whose BeginUpdate has run.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void ApplyUpdate<T>(Parameter<T> parameter, OptimizerState<T> state)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         OnUpdate(parameter.Values, parameter.Gradients, state);

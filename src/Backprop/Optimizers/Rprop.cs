@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Backprop;
 
@@ -91,6 +92,7 @@ public sealed class Rprop : Optimizer, ISerializableComponent
     protected override bool IsElementwise => true;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnUpdate<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state)
     {
         Span<T> previous = state.Slot(0), steps = state.Slot(1);

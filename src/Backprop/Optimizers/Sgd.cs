@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Backprop;
 
@@ -71,6 +72,7 @@ public sealed class Sgd : Optimizer, ISerializableComponent
     protected override bool IsElementwise => true;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnUpdate<T>(Span<T> values, ReadOnlySpan<T> gradients, OptimizerState<T> state)
     {
         Span<T> w = values;

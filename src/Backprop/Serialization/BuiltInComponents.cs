@@ -11,6 +11,7 @@ internal static class BuiltInComponents
         registry
             .AddLayer("dense", new DenseFactory())
             .AddLayer("dropout", new DropoutFactory())
+            .AddLayer("activation", new ActivationLayerFactory())
             .AddLayer("max_pool2d", new MaxPool2DFactory())
             .AddLayer("average_pool2d", new AveragePool2DFactory())
             .AddLayer("global_average_pool2d", new GlobalAveragePool2DFactory())
@@ -90,6 +91,12 @@ internal static class BuiltInComponents
     {
         public Layer<T> Create<T>(ComponentSettings settings)
             where T : unmanaged, IFloatingPointIeee754<T> => Conv2D<T>.FromSettings(settings);
+    }
+
+    private sealed class ActivationLayerFactory : ILayerFactory
+    {
+        public Layer<T> Create<T>(ComponentSettings settings)
+            where T : unmanaged, IFloatingPointIeee754<T> => new ActivationLayer<T>(settings.GetActivation("activation"));
     }
 
     private sealed class DropoutFactory : ILayerFactory

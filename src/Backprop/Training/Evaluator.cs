@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop;
@@ -80,6 +81,7 @@ internal sealed class Evaluator<T>(Trainer<T> trainer)
     }
 
     /// <summary>Adds a pass's first <paramref name="count"/> rows to an epoch's or data set's counts of right decisions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Tally(ref DecisionTally tally, ForwardPass<T> pass, int count, AccuracyMode mode, ReadOnlySpan<int> classes)
     {
         int width = Network.OutputSize;
@@ -104,6 +106,7 @@ internal sealed class Evaluator<T>(Trainer<T> trainer)
 
     /// <summary>Counts rows whose every decision (output above <paramref name="cut"/>) matches its 0/1 target, and the
     /// matching decisions; a target other than 0 or 1 makes the tally unscorable.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TallyDecisions(ref DecisionTally tally, ReadOnlySpan<T> outputs, ReadOnlySpan<T> targets, int width, T cut)
     {
         for (int start = 0; start < targets.Length; start += width)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Backprop;
 
@@ -63,6 +64,7 @@ internal sealed class FitLoop<T>(Trainer<T> trainer)
     }
 
     /// <summary>The epoch loop, the same for in-memory and streamed data: the feeder gives each epoch's batches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TrainingHistory RunEpochs(BatchFeeder<T> feeder, TrainingSet<T>? validation, FitOptions options, CancellationToken cancellationToken, AccuracyMode mode)
     {
         var history = new TrainingHistory();
@@ -133,7 +135,9 @@ internal sealed class FitLoop<T>(Trainer<T> trainer)
                 }
 
                 pass.SampleWeights = feeder.BatchWeights;
-                double loss = trainer.StepCore(pass, count, epoch, batch, options.MaxGradientNorm);
+                double loss = trainer.FitStep is { } step
+                    ? step(pass, count, epoch, batch, options.MaxGradientNorm)
+                    : trainer.StepCore(pass, count, epoch, batch, options.MaxGradientNorm);
 
                 // The step leaves the forward pass's outputs in place: they are the pre-update predictions.
                 evaluator.Tally(ref tally, pass, count, mode, mode == AccuracyMode.ArgMax ? batchClasses[..count] : default);

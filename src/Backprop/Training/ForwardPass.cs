@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop;
@@ -153,6 +154,7 @@ public sealed class ForwardPass<T>
     internal ReadOnlyMemory<T> SampleWeights { get; set; }
 
     /// <summary>How much the batch's reduced loss counts in a data set's: Σ w with weights, else the row count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal double WeightTotal()
     {
         if (SampleWeights.IsEmpty)

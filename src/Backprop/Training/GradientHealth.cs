@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Backprop;
 
@@ -10,6 +11,7 @@ internal static class GradientHealth
     /// <summary>Stops on the first non-finite gradient (naming its layer and parameter) and, when asked, rescales all
     /// gradients so that their global L2 norm is at most <paramref name="maxNorm"/>.</summary>
     /// <exception cref="TrainingDivergedException">A gradient is NaN or infinite.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CheckAndClip<T>(IReadOnlyList<Layer<T>> layers, int epoch, int batch, double? maxNorm)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

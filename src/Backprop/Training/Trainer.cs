@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop;
@@ -235,6 +236,7 @@ public sealed partial class Trainer<T>
 
     /// <summary>Steps 1–4 on the rows already in the pass: forward, local gradients (stopping on a non-finite loss),
     /// backward, the gradient health check and optional clipping, then the update.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal double StepCore(ForwardPass<T> pass, int rows, int epoch, int batch, double? maxNorm)
     {
         ForwardCore(pass, rows, training: true);
@@ -249,6 +251,11 @@ public sealed partial class Trainer<T>
         UpdateCore(rows);
         return loss;
     }
+
+    /// <summary>When set, the step <c>Fit</c>'s epoch loop runs instead of <see cref="StepCore"/>, with the same arguments
+    /// (pass, rows, epoch, batch, maximum gradient norm) and result: Backprop.Distributed's data-parallel step, which
+    /// leaves the batch's outputs in the pass and the same weights on every process.</summary>
+    internal Func<ForwardPass<T>, int, int, int, double?, double>? FitStep { get; set; }
 
     /// <summary>The trainer's reusable pass, grown to hold <paramref name="rows"/> rows.</summary>
     internal ForwardPass<T> FitPass(int rows)
@@ -265,6 +272,7 @@ public sealed partial class Trainer<T>
     /// count (Σ w when weighted) for a mean, 1 for a sum.</summary>
     internal double BatchWeight(ForwardPass<T> pass) => Loss.Reduction == LossReduction.Sum ? 1 : pass.WeightTotal();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void ForwardCore(ForwardPass<T> pass, int rows, bool training)
     {
         pass.Rows = rows;
@@ -285,6 +293,7 @@ public sealed partial class Trainer<T>
     internal double LossValueCore(ForwardPass<T> pass) => DataLossCore(pass) + Network.RegularizationPenalty();
 
     /// <summary>The batch's loss alone, from the logits when the loss is fused with the output activation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal double DataLossCore(ForwardPass<T> pass)
     {
         int last = Network.Layers.Count - 1, width = Network.OutputSize, length = pass.Rows * width;
@@ -302,6 +311,7 @@ public sealed partial class Trainer<T>
             : double.CreateChecked(Loss.Value<T>(pass.ActivationBuffers[last].AsSpan(0, length), targets, width));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal double LocalGradientsCore(ForwardPass<T> pass)
     {
         int last = Network.Layers.Count - 1, width = Network.OutputSize, rows = pass.Rows, length = rows * width;
@@ -343,6 +353,7 @@ public sealed partial class Trainer<T>
         return loss;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void BackpropagateCore(ForwardPass<T> pass, bool computeInputGradients)
     {
         var layers = Network.Layers;
@@ -376,6 +387,7 @@ public sealed partial class Trainer<T>
     }
 
     /// <summary>Step 4 on the gradients of a batch of <paramref name="rows"/> rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void UpdateCore(int rows)
     {
         if (Optimizer.IsElementwise && Network.MaxDegreeOfParallelism > 1)

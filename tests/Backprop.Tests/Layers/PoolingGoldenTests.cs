@@ -15,7 +15,7 @@ public class PoolingGoldenTests
     private const string CheckpointFile = "golden-v2-pool-checkpoint.bpnn";
     private const string ExpectedFile = "golden-v2-pool-expected.txt";
     private const string Description =
-        "Network<Double>(84 → MaxPool2D(2×2, stride 2×2, same) → AveragePool2D(3×2, stride 1×1, explicit(1, 1, 0, 1), excluding padding) → " +
+        "Network<Double>(2×7×6 → MaxPool2D(2×2, stride 2×2, same) → AveragePool2D(3×2, stride 1×1, explicit(1, 1, 0, 1), excluding padding) → " +
         "MaxPool2D(2×2, stride 1×1, valid) → GlobalAveragePool2D → Dense(3, softmax))";
 
     [Fact]

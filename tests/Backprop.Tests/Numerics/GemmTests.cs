@@ -201,6 +201,60 @@ public class GemmTests
     }
 
     [Fact]
+    public void NarrowProductsMatchNaiveProductAndAreBitIdenticalAtEveryDegreeOfParallelism()
+    {
+        // op(B) = Bᵀ with n up to about one vector (the output layer's forward product) and k of several vectors: odd
+        // row counts (balanced row tiles), odd k, and rows enough to be split across threads.
+        int[] rows = [4, 5, 7, 9, 13, 64, 67, 1001];
+        int[] cols = [1, 2, 3, 5, 8, 10, 15, 16, 17];
+        int[] depths = [64, 65, 127, 128, 200, 784];
+        int index = 0;
+        foreach (int m in rows)
+        {
+            foreach (int n in cols)
+            {
+                int k = depths[index % depths.Length];
+                CheckEveryDegree(Problem<float>.Random(m, n, k, false, true, accumulate: index % 3 == 1, withBias: index % 2 == 0, padding: index % 4 == 3 ? 2 : 0, seed: index), 1e-5);
+                CheckEveryDegree(Problem<double>.Random(m, n, k, false, true, accumulate: index % 3 == 2, withBias: index % 2 == 1, padding: index % 4 == 1 ? 3 : 0, seed: index), 1e-12);
+                index++;
+            }
+        }
+
+        static void CheckEveryDegree<T>(Problem<T> problem, double tolerance)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            problem.ResetC();
+            T[] expected = problem.Reference();
+            problem.Run(1);
+            AssertClose(problem, expected, tolerance, "1 thread");
+            T[] single = (T[])problem.C.Clone();
+            for (int threads = 2; threads <= 3; threads++)
+            {
+                problem.ResetC();
+                problem.Run(threads);
+                problem.C.Should().Equal(single, (x, y) => Bits(x) == Bits(y), "{0}×{1}·{2} on {3} threads", problem.M, problem.N, problem.K, threads);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(8, 8)]
+    [InlineData(9, 5)]
+    [InlineData(10, 5)]
+    [InlineData(12, 6)]
+    [InlineData(17, 6)]
+    [InlineData(64, 8)]
+    [InlineData(65, 8)]
+    public void RowTilesHaveBalancedHeights(int m, int tileRows)
+    {
+        var plan = GemmDriver<GemmSimd512<float>, Vector512<float>, float>.CreatePlan(64, true, 128, false, 128, m, 128, 64, false, false);
+        plan.TileRows.Should().Be(tileRows);
+        (plan.RowTiles * plan.TileRows).Should().BeGreaterThanOrEqualTo(m);
+        ((plan.RowTiles - 1) * plan.TileRows).Should().BeLessThan(m);
+    }
+
+    [Fact]
     public void InternalEntryPointUsedByTheLayersMatchesThePublicOne()
     {
         var problem = Problem<float>.Random(64, 10, 128, false, true, accumulate: false, withBias: true, padding: 0, seed: 3);

@@ -83,7 +83,7 @@ public class SamplesRunTests : IDisposable
             return; // Covered by the missing-data test; install dataset-fashion-mnist to run this one.
         }
 
-        var run = Run("FashionMnist", "--limit", "2000", "--epochs", "1", "--hidden", "32");
+        var run = Run("FashionMnist", "--limit", "2000", "--epochs", "1", "--hidden", "32", "--output", _output);
 
         run.ExitCode.Should().Be(0, run.Describe());
         run.Lines.Should().Contain(l => l.StartsWith("fashion-mnist: 2000 training and 10000 test images", StringComparison.Ordinal));
@@ -99,10 +99,15 @@ public class SamplesRunTests : IDisposable
             return; // Covered by the argument test; install dataset-fashion-mnist to run this one.
         }
 
-        var run = Run("FashionMnist", "--model", "cnn", "--limit", "2000", "--epochs", "1");
+        var run = Run("FashionMnist", "--model", "cnn", "--limit", "2000", "--epochs", "1", "--output", _output);
 
         run.ExitCode.Should().Be(0, run.Describe());
-        run.Lines.Should().Contain(l => l.StartsWith("model: Network<Single>(784 → Conv2D", StringComparison.Ordinal), run.Describe());
+        run.Lines.Should().Contain(l => l.StartsWith("model: Network<Single>(1×28×28 → Conv2D", StringComparison.Ordinal), run.Describe());
+        run.Lines.Should().Contain(l => l.StartsWith("epoch   1/1: loss ", StringComparison.Ordinal) && l.EndsWith(" samples/s", StringComparison.Ordinal), "redirected output gets plain lines per epoch");
+        run.Lines.Should().Contain(l => l.StartsWith("Confusion matrix: 10000 samples, 10 classes", StringComparison.Ordinal), run.Describe());
+        string png = Path.Combine(_output, "fashion-mnist-cnn-training.png");
+        run.Lines.Should().Contain($"training curves: {png}");
+        File.ReadAllBytes(png).Take(8).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A);
         LastLineNumber(run, @"^test accuracy: (0\.\d{4})$").Should().BeGreaterThan(0.5);
     }
 
@@ -114,7 +119,7 @@ public class SamplesRunTests : IDisposable
             return; // Covered by the argument test below; install dataset-fashion-mnist to run this one.
         }
 
-        var run = Run("FashionMnist", "--stream", "--buffer", "2000", "--epochs", "1", "--hidden", "16");
+        var run = Run("FashionMnist", "--stream", "--buffer", "2000", "--epochs", "1", "--hidden", "16", "--output", _output);
 
         run.ExitCode.Should().Be(0, run.Describe());
         run.Lines.Should().Contain(l => l.StartsWith("fashion-mnist: 60000 training and 10000 test images of 784 pixels, test set read", StringComparison.Ordinal));

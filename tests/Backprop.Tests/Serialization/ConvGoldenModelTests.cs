@@ -32,7 +32,7 @@ public class ConvGoldenModelTests
 
         var network = Network<double>.Load(Path.Combine(GoldenFiles.Folder, NetworkFile));
         network.ToString().Should().Be(
-            "Network<Double>(84 → Conv2D(4, 3×3, stride 1×1, same, relu) → Conv2D(3, 2×3, stride 2×1, explicit(1, 0, 0, 2), tanh) → Dense(3, softmax))");
+            "Network<Double>(2×7×6 → Conv2D(4, 3×3, stride 1×1, same, relu) → Conv2D(3, 2×3, stride 2×1, explicit(1, 0, 0, 2), tanh) → Dense(3, softmax))");
         GoldenFiles.Predict(network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));
 
         var trainer = Trainer<double>.LoadCheckpoint(Path.Combine(GoldenFiles.Folder, CheckpointFile));

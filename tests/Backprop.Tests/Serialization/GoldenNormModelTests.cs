@@ -29,7 +29,7 @@ public class GoldenNormModelTests
         var expected = GoldenFiles.Parse(lines[1]);
 
         var network = Network<double>.Load(Path.Combine(GoldenFiles.Folder, NetworkFile));
-        network.ToString().Should().Be("Network<Double>(18 → BatchNorm(momentum 0.2, epsilon 0.001) → Dense(5, tanh) → BatchNorm(momentum 0.1, epsilon 1E-05) → LayerNorm(epsilon 1E-05) → Dense(3, softmax))");
+        network.ToString().Should().Be("Network<Double>(2×3×3 → BatchNorm(momentum 0.2, epsilon 0.001) → Dense(5, tanh) → BatchNorm(momentum 0.1, epsilon 1E-05) → LayerNorm(epsilon 1E-05) → Dense(3, softmax))");
         var batchNorm = (BatchNorm<double>)network.Layers[0];
         batchNorm.RunningMean.Should().NotEqual(new double[2], "the running statistics were saved after training");
         GoldenFiles.Predict(network, inputs).Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits));

@@ -1,13 +1,13 @@
-using Backprop;
 using ScottPlot;
 
-namespace Digits;
+namespace Backprop.Samples;
 
 /// <summary>Draws the training and validation curves of a <see cref="TrainingHistory"/> into a PNG with ScottPlot.</summary>
 internal static class TrainingPlot
 {
-    /// <summary>Writes two stacked plots, loss and accuracy by epoch, and returns the file's full path.</summary>
-    public static string Save(TrainingHistory history, string folder, string title)
+    /// <summary>Writes two stacked plots, loss and accuracy by epoch, training and (when recorded) validation, into
+    /// <paramref name="folder"/>/<paramref name="fileName"/> and returns the file's full path.</summary>
+    public static string Save(TrainingHistory history, string folder, string fileName, string title)
     {
         bool hasFont = UseAvailableFont();
         double[] epochs = Enumerable.Range(1, history.EpochsCompleted).Select(e => (double)e).ToArray();
@@ -29,7 +29,7 @@ internal static class TrainingPlot
         accuracy.ShowLegend(Alignment.LowerRight);
 
         Directory.CreateDirectory(folder);
-        string path = Path.GetFullPath(Path.Combine(folder, "digits-training.png"));
+        string path = Path.GetFullPath(Path.Combine(folder, fileName));
         multiplot.SavePng(path, 800, 700);
         if (!hasFont)
         {

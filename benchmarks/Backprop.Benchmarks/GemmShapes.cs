@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Backprop.Numerics;
+
+namespace Backprop.Benchmarks;
+
+/// <summary>
+/// The <c>gemm</c> mode: the machine's measured FMA peak per core (a register-only loop), then every matrix product of
+/// a training step of the 784-H-10 MLPs (big, tiny, wide) in float and double, as GFLOP/s and as a fraction of that
+/// peak, so that a figure taken on another machine still means something.
+/// </summary>
+public static class GemmShapes
+{
+    // m×n×k:AB, A/B = N (as stored) or T (transposed), as Dense calls them: forward X·Wᵀ (NT), weight gradient δᵀ·X (TN),
+    // input gradient δ·W (NN).
+    private static readonly string[] BigShapes = ["64x128x784:NT", "128x784x64:TN", "64x10x128:NT", "10x128x64:TN", "64x128x10:NN"];
+    private static readonly string[] TinyShapes = ["16x32x784:NT", "32x784x16:TN", "16x10x32:NT", "10x32x16:TN", "16x32x10:NN"];
+    private static readonly string[] WideShapes = ["128x1024x784:NT", "1024x784x128:TN", "128x1024x1024:NT", "1024x1024x128:TN", "128x1024x1024:NN", "128x10x1024:NT", "10x1024x128:TN", "128x1024x10:NN"];
+    private static readonly string[] SingleRowShapes = ["1x128x784:NT", "1x10x128:NT"];
+
+    public static int Run(string[] args)
+    {
+        double ms = 20;
+        int rounds = 7;
+        string? only = null;
+        string[] custom = [];
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--ms": ms = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--rounds": rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--only": only = args[i + 1]; break;
+                case "--shapes": custom = args[i + 1].Split(','); only = "custom"; break;
+                default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+            }
+        }
+
+        double peakFloat = FmaPeak<float>(rounds);
+        double peakDouble = FmaPeak<double>(rounds);
+        string width = Vector512.IsHardwareAccelerated ? "Vector512" : "Vector256";
+        Console.WriteLine($"FMA peak per core ({width}, register-only loop, 10th percentile of short samples): float {peakFloat:F1} GFLOP/s, double {peakDouble:F1} GFLOP/s");
+        double both = FmaPeakConcurrent(rounds);
+        Console.WriteLine($"FMA peak with the same loop on 2 threads at once: {both:F1} GFLOP/s in float, {both / peakFloat:F2}× one thread (2.0 where the two vCPUs are two physical cores; near 1 where they share one core's FMA units)");
+        foreach (var (workload, shapes) in new[] { ("big", BigShapes), ("tiny", TinyShapes), ("wide", WideShapes), ("single", SingleRowShapes), ("custom", custom) })
+        {
+            if (only is not null && only != workload)
+            {
+                continue;
+            }
+
+            foreach (string shape in shapes)
+            {
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    double f = Measure<float>(shape, threads, ms, rounds);
+                    double d = Measure<double>(shape, threads, ms, rounds);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{workload,-6} {shape,-18} {threads} thr  float {f,6:F1} GFLOP/s {f / peakFloat,5:P0} of peak   double {d,6:F1} GFLOP/s {d / peakDouble,5:P0} of peak"));
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    // GFLOP/s (2·m·n·k per call) of one shape. The machines are shared: the time of short samples (about 50 µs of
+    // calls each) for `rounds`·`ms` milliseconds in all, of which the 10th percentile (the fastest tenth: samples the
+    // scheduler did not interrupt) is quoted.
+    private static double Measure<T>(string shape, int threads, double ms, int rounds)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var parts = shape.Split(':');
+        var dims = parts[0].Split('x').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        (int m, int n, int k) = (dims[0], dims[1], dims[2]);
+        bool ta = parts[1][0] == 'T', tb = parts[1][1] == 'T';
+        var random = new DeterministicRandom(1);
+        T[] a = Enumerable.Range(0, m * k).Select(_ => T.CreateTruncating(random.NextDouble() - 0.5)).ToArray();
+        T[] b = Enumerable.Range(0, k * n).Select(_ => T.CreateTruncating(random.NextDouble() - 0.5)).ToArray();
+        T[] c = new T[m * n];
+        T[] bias = ta ? [] : new T[n];
+        void Call() => Gemm.Multiply<T>(a, ta ? m : k, ta, b, tb ? k : n, tb, c, n, m, n, k, bias: bias, maxDegreeOfParallelism: threads);
+
+        for (int r = 0; r < 20; r++)
+        {
+            Call();
+        }
+
+        var watch = Stopwatch.StartNew();
+        int calls = 0;
+        while (watch.Elapsed.TotalMilliseconds < 2)
+        {
+            Call();
+            calls++;
+        }
+
+        int reps = Math.Max(1, (int)(calls * 0.05 / watch.Elapsed.TotalMilliseconds));
+        var samples = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (total.Elapsed.TotalMilliseconds < ms * rounds || samples.Count < 20)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int r = 0; r < reps; r++)
+            {
+                Call();
+            }
+
+            samples.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds / reps);
+        }
+
+        return 2.0 * m * n * k / Percentile10(samples) / 1e9;
+    }
+
+    private static double Percentile10(List<double> seconds)
+    {
+        seconds.Sort();
+        return seconds[seconds.Count / 10];
+    }
+
+    /// <summary>The FMA throughput of one core in GFLOP/s: twelve independent register accumulators, no memory traffic.</summary>
+    public static double FmaPeak<T>(int rounds)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Short samples (about 50 µs), the 10th percentile of their times: on a shared machine, the ones not interrupted.
+        const long Iterations = 10_000;
+        int lanes = Vector512.IsHardwareAccelerated ? Vector512<T>.Count : Vector256<T>.Count;
+        var samples = new List<double>();
+        double sink = 0;
+        for (int sample = 0; sample < 400 * rounds; sample++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            sink += Vector512.IsHardwareAccelerated ? Loop512<T>(Iterations) : Loop256<T>(Iterations);
+            samples.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+
+        return 2.0 * 12 * lanes * Iterations / Percentile10(samples) / 1e9 + (sink == 12345.678 ? 1e-9 : 0);
+    }
+
+    /// <summary>The float FMA throughput of two threads running the register-only loop at once, in GFLOP/s for the
+    /// two together: per sample (about 40 µs, both threads released together), the slower thread's rate times two; the
+    /// 95th percentile over the samples, as those are the samples in which no other process took either core.</summary>
+    public static double FmaPeakConcurrent(int rounds)
+    {
+        const long Iterations = 12_000;
+        int lanes = Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count;
+        int samples = 200 * rounds;
+        var seconds = new double[2, samples];
+        int go = 0, done = 0;
+        var helper = new Thread(() => Worker(1));
+        helper.Start();
+        Worker(0);
+        helper.Join();
+        var rates = new double[samples];
+        for (int s = 0; s < samples; s++)
+        {
+            rates[s] = 2.0 * 2 * 12 * lanes * Iterations / Math.Max(seconds[0, s], seconds[1, s]) / 1e9;
+        }
+
+        Array.Sort(rates);
+        return rates[samples * 95 / 100];
+
+        void Worker(int id)
+        {
+            for (int s = 0; s < samples; s++)
+            {
+                // Both threads wait for sample s to be released (by thread 0 once both finished sample s − 1).
+                if (id == 0)
+                {
+                    while (Volatile.Read(ref done) < 2 * s)
+                    {
+                        Thread.SpinWait(1);
+                    }
+
+                    Volatile.Write(ref go, s + 1);
+                }
+                else
+                {
+                    while (Volatile.Read(ref go) < s + 1)
+                    {
+                        Thread.SpinWait(1);
+                    }
+                }
+
+                long t0 = Stopwatch.GetTimestamp();
+                double sink = Vector512.IsHardwareAccelerated ? Loop512<float>(Iterations) : Loop256<float>(Iterations);
+                seconds[id, s] = Stopwatch.GetElapsedTime(t0).TotalSeconds + (sink == 12345.678 ? 1e-9 : 0);
+                Interlocked.Increment(ref done);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static double Loop512<T>(long iterations)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Vector512<T> x = Vector512.Create(T.CreateTruncating(0.999999)), y = Vector512.Create(T.CreateTruncating(1e-7));
+        Vector512<T> a0 = x, a1 = y, a2 = x, a3 = y, a4 = x, a5 = y, a6 = x, a7 = y, a8 = x, a9 = y, a10 = x, a11 = y;
+        for (long i = 0; i < iterations; i++)
+        {
+            a0 = Fma(a0, x, y);
+            a1 = Fma(a1, x, y);
+            a2 = Fma(a2, x, y);
+            a3 = Fma(a3, x, y);
+            a4 = Fma(a4, x, y);
+            a5 = Fma(a5, x, y);
+            a6 = Fma(a6, x, y);
+            a7 = Fma(a7, x, y);
+            a8 = Fma(a8, x, y);
+            a9 = Fma(a9, x, y);
+            a10 = Fma(a10, x, y);
+            a11 = Fma(a11, x, y);
+        }
+
+        var s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
+        return double.CreateTruncating(Vector512.Sum(s));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static double Loop256<T>(long iterations)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Vector256<T> x = Vector256.Create(T.CreateTruncating(0.999999)), y = Vector256.Create(T.CreateTruncating(1e-7));
+        Vector256<T> a0 = x, a1 = y, a2 = x, a3 = y, a4 = x, a5 = y, a6 = x, a7 = y, a8 = x, a9 = y, a10 = x, a11 = y;
+        for (long i = 0; i < iterations; i++)
+        {
+            a0 = Fma(a0, x, y);
+            a1 = Fma(a1, x, y);
+            a2 = Fma(a2, x, y);
+            a3 = Fma(a3, x, y);
+            a4 = Fma(a4, x, y);
+            a5 = Fma(a5, x, y);
+            a6 = Fma(a6, x, y);
+            a7 = Fma(a7, x, y);
+            a8 = Fma(a8, x, y);
+            a9 = Fma(a9, x, y);
+            a10 = Fma(a10, x, y);
+            a11 = Fma(a11, x, y);
+        }
+
+        var s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
+        return double.CreateTruncating(Vector256.Sum(s));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float)
+            ? Vector512.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>()
+            : Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Fma<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float)
+            ? Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>()
+            : Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+}
