@@ -44,6 +44,8 @@ internal static class ConvBenchmark
             var delta = new float[batch * layer.OutputSize];
             var dx = inputGradients ? new float[batch * layer.InputSize] : [];
 
+            double cpu = 0;
+
             void Step()
             {
                 layer.Forward(x, saved, output, batch, training: true);
@@ -59,6 +61,8 @@ internal static class ConvBenchmark
                 }
 
                 var seconds = new double[rounds];
+                var process = Process.GetCurrentProcess();
+                TimeSpan cpuStart = process.TotalProcessorTime;
                 for (int r = 0; r < rounds; r++)
                 {
                     long start = Stopwatch.GetTimestamp();
@@ -70,33 +74,44 @@ internal static class ConvBenchmark
                     seconds[r] = Stopwatch.GetElapsedTime(start).TotalSeconds / steps;
                 }
 
+                process.Refresh();
+                cpu = (process.TotalProcessorTime - cpuStart).TotalSeconds / (rounds * steps);
                 Array.Sort(seconds);
                 return seconds;
             }
 
+            double Cpu(Action action)
+            {
+                Time(action);
+                return cpu;
+            }
+
             double step = Time(Step)[rounds / 2];
+            double stepCpu = cpu;
             double forward = Time(() => layer.Forward(x, saved, output, batch, training: true))[rounds / 2];
             double forwardFlops = (double)layer.FlopsPerSample * batch;
             double stepFlops = forwardFlops * (inputGradients ? 3 : 2);
             string name = string.Create(CultureInfo.InvariantCulture, $"conv{filters}_{channels}x{size}x{size}");
             if (breakdown)
             {
-                // The three products of the im2col formulation alone, on the same shapes: K = C·9, n = batch·P.
-                int k = channels * 9, n = batch * size * size;
+                // The layer's products for one sample (it runs them sample by sample), on one thread, in processor time per call
+                // (robust to a shared machine): K = C·9, P = H·W.
+                int k = channels * 9, p = size * size;
                 var w = new float[filters * k];
-                var patches = new float[k * n];
-                var products = new float[filters * n];
+                var patches = new float[k * p];
+                var products = new float[filters * p];
                 var dw = new float[filters * k];
-                double f = Time(() => Gemm.Multiply<float>(w, k, false, patches, n, false, products, n, filters, n, k, maxDegreeOfParallelism: threads))[rounds / 2];
-                double g = Time(() => Gemm.Multiply<float>(products, n, false, patches, n, true, dw, k, filters, k, n, maxDegreeOfParallelism: threads))[rounds / 2];
-                double d = Time(() => Gemm.Multiply<float>(w, k, true, products, n, false, patches, n, k, n, filters, maxDegreeOfParallelism: threads))[rounds / 2];
-                double flops = 2.0 * filters * k * n;
+                double f = Cpu(() => Gemm.Multiply<float>(w, k, false, patches, p, false, products, p, filters, p, k));
+                double g = Cpu(() => Gemm.Multiply<float>(products, p, false, patches, p, true, dw, k, filters, k, p, accumulate: true));
+                double gt = Cpu(() => Gemm.Multiply<float>(patches, p, false, products, p, true, dw, filters, k, filters, p, accumulate: true));
+                double d = Cpu(() => Gemm.Multiply<float>(w, k, true, products, p, false, patches, p, k, p, filters));
+                double flops = 2.0 * filters * k * p;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  gemm W·X̂ {f * 1e3:F3} ms ({flops / f / 1e9:F1} GFLOP/s)  δ·X̂ᵀ {g * 1e3:F3} ms ({flops / g / 1e9:F1})  Wᵀ·δ {d * 1e3:F3} ms ({flops / d / 1e9:F1})"));
+                    $"  per sample: W·X̂ {f * 1e6:F2} µs ({flops / f / 1e9:F1} GFLOP/s)  δ·X̂ᵀ {g * 1e6:F2} µs ({flops / g / 1e9:F1})  X̂·δᵀ {gt * 1e6:F2} µs ({flops / gt / 1e9:F1})  Wᵀ·δ {d * 1e6:F2} µs ({flops / d / 1e9:F1}); whole batch {(f + g + (inputGradients ? d : 0)) * batch * 1e3:F3} ms"));
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{name,-18} threads {threads}  step {step * 1e3,8:F3} ms  {stepFlops / step / 1e9,6:F1} GFLOP/s   forward {forward * 1e3,8:F3} ms  {forwardFlops / forward / 1e9,6:F1} GFLOP/s"));
+                $"{name,-18} threads {threads}  step {step * 1e3,8:F3} ms (cpu {stepCpu * 1e3:F3} ms)  {stepFlops / step / 1e9,6:F1} GFLOP/s   forward {forward * 1e3,8:F3} ms  {forwardFlops / forward / 1e9,6:F1} GFLOP/s"));
             results.Add(string.Create(CultureInfo.InvariantCulture,
                 $"\"{name}\":{{\"step_ms\":{step * 1e3:F3},\"step_gflops\":{stepFlops / step / 1e9:F2},\"forward_ms\":{forward * 1e3:F3},\"forward_gflops\":{forwardFlops / forward / 1e9:F2}}}"));
         }

@@ -12,7 +12,7 @@ internal sealed class Arguments
           --data DIR    folder with the four IDX files (default {DefaultData})
           --model M     mlp (default): 784-H-10; cnn: the network of ../shared/peers/cnn_torch.py, Conv(16, 3×3, same)
                         ReLU MaxPool(2) → Conv(32, 3×3, same) ReLU MaxPool(2) → Dense(128) ReLU → Dense(10) softmax
-          --epochs N    passes over the training data (default 15)
+          --epochs N    passes over the training data (default 15 for mlp, 10 for cnn)
           --hidden N    units in the hidden layer (default 256)
           --batch N     samples per mini-batch (default 64)
           --seed N      seed of the weights and the shuffling (default 1)
@@ -24,11 +24,15 @@ internal sealed class Arguments
           --output DIR  folder for the training-curve PNG (default ./fashion-mnist-output)
         """;
 
+    private int? _epochs;
+
     public string Data { get; private set; } = DefaultData;
 
     public string Model { get; private set; } = "mlp";
 
-    public int Epochs { get; private set; } = 15;
+    /// <summary>The epochs asked for, or the model's default: 15 for the MLP, 10 for the CNN (with its cosine schedule,
+    /// about 0.915 test accuracy in well under two minutes on two cores).</summary>
+    public int Epochs => _epochs ?? (Model == "cnn" ? 10 : 15);
 
     public int Hidden { get; private set; } = 256;
 
@@ -69,7 +73,7 @@ internal sealed class Arguments
                     };
                     break;
                 case "--epochs":
-                    result.Epochs = PositiveInt(args, ref i);
+                    result._epochs = PositiveInt(args, ref i);
                     break;
                 case "--hidden":
                     result.Hidden = PositiveInt(args, ref i);

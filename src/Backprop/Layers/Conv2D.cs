@@ -1,7 +1,8 @@
-using System.Buffers;
 using System.Globalization;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Backprop.Numerics;
 
 namespace Backprop;
@@ -14,23 +15,27 @@ namespace Backprop;
 /// <para>Forward, for filter f and output position (y, x), with padding (top, left) and stride (sh, sw):
 /// z[f, y, x] = b[f] + Σ_c Σ_i Σ_j W[f, c, i, j] · x[c, y·sh + i − top, x·sw + j − left], where x outside the input is 0;
 /// a = f(z). The output is F × outH × outW with outH = ⌊(H + top + bottom − kh) / sh⌋ + 1 and likewise outW.</para>
-/// <para>It runs as a matrix product on the library's GEMM: the input patches are laid out as the columns of a matrix
-/// X̂ (im2col, K = C·kh·kw rows, one column per output position and sample), and Z = W·X̂ + b with W read as F × K.
-/// Backward, from δ = ∂L/∂z: ∂L/∂W = δ·X̂ᵀ (summed over the batch), ∂L/∂b[f] = Σ over samples and positions of δ[f, ·],
-/// and ∂L/∂x = col2im(Wᵀ·δ), which adds each patch's gradient back where the patch came from. X̂ is recomputed from the
-/// inputs in backward, so the layer saves only its pre-activations, and nothing at all without an activation.</para>
+/// <para>It runs as matrix products on the library's GEMM, sample by sample: a sample's patches are laid out as the
+/// columns of a matrix X̂ (im2col, K = C·kh·kw rows, one column per output position), and Z = W·X̂ + b with W read as
+/// F × K is the sample's F × outH × outW output as it stands. Backward, from δ = ∂L/∂z: ∂L/∂W = Σ over samples of δ·X̂ᵀ,
+/// ∂L/∂b[f] = Σ over samples and positions of δ[f, ·], and ∂L/∂x = col2im(Wᵀ·δ), which adds each patch's gradient back
+/// where the patch came from. X̂ is recomputed from the inputs in backward, so the layer saves only its pre-activations,
+/// and nothing at all without an activation. The samples of a batch are shared out among the network's threads
+/// (<see cref="Layer{T}.MaxDegreeOfParallelism"/>); the sums over samples are taken in groups of consecutive samples
+/// fixed by the batch's size, then over the groups in order, so the result is the same at any thread count.</para>
 /// <para>Parameters: "weights" [F, C, kh, kw] (PyTorch's and ONNX's layout; drawn by the initializer with fan-in C·kh·kw
 /// and fan-out F·kh·kw) and "biases" [F] (zero).</para>
-/// <para>Thread safety: inference only reads the weights and may run on any number of threads at once (it works in
-/// pooled buffers); training passes work in buffers the layer owns and come from one thread at a time.</para>
+/// <para>Thread safety: inference only reads the weights and may run on any number of threads at once (a call that
+/// finds the layer's scratch buffers in use by another works in buffers of its own); training passes work in buffers
+/// the layer owns and come from one thread at a time.</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportable
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    // The most elements a patch matrix of one chunk of samples may hold (unless one sample needs more); batches larger
-    // than that run chunk by chunk. It depends on the shapes only, so results do not depend on the thread count.
-    private const int ChunkElements = 1 << 21;
+    // The most values the backward pass's partial sums of ∂L/∂W and ∂L/∂b (one set per group of samples) may hold,
+    // unless one set needs more: it fixes the groups by the shapes and rows alone, never by the thread count.
+    private const int PartialBudget = 1 << 20;
 
     private readonly IActivation _activation;
     private readonly IInitializer _initializer;
@@ -40,8 +45,8 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
     private double _l1;
     private double _l2;
     private Geometry _g;
-    private T[] _patches = [];
-    private T[] _products = [];
+    private T[] _partials = [];
+    private ConvolutionJob? _spareJob;
 
     /// <summary>Creates a convolution layer; its weights are created when a network is built with it.</summary>
     /// <param name="filters">F, the number of filters (output channels); at least 1.</param>
@@ -247,9 +252,6 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
             OutputHeight = outputHeight,
             OutputWidth = outputWidth,
         };
-        int perSample = Math.Max(g.PatchSize, Filters) * g.Positions;
-        g.ChunkRows = Math.Max(1, ChunkElements / perSample);
-
         _weightParameter = AddParameter("weights", new TensorShape(Filters, channels, KernelHeight, KernelWidth), _initializer, isRegularized: true);
         _biasParameter = AddParameter("biases", new TensorShape(Filters));
         _g = g;
@@ -257,140 +259,204 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
     }
 
     /// <inheritdoc />
-    protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
+    protected override unsafe void OnForward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
     {
         // z in `saved` when a backward pass follows and the layer has an activation; otherwise formed in the output.
         Span<T> z = saved.IsEmpty ? activations : saved;
-        int chunk = Math.Min(rows, _g.ChunkRows);
-        int patchLength = _g.PatchSize * _g.Positions * chunk, productLength = Filters * _g.Positions * chunk;
-        T[]? rentedPatches = null, rentedProducts = null;
-        Span<T> patches, products;
-        if (training)
-        {
-            // Training passes come from one thread at a time: the layer's own buffers, grown once.
-            patches = Grow(ref _patches, patchLength);
-            products = Grow(ref _products, productLength);
-        }
-        else
-        {
-            // Predictions may run on many threads at once: pooled buffers of this call's own.
-            rentedPatches = ArrayPool<T>.Shared.Rent(patchLength);
-            rentedProducts = ArrayPool<T>.Shared.Rent(productLength);
-            patches = rentedPatches.AsSpan(0, patchLength);
-            products = rentedProducts.AsSpan(0, productLength);
-        }
-
+        int parts = SampleParallelWork.PartsFor(Context, MaxDegreeOfParallelism, rows, (double)FlopsPerSample * rows);
+        ConvolutionJob job = TakeJob(parts);
         try
         {
-            for (int start = 0; start < rows; start += chunk)
+            fixed (T* x = inputs, zz = z, a = activations)
             {
-                int count = Math.Min(chunk, rows - start);
-                ForwardChunk(inputs.Slice(start * InputSize, count * InputSize), z.Slice(start * OutputSize, count * OutputSize), count, patches, products);
+                job.Begin(ConvolutionJob.Step.Forward, rows, x, zz, a, null);
+                job.Run(Context, rows, parts);
             }
         }
         finally
         {
-            if (rentedPatches is not null)
-            {
-                ArrayPool<T>.Shared.Return(rentedPatches);
-                ArrayPool<T>.Shared.Return(rentedProducts!);
-            }
-        }
-
-        if (_hasActivation)
-        {
-            _activation.Forward<T>(z, activations, OutputSize);
-        }
-        else if (!saved.IsEmpty)
-        {
-            z.CopyTo(activations);
+            ReturnJob(job);
         }
     }
 
-    private void ForwardChunk(ReadOnlySpan<T> inputs, Span<T> z, int count, Span<T> patches, Span<T> products)
-    {
-        int k = _g.PatchSize, positions = _g.Positions, n = count * positions;
-        patches = patches[..(k * n)];
-        products = products[..(Filters * n)];
-        Convolution.Im2Col(_g, inputs, count, patches);
-
-        // Products (F × n) = W (F × K) · X̂ (K × n): one column per output position of every sample of the chunk.
-        Gemm.MultiplyUnchecked<T>(_weightParameter!.ValueArray, k, false, patches, n, false, products, n,
-            Filters, n, k, accumulate: false, bias: default, MaxDegreeOfParallelism, Context);
-
-        // z[s, f, ·] = products[f, s·P .. (s + 1)·P) + b[f]: back to samples of F × outH × outW.
-        ReadOnlySpan<T> biases = _biasParameter!.ValueArray;
-        for (int s = 0; s < count; s++)
-        {
-            for (int f = 0; f < Filters; f++)
-            {
-                TensorPrimitives.Add(products.Slice((f * n) + (s * positions), positions), biases[f], z.Slice(((s * Filters) + f) * positions, positions));
-            }
-        }
-    }
-
-    /// <inheritdoc />
-    protected override void OnComputeLocalGradients(ReadOnlySpan<T> saved, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows)
-    {
-        if (_hasActivation)
-        {
-            _activation.Backward(saved, activations, outputGradients, localGradients, OutputSize);
-        }
-        else
-        {
-            outputGradients.CopyTo(localGradients);
-        }
-    }
-
-    /// <inheritdoc />
-    protected override void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
+    // Sample by sample (see ConvolutionJob): X̂ (K × P) of the sample, z = W·X̂ straight into the sample's F × P
+    // (its channels-first layout), + b[f] along row f, then a = f(z), while the sample's values are still in cache.
+    private void ForwardSamples(ConvolutionJob job, int part, int first, int end)
     {
         int k = _g.PatchSize, positions = _g.Positions;
-        int chunk = Math.Min(rows, _g.ChunkRows);
-        Span<T> patchBuffer = Grow(ref _patches, k * positions * chunk);
-        Span<T> deltaBuffer = Grow(ref _products, Filters * positions * chunk);
+        Span<T> patches = job.Patches(part);
         T[] weights = _weightParameter!.ValueArray;
-        T[] weightGradients = _weightParameter.GradientArray;
-        T[] biasGradients = _biasParameter!.GradientArray;
-
-        for (int start = 0; start < rows; start += chunk)
+        ReadOnlySpan<T> biases = _biasParameter!.ValueArray;
+        for (int s = first; s < end; s++)
         {
-            int count = Math.Min(chunk, rows - start);
-            int n = count * positions;
-            Span<T> patches = patchBuffer[..(k * n)];
-            Span<T> delta = deltaBuffer[..(Filters * n)];
-            ReadOnlySpan<T> chunkDelta = localGradients.Slice(start * OutputSize, count * OutputSize);
-
-            // δ as F × n, the layout of the forward products; ∂L/∂b[f] is the sum of its row f.
-            for (int s = 0; s < count; s++)
+            ReadOnlySpan<T> x = job.Inputs(s, InputSize);
+            Span<T> z = job.PreActivations(s, OutputSize);
+            Span<T> a = job.Activations(s, OutputSize);
+            ReadOnlySpan<T> columns = x;
+            if (!_g.IsPointwise)
             {
-                for (int f = 0; f < Filters; f++)
-                {
-                    chunkDelta.Slice(((s * Filters) + f) * positions, positions).CopyTo(delta.Slice((f * n) + (s * positions), positions));
-                }
+                Convolution.Im2Col(_g, x, 1, patches);
+                columns = patches;
             }
 
+            Gemm.MultiplyUnchecked<T>(weights, k, false, columns, positions, false, z, positions,
+                Filters, positions, k, accumulate: false, bias: default, 1, Context);
             for (int f = 0; f < Filters; f++)
             {
-                T sum = TensorPrimitives.Sum<T>(delta.Slice(f * n, n));
-                biasGradients[f] = start == 0 ? sum : biasGradients[f] + sum;
+                Span<T> row = z.Slice(f * positions, positions);
+                TensorPrimitives.Add(row, biases[f], row);
             }
 
-            // ∂L/∂W (F × K) = δ (F × n) · X̂ᵀ (n × K), X̂ recomputed from the inputs; summed over the chunks in order.
-            Convolution.Im2Col(_g, inputs.Slice(start * InputSize, count * InputSize), count, patches);
-            Gemm.MultiplyUnchecked<T>(delta, n, false, patches, n, true, weightGradients, k,
-                Filters, k, n, accumulate: start > 0, bias: default, MaxDegreeOfParallelism, Context, preferRowSplit: true);
-
-            if (!inputGradients.IsEmpty)
+            if (_hasActivation)
             {
-                // ∂L/∂X̂ (K × n) = Wᵀ (K × F) · δ (F × n), into the patch buffer, then added back where each patch came from.
-                Gemm.MultiplyUnchecked<T>(weights, k, true, delta, n, false, patches, n,
-                    k, n, Filters, accumulate: false, bias: default, MaxDegreeOfParallelism, Context);
-                Convolution.Col2Im(_g, patches, count, inputGradients.Slice(start * InputSize, count * InputSize));
+                _activation.Forward<T>(z, a, OutputSize);
+            }
+            else if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(z), ref MemoryMarshal.GetReference(a)))
+            {
+                z.CopyTo(a);
             }
         }
+    }
 
-        WeightPenalty.AddGradient<T>(weights, weightGradients, _l1, _l2);
+    /// <inheritdoc />
+    protected override unsafe void OnComputeLocalGradients(ReadOnlySpan<T> saved, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows)
+    {
+        if (!_hasActivation)
+        {
+            outputGradients.CopyTo(localGradients);
+            return;
+        }
+
+        // Sample by sample on the context's threads, as the forward pass: the activation works row by row.
+        int parts = SampleParallelWork.PartsFor(Context, MaxDegreeOfParallelism, rows, (double)FlopsPerSample * rows);
+        ConvolutionJob job = TakeJob(parts);
+        try
+        {
+            fixed (T* z = saved, a = activations, g = outputGradients, d = localGradients)
+            {
+                job.Begin(ConvolutionJob.Step.LocalGradients, rows, g, z, a, d);
+                job.Run(Context, rows, parts);
+            }
+        }
+        finally
+        {
+            ReturnJob(job);
+        }
+    }
+
+    private void LocalGradientSamples(ConvolutionJob job, int first, int end)
+    {
+        int count = end - first;
+        _activation.Backward<T>(job.PreActivations(first, OutputSize, count), job.Activations(first, OutputSize, count),
+            job.Inputs(first, OutputSize, count), job.Gradients(first, OutputSize, count), OutputSize);
+    }
+
+    /// <inheritdoc />
+    protected override unsafe void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
+    {
+        // The batch in groups of consecutive samples, fixed by the shapes and the rows alone; each group sums its own
+        // ∂L/∂W and ∂L/∂b over its samples in order, then the groups' sums are added in order: the same at any thread count.
+        int weightCount = Filters * _g.PatchSize, stride = weightCount + Filters;
+        int groups = Math.Min(rows, Math.Max(1, PartialBudget / stride));
+        Span<T> partials = Grow(ref _partials, groups * stride);
+        double work = (double)FlopsPerSample * rows * (inputGradients.IsEmpty ? 1 : 2);
+        int parts = SampleParallelWork.PartsFor(Context, MaxDegreeOfParallelism, groups, work);
+        ConvolutionJob job = TakeJob(parts);
+        try
+        {
+            fixed (T* x = inputs, d = localGradients, dx = inputGradients)
+            {
+                job.Begin(ConvolutionJob.Step.Backward, rows, x, null, null, d);
+                job.InputGradientsAddress = inputGradients.IsEmpty ? null : dx;
+                job.Groups = groups;
+                job.Run(Context, groups, parts);
+            }
+        }
+        finally
+        {
+            ReturnJob(job);
+        }
+
+        T[] weightGradients = _weightParameter!.GradientArray;
+        T[] biasGradients = _biasParameter!.GradientArray;
+        partials[..weightCount].CopyTo(weightGradients);
+        partials.Slice(weightCount, Filters).CopyTo(biasGradients);
+        for (int group = 1; group < groups; group++)
+        {
+            Span<T> partial = partials.Slice(group * stride, stride);
+            TensorPrimitives.Add(weightGradients, partial[..weightCount], weightGradients);
+            TensorPrimitives.Add(biasGradients, partial[weightCount..], biasGradients);
+        }
+
+        WeightPenalty.AddGradient<T>(_weightParameter.ValueArray, weightGradients, _l1, _l2);
+    }
+
+    // Groups [first, end): per sample s of a group, X̂ again from the input; ∂L/∂W += δ_s·X̂ᵀ (F × K, the sum over the
+    // sample's positions) and ∂L/∂b[f] += Σ δ_s[f, ·] into the group's partial sums; and when asked, ∂L/∂X̂ = Wᵀ·δ_s
+    // (K × P) added back where each patch came from (col2im) into the sample's input gradient.
+    private void BackwardGroups(ConvolutionJob job, int part, int first, int end)
+    {
+        int k = _g.PatchSize, positions = _g.Positions, weightCount = Filters * k, stride = weightCount + Filters;
+        int rows = job.Rows, groups = job.Groups;
+        Span<T> patches = job.Patches(part);
+        Span<T> patchGradients = job.PatchGradients(part);
+        T[] weights = _weightParameter!.ValueArray;
+        for (int group = first; group < end; group++)
+        {
+            Span<T> weightSums = _partials.AsSpan(group * stride, weightCount);
+            Span<T> biasSums = _partials.AsSpan((group * stride) + weightCount, Filters);
+            int firstSample = (int)((long)rows * group / groups), endSample = (int)((long)rows * (group + 1) / groups);
+            for (int s = firstSample; s < endSample; s++)
+            {
+                ReadOnlySpan<T> x = job.Inputs(s, InputSize);
+                ReadOnlySpan<T> delta = job.Gradients(s, OutputSize);
+                ReadOnlySpan<T> columns = x;
+                if (!_g.IsPointwise)
+                {
+                    Convolution.Im2Col(_g, x, 1, patches);
+                    columns = patches;
+                }
+
+                Gemm.MultiplyUnchecked<T>(delta, positions, false, columns, positions, true, weightSums, k,
+                    Filters, k, positions, accumulate: s > firstSample, bias: default, 1, Context);
+                for (int f = 0; f < Filters; f++)
+                {
+                    T sum = TensorPrimitives.Sum<T>(delta.Slice(f * positions, positions));
+                    biasSums[f] = s > firstSample ? biasSums[f] + sum : sum;
+                }
+
+                if (job.HasInputGradients)
+                {
+                    Span<T> dx = job.InputGradients(s, InputSize);
+                    if (_g.IsPointwise)
+                    {
+                        Gemm.MultiplyUnchecked<T>(weights, k, true, delta, positions, false, dx, positions,
+                            k, positions, Filters, accumulate: false, bias: default, 1, Context);
+                    }
+                    else
+                    {
+                        Gemm.MultiplyUnchecked<T>(weights, k, true, delta, positions, false, patchGradients, positions,
+                            k, positions, Filters, accumulate: false, bias: default, 1, Context);
+                        Convolution.Col2Im(_g, patchGradients, 1, dx);
+                    }
+                }
+            }
+        }
+    }
+
+    // A job for one pass: the training passes come from one thread at a time, but predictions may run on many threads
+    // at once, so each call takes the spare job or, when another call holds it, a new one (kept as the spare after).
+    private ConvolutionJob TakeJob(int parts)
+    {
+        ConvolutionJob job = Interlocked.Exchange(ref _spareJob, null) ?? new ConvolutionJob(this);
+        job.EnsureScratch(parts, _g.PatchSize * _g.Positions);
+        return job;
+    }
+
+    private void ReturnJob(ConvolutionJob job)
+    {
+        job.End();
+        Volatile.Write(ref _spareJob, job);
     }
 
     private static Span<T> Grow(ref T[] buffer, int length)
@@ -401,6 +467,92 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
         }
 
         return buffer.AsSpan(0, length);
+    }
+
+    // One pass of the layer over a batch, split by samples (or groups of samples) across the context's threads: the
+    // operands' addresses, pinned by the caller for the length of the run, and each part's scratch (patch matrices).
+    private sealed unsafe class ConvolutionJob(Conv2D<T> layer) : SampleParallelWork
+    {
+        private T[][] _patches = [];
+        private T[][] _patchGradients = [];
+        private int _scratchLength;
+        private T* _inputs;
+        private T* _preActivations;
+        private T* _activations;
+        private T* _gradients;
+        private Step _step;
+
+        internal enum Step
+        {
+            Forward,
+            LocalGradients,
+            Backward,
+        }
+
+        internal int Rows { get; private set; }
+
+        internal int Groups { get; set; }
+
+        internal T* InputGradientsAddress { get; set; }
+
+        internal bool HasInputGradients => InputGradientsAddress != null;
+
+        // Every part up to `parts` gets patch buffers of `length` values (grown once).
+        internal void EnsureScratch(int parts, int length)
+        {
+            if (_patches.Length < parts || _scratchLength < length)
+            {
+                int count = Math.Max(parts, _patches.Length);
+                _patches = new T[count][];
+                _patchGradients = new T[count][];
+                for (int i = 0; i < count; i++)
+                {
+                    _patches[i] = new T[length];
+                    _patchGradients[i] = new T[length];
+                }
+
+                _scratchLength = length;
+            }
+        }
+
+        // Inputs: x (forward, backward) or ∂L/∂a (local gradients); gradients: δ.
+        internal void Begin(Step step, int rows, T* inputs, T* preActivations, T* activations, T* gradients)
+        {
+            _step = step;
+            Rows = rows;
+            _inputs = inputs;
+            _preActivations = preActivations;
+            _activations = activations;
+            _gradients = gradients;
+            InputGradientsAddress = null;
+        }
+
+        // Forgets the operands' addresses: they are pinned only while the caller runs the job.
+        internal void End() => Begin(Step.Forward, 0, null, null, null, null);
+
+        internal Span<T> Patches(int part) => _patches[part].AsSpan(0, _scratchLength);
+
+        internal Span<T> PatchGradients(int part) => _patchGradients[part].AsSpan(0, _scratchLength);
+
+        internal ReadOnlySpan<T> Inputs(int sample, int width, int count = 1) => new(_inputs + ((long)sample * width), width * count);
+
+        internal Span<T> PreActivations(int sample, int width, int count = 1) => new(_preActivations + ((long)sample * width), width * count);
+
+        internal Span<T> Activations(int sample, int width, int count = 1) => new(_activations + ((long)sample * width), width * count);
+
+        internal Span<T> Gradients(int sample, int width, int count = 1) => new(_gradients + ((long)sample * width), width * count);
+
+        internal Span<T> InputGradients(int sample, int width) => new(InputGradientsAddress + ((long)sample * width), width);
+
+        protected override void RunRange(int part, int first, int end)
+        {
+            switch (_step)
+            {
+                case Step.Forward: layer.ForwardSamples(this, part, first, end); break;
+                case Step.LocalGradients: layer.LocalGradientSamples(this, first, end); break;
+                default: layer.BackwardGroups(this, part, first, end); break;
+            }
+        }
     }
 
     /// <summary>Adds the layer to an ONNX graph: Reshape of the flat input to [N, C, H, W], Conv (weights [F, C, kh, kw],

@@ -1,5 +1,9 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Backprop.Numerics;
 
 namespace Backprop;
 
@@ -20,14 +24,17 @@ namespace Backprop;
 /// by the same comparisons in the same order: it needs nothing saved, so the layer keeps nothing for backward
 /// (<see cref="SavedForBackwardName"/> "none").</para>
 /// <para>ONNX: Reshape to [N, C, H, W], MaxPool (kernel_shape, strides, pads with the resolved padding), Flatten.</para>
-/// <para>Thread safety: the layer has no parameters and writes none of its own fields after it is built: any number of
-/// forward passes may run at once.</para>
+/// <para>The planes of a batch are shared out among the network's threads (<see cref="Layer{T}.MaxDegreeOfParallelism"/>);
+/// each plane's results depend on that plane alone, so they are the same at any thread count.</para>
+/// <para>Thread safety: the layer has no parameters, and after it is built writes only the slot of its spare work item,
+/// atomically (a call that finds it taken uses one of its own): any number of forward passes may run at once.</para>
 /// </remarks>
 /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExportable
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private PoolGeometry? _geometry;
+    private PoolJob? _spareJob;
 
     /// <summary>Creates a max pooling over square windows of <paramref name="size"/> × <paramref name="size"/>.</summary>
     /// <param name="size">The window's height and width; at least 1.</param>
@@ -112,15 +119,71 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
     }
 
     /// <inheritdoc />
-    protected override void OnForward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
+    protected override unsafe void OnForward(ReadOnlySpan<T> inputs, Span<T> saved, Span<T> activations, int rows, bool training)
+    {
+        fixed (T* x = inputs, a = activations)
+        {
+            RunPlanes(rows, x, a, null);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void OnComputeLocalGradients(ReadOnlySpan<T> saved, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows)
+    {
+        // δ = ∂L/∂a: no activation.
+        outputGradients.CopyTo(localGradients);
+    }
+
+    /// <inheritdoc />
+    protected override unsafe void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
+    {
+        if (inputGradients.IsEmpty)
+        {
+            return;
+        }
+
+        fixed (T* x = inputs, delta = localGradients, dx = inputGradients)
+        {
+            RunPlanes(rows, x, delta, dx);
+        }
+    }
+
+    // The forward (dx null: `values` receives the outputs) or backward pass (`values` holds δ) over the batch's planes,
+    // split into ranges of planes across the context's threads: each plane's results depend on that plane alone.
+    // Pooling reads and writes a few values per comparison: it is split like a product of 8 flops per input value.
+    private unsafe void RunPlanes(int rows, T* x, T* values, T* dx)
     {
         var g = _geometry!;
-        int planes = rows * g.Channels, inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
+        int planes = rows * g.Channels;
+        int parts = SampleParallelWork.PartsFor(Context, MaxDegreeOfParallelism, planes, 8.0 * InputSize * rows);
+        PoolJob job = Interlocked.Exchange(ref _spareJob, null) ?? new PoolJob(this);
+        try
+        {
+            job.Begin(x, values, dx);
+            job.Run(Context, planes, parts);
+        }
+        finally
+        {
+            job.Begin(null, null, null);
+            Volatile.Write(ref _spareJob, job);
+        }
+    }
+
+    private void ForwardPlanes(ReadOnlySpan<T> inputs, Span<T> activations, int first, int end)
+    {
+        var g = _geometry!;
+        int inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
         int outputHeight = g.OutputHeight, outputWidth = g.OutputWidth, width = g.Width;
-        for (int p = 0; p < planes; p++)
+        for (int p = first; p < end; p++)
         {
             ReadOnlySpan<T> x = inputs.Slice(p * inputPlane, inputPlane);
             Span<T> a = activations.Slice(p * outputPlane, outputPlane);
+            if (IsTiled2x2(g))
+            {
+                Forward2x2(x, a, width, outputHeight, outputWidth);
+                continue;
+            }
+
             for (int i = 0; i < outputHeight; i++)
             {
                 var (rowStart, rowEnd) = g.Rows(i);
@@ -134,31 +197,24 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
         }
     }
 
-    /// <inheritdoc />
-    protected override void OnComputeLocalGradients(ReadOnlySpan<T> saved, ReadOnlySpan<T> activations, ReadOnlySpan<T> outputGradients, Span<T> localGradients, int rows)
+    // ∂L/∂x[p] = Σ δ over the windows that p wins, found again with the forward pass's comparisons.
+    private void BackwardPlanes(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int first, int end)
     {
-        // δ = ∂L/∂a: no activation.
-        outputGradients.CopyTo(localGradients);
-    }
-
-    /// <inheritdoc />
-    protected override void OnBackpropagate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> localGradients, Span<T> inputGradients, int rows)
-    {
-        if (inputGradients.IsEmpty)
-        {
-            return;
-        }
-
-        // ∂L/∂x[p] = Σ δ over the windows that p wins, found again with the forward pass's comparisons.
         var g = _geometry!;
-        int planes = rows * g.Channels, inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
+        int inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
         int outputHeight = g.OutputHeight, outputWidth = g.OutputWidth, width = g.Width;
-        inputGradients.Clear();
-        for (int p = 0; p < planes; p++)
+        for (int p = first; p < end; p++)
         {
             ReadOnlySpan<T> x = inputs.Slice(p * inputPlane, inputPlane);
             ReadOnlySpan<T> delta = localGradients.Slice(p * outputPlane, outputPlane);
             Span<T> dx = inputGradients.Slice(p * inputPlane, inputPlane);
+            dx.Clear();
+            if (IsTiled2x2(g))
+            {
+                Backward2x2(x, delta, dx, width, outputHeight, outputWidth);
+                continue;
+            }
+
             for (int i = 0; i < outputHeight; i++)
             {
                 var (rowStart, rowEnd) = g.Rows(i);
@@ -168,6 +224,165 @@ public sealed class MaxPool2D<T> : Layer<T>, ISerializableComponent, IOnnxExport
                     var (columnStart, columnEnd) = g.Columns(j);
                     dx[Winner(x, width, rowStart, rowEnd, columnStart, columnEnd)] += deltaRow[j];
                 }
+            }
+        }
+    }
+
+    // The common 2 × 2 windows with stride 2 that tile the input: every window lies wholly inside it.
+    private static bool IsTiled2x2(PoolGeometry g) =>
+        g.WindowHeight == 2 && g.WindowWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && g.Top == 0 && g.Left == 0
+        && 2 * g.OutputHeight <= g.Height && 2 * g.OutputWidth <= g.Width;
+
+    // Winner for full 2 × 2 windows without branches on the data (which a branch predictor cannot learn): the first
+    // row's pair, the second row's pair, then the two pairs' winners. For a window a, b / c, d in row-major order this
+    // picks what Winner's scan in that order picks: the later NaN when there is one (a NaN wins over all before it),
+    // else the first of equal largest values (a pair keeps its first on a tie, and so does the final comparison).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Winner2x2(ref T top, int width, int column)
+    {
+        ref T bottom = ref Unsafe.Add(ref top, width);
+        int upper = column + Later(Unsafe.Add(ref top, column), Unsafe.Add(ref top, column + 1));
+        int lower = column + Later(Unsafe.Add(ref bottom, column), Unsafe.Add(ref bottom, column + 1));
+        int below = Later(Unsafe.Add(ref top, upper), Unsafe.Add(ref bottom, lower));
+        return upper + (below * (width + lower - upper));
+    }
+
+    // 1 when the later of two values wins the scan's comparison (larger, or NaN), 0 when the earlier stays.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Later(T earlier, T later) => Unsafe.BitCast<bool, byte>(later > earlier) | Unsafe.BitCast<bool, byte>(T.IsNaN(later));
+
+    private static void Forward2x2(ReadOnlySpan<T> x, Span<T> a, int width, int outputHeight, int outputWidth)
+    {
+        for (int i = 0; i < outputHeight; i++)
+        {
+            // Rows 2i and 2i + 1 lie inside the plane (IsTiled2x2), so the window's four reads stay in x.
+            ref T top = ref MemoryMarshal.GetReference(x.Slice(2 * i * width, 2 * width));
+            Span<T> outputRow = a.Slice(i * outputWidth, outputWidth);
+            int j = 0;
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated)
+            {
+                j = Forward2x2Float(ref Unsafe.As<T, float>(ref top), width, ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(outputRow)), outputWidth);
+            }
+
+            for (; j < outputRow.Length; j++)
+            {
+                outputRow[j] = Unsafe.Add(ref top, Winner2x2(ref top, width, 2 * j));
+            }
+        }
+    }
+
+    // Four windows at a time: eight values of each row, split into their even and odd columns, and Winner2x2's three
+    // comparisons lane by lane (the same comparisons, so the same winner). Returns the outputs done.
+    private static int Forward2x2Float(ref float top, int width, ref float output, int outputWidth)
+    {
+        Vector256<int> even = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
+        Vector256<int> odd = Vector256.Create(1, 3, 5, 7, 1, 3, 5, 7);
+        ref float bottom = ref Unsafe.Add(ref top, width);
+        int j = 0;
+        for (; (2 * j) + 8 <= width && j + 4 <= outputWidth; j += 4)
+        {
+            Vector256<float> upper = Vector256.LoadUnsafe(ref top, (nuint)(2 * j));
+            Vector256<float> lower = Vector256.LoadUnsafe(ref bottom, (nuint)(2 * j));
+            Vector256<float> upperBest = PickLater(Vector256.Shuffle(upper, even), Vector256.Shuffle(upper, odd));
+            Vector256<float> lowerBest = PickLater(Vector256.Shuffle(lower, even), Vector256.Shuffle(lower, odd));
+            PickLater(upperBest, lowerBest).GetLower().StoreUnsafe(ref output, (nuint)j);
+        }
+
+        return j;
+    }
+
+    // Lane by lane: the later value where it is larger or NaN (Later), else the earlier.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> PickLater(Vector256<float> earlier, Vector256<float> later) =>
+        Vector256.ConditionalSelect(LaterWins(earlier, later), later, earlier);
+
+    private static void Backward2x2(ReadOnlySpan<T> x, ReadOnlySpan<T> delta, Span<T> dx, int width, int outputHeight, int outputWidth)
+    {
+        for (int i = 0; i < outputHeight; i++)
+        {
+            ref T top = ref MemoryMarshal.GetReference(x.Slice(2 * i * width, 2 * width));
+            Span<T> gradientRows = dx.Slice(2 * i * width, 2 * width);
+            ReadOnlySpan<T> deltaRow = delta.Slice(i * outputWidth, outputWidth);
+            int j = 0;
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated)
+            {
+                j = Backward2x2Float(ref Unsafe.As<T, float>(ref top), width, ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(deltaRow)),
+                    ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(gradientRows)), outputWidth);
+            }
+
+            for (; j < deltaRow.Length; j++)
+            {
+                gradientRows[Winner2x2(ref top, width, 2 * j)] += deltaRow[j];
+            }
+        }
+    }
+
+    // Four windows at a time, as Forward2x2Float: each window's winner gets 0 + δ (what the scalar loop adds to the
+    // cleared gradient), its three other positions 0; the windows do not overlap. Returns the windows done.
+    private static int Backward2x2Float(ref float top, int width, ref float delta, ref float gradients, int outputWidth)
+    {
+        Vector256<int> even = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
+        Vector256<int> odd = Vector256.Create(1, 3, 5, 7, 1, 3, 5, 7);
+        Vector256<int> spread = Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3);
+        Vector256<float> oddLanes = Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1).AsSingle();
+        ref float bottom = ref Unsafe.Add(ref top, width);
+        ref float bottomGradients = ref Unsafe.Add(ref gradients, width);
+        int j = 0;
+        for (; (2 * j) + 8 <= width && j + 4 <= outputWidth; j += 4)
+        {
+            Vector256<float> upper = Vector256.LoadUnsafe(ref top, (nuint)(2 * j));
+            Vector256<float> lower = Vector256.LoadUnsafe(ref bottom, (nuint)(2 * j));
+            Vector256<float> upperEven = Vector256.Shuffle(upper, even), upperOdd = Vector256.Shuffle(upper, odd);
+            Vector256<float> lowerEven = Vector256.Shuffle(lower, even), lowerOdd = Vector256.Shuffle(lower, odd);
+            Vector256<float> upperTakesOdd = LaterWins(upperEven, upperOdd), lowerTakesOdd = LaterWins(lowerEven, lowerOdd);
+            Vector256<float> below = LaterWins(
+                Vector256.ConditionalSelect(upperTakesOdd, upperOdd, upperEven), Vector256.ConditionalSelect(lowerTakesOdd, lowerOdd, lowerEven));
+
+            // Window k's lanes 2k and 2k + 1 of each row: the winner's lane gets 0 + δ.
+            Vector256<float> d = Vector256.Shuffle(Vector128.LoadUnsafe(ref delta, (nuint)j).ToVector256(), spread) + Vector256<float>.Zero;
+            Vector256<float> belowSpread = Vector256.Shuffle(below, spread);
+            Vector256<float> upperColumn = ~(Vector256.Shuffle(upperTakesOdd, spread) ^ oddLanes);
+            Vector256<float> lowerColumn = ~(Vector256.Shuffle(lowerTakesOdd, spread) ^ oddLanes);
+            Vector256.ConditionalSelect(Vector256.AndNot(upperColumn, belowSpread), d, Vector256<float>.Zero).StoreUnsafe(ref gradients, (nuint)(2 * j));
+            Vector256.ConditionalSelect(lowerColumn & belowSpread, d, Vector256<float>.Zero).StoreUnsafe(ref bottomGradients, (nuint)(2 * j));
+        }
+
+        return j;
+    }
+
+    // Lane by lane: all ones where the later value wins (larger, or NaN: Later), else 0.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> LaterWins(Vector256<float> earlier, Vector256<float> later) =>
+        Vector256.GreaterThan(later, earlier) | ~Vector256.Equals(later, later);
+
+    // One pass over a batch's planes, split across the context's threads; the operands' addresses are pinned by the
+    // caller for the length of the run. Each call takes the spare job, or a new one when a concurrent call holds it.
+    private sealed unsafe class PoolJob(MaxPool2D<T> layer) : SampleParallelWork
+    {
+        private T* _inputs;
+        private T* _values;
+        private T* _inputGradients;
+
+        internal void Begin(T* inputs, T* values, T* inputGradients)
+        {
+            _inputs = inputs;
+            _values = values;
+            _inputGradients = inputGradients;
+        }
+
+        protected override void RunRange(int part, int first, int end)
+        {
+            var g = layer._geometry!;
+            int inputPlane = g.Height * g.Width, outputPlane = g.OutputHeight * g.OutputWidth;
+            var inputs = new ReadOnlySpan<T>(_inputs, end * inputPlane);
+            var values = new Span<T>(_values, end * outputPlane);
+            if (_inputGradients == null)
+            {
+                layer.ForwardPlanes(inputs, values, first, end);
+            }
+            else
+            {
+                layer.BackwardPlanes(inputs, values, new Span<T>(_inputGradients, end * inputPlane), first, end);
             }
         }
     }

@@ -20,9 +20,6 @@ internal struct Geometry
     public int OutputHeight;
     public int OutputWidth;
 
-    /// <summary>Samples per chunk of a batch (see Conv2D).</summary>
-    public int ChunkRows;
-
     /// <summary>K = C·kh·kw, the values of one patch.</summary>
     public readonly int PatchSize => Channels * KernelHeight * KernelWidth;
 
@@ -31,6 +28,10 @@ internal struct Geometry
 
     /// <summary>C·H·W, the values of one input sample.</summary>
     public readonly int InputSize => Channels * Height * Width;
+
+    /// <summary>Whether the patch matrix is the input itself: a 1 × 1 kernel, stride 1 and no padding.</summary>
+    public readonly bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1
+        && PadTop == 0 && PadLeft == 0 && PadBottom == 0 && PadRight == 0;
 
     /// <summary>Whether the patch rows are shifted copies of the input planes: stride 1, as many output as input
     /// columns, and a kernel narrower than the input.</summary>
