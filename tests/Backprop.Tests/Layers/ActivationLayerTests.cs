@@ -152,12 +152,7 @@ public sealed class ActivationLayerTests(ITestOutputHelper output)
         new Trainer<float>(one, Losses.CrossEntropy, new Sgd(0.05, momentum: 0.9)).Fit(x, labels, new FitOptions { Epochs = 2, BatchSize = 16, Seed = 1 });
         var trainer = new Trainer<float>(many, Losses.CrossEntropy, new Sgd(0.05, momentum: 0.9));
         trainer.Fit(x, labels, new FitOptions { Epochs = 2, BatchSize = 16, Seed = 1 });
-        var a = Training.TrainerTests.Snapshot(one);
-        var b = Training.TrainerTests.Snapshot(many);
-        for (int i = 0; i < a.Length; i++)
-        {
-            b[i].Select(BitConverter.DoubleToInt64Bits).Should().Equal(a[i].Select(BitConverter.DoubleToInt64Bits), $"parameter {i}");
-        }
+        Properties.BitAssert.SameParameters(one, many, "every parameter");
 
         float[] rowMajorX = x.ToRowMajorArray().AsSpan(0, 16 * 64).ToArray();
         var y = new float[16 * 4];

@@ -244,7 +244,7 @@ public sealed class BatchNormTests(ITestOutputHelper output)
     private static double[][] State<T>(Network<T> network)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        var state = TrainerTestsSnapshot(network).ToList();
+        var state = Training.TrainerTests.Snapshot(network).ToList();
         foreach (var layer in network.Layers.OfType<BatchNorm<T>>())
         {
             state.Add(layer.RunningMean.Select(v => double.CreateChecked(v)).ToArray());
@@ -253,9 +253,6 @@ public sealed class BatchNormTests(ITestOutputHelper output)
 
         return [.. state];
     }
-
-    private static double[][] TrainerTestsSnapshot<T>(Network<T> network)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => Training.TrainerTests.Snapshot(network);
 
     private static void BitEqual(double[][] actual, double[][] expected, string because)
     {

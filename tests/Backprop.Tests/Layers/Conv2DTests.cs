@@ -369,12 +369,7 @@ public class Conv2DTests
         var resumed = ModelFile.LoadCheckpoint<float>(checkpoint);
         resumed.Fit(x, labels, new FitOptions { Epochs = 2, BatchSize = 16, Seed = 5 });
 
-        var a = Training.TrainerTests.Snapshot(uninterrupted.Network);
-        var b = Training.TrainerTests.Snapshot(resumed.Network);
-        for (int i = 0; i < a.Length; i++)
-        {
-            b[i].Select(BitConverter.DoubleToInt64Bits).Should().Equal(a[i].Select(BitConverter.DoubleToInt64Bits), $"parameter {i}");
-        }
+        Properties.BitAssert.SameParameters(uninterrupted.Network, resumed.Network, "every parameter");
     }
 
     public static TheoryData<Case, string> OnnxCases()

@@ -237,12 +237,7 @@ public class EmbeddingTests
         var resumed = ModelFile.LoadCheckpoint<double>(checkpoint);
         resumed.Fit(x, labels, new FitOptions { Epochs = 2, BatchSize = 8, Seed = 2 });
 
-        var a = TrainerTests.Snapshot(uninterrupted.Network);
-        var b = TrainerTests.Snapshot(resumed.Network);
-        for (int i = 0; i < a.Length; i++)
-        {
-            b[i].Select(BitConverter.DoubleToInt64Bits).Should().Equal(a[i].Select(BitConverter.DoubleToInt64Bits), $"parameter {i}");
-        }
+        Properties.BitAssert.SameParameters(uninterrupted.Network, resumed.Network, "every parameter");
     }
 
     [Fact]

@@ -93,12 +93,7 @@ public sealed class LayerNormTests(ITestOutputHelper output)
         new Trainer<float>(one, Losses.CrossEntropy, new Sgd(0.05, momentum: 0.9)).Fit(x, labels, new FitOptions { Epochs = 3, BatchSize = 16, Seed = 1 });
         var trainer = new Trainer<float>(many, Losses.CrossEntropy, new Sgd(0.05, momentum: 0.9));
         trainer.Fit(x, labels, new FitOptions { Epochs = 3, BatchSize = 16, Seed = 1 });
-        var a = Training.TrainerTests.Snapshot(one);
-        var b = Training.TrainerTests.Snapshot(many);
-        for (int i = 0; i < a.Length; i++)
-        {
-            b[i].Select(BitConverter.DoubleToInt64Bits).Should().Equal(a[i].Select(BitConverter.DoubleToInt64Bits), $"parameter {i}");
-        }
+        Properties.BitAssert.SameParameters(one, many, "every parameter");
 
         float[] rowMajorX = x.ToRowMajorArray().AsSpan(0, 16 * 48).ToArray();
         var y = new float[16 * 4];
@@ -126,12 +121,7 @@ public sealed class LayerNormTests(ITestOutputHelper output)
         checkpoint.Position = 0;
         var resumed = ModelFile.LoadCheckpoint<double>(checkpoint);
         resumed.Fit(x, labels, new FitOptions { Epochs = 2, BatchSize = 8, Seed = 5 });
-        var a = Training.TrainerTests.Snapshot(uninterrupted.Network);
-        var b = Training.TrainerTests.Snapshot(resumed.Network);
-        for (int i = 0; i < a.Length; i++)
-        {
-            b[i].Select(BitConverter.DoubleToInt64Bits).Should().Equal(a[i].Select(BitConverter.DoubleToInt64Bits), $"parameter {i}");
-        }
+        Properties.BitAssert.SameParameters(uninterrupted.Network, resumed.Network, "every parameter");
 
         using var stream = new MemoryStream();
         uninterrupted.Network.Save(stream);

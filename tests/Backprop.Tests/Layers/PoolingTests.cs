@@ -430,12 +430,7 @@ public class PoolingTests(ITestOutputHelper output)
         checkpoint.Position = 0;
         var resumed = ModelFile.LoadCheckpoint<double>(checkpoint);
         resumed.Fit(x, labels, new FitOptions { Epochs = 2, BatchSize = 16, Seed = 3 });
-        var a = Training.TrainerTests.Snapshot(uninterrupted.Network);
-        var b = Training.TrainerTests.Snapshot(resumed.Network);
-        for (int i = 0; i < a.Length; i++)
-        {
-            b[i].Select(BitConverter.DoubleToInt64Bits).Should().Equal(a[i].Select(BitConverter.DoubleToInt64Bits), $"parameter {i}");
-        }
+        Properties.BitAssert.SameParameters(uninterrupted.Network, resumed.Network, "every parameter");
     }
 
     // ----- ONNX -----

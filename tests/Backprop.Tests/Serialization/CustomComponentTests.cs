@@ -85,12 +85,7 @@ public class CustomComponentTests
         resumed.Optimizer.Should().BeOfType<PlainMomentum>().Which.Momentum.Should().Be(0.9);
         resumed.Fit(x, y, new FitOptions { Epochs = 3, BatchSize = 8, Seed = 5 });
 
-        var a = Training.TrainerTests.Snapshot(uninterrupted.Network);
-        var b = Training.TrainerTests.Snapshot(resumed.Network);
-        for (int i = 0; i < a.Length; i++)
-        {
-            b[i].Select(BitConverter.DoubleToInt64Bits).Should().Equal(a[i].Select(BitConverter.DoubleToInt64Bits), $"parameter {i}");
-        }
+        Properties.BitAssert.SameParameters(uninterrupted.Network, resumed.Network, "every parameter");
     }
 
     [Fact]

@@ -105,12 +105,7 @@ public class ModelFileTests : IDisposable
         resumed.EpochsCompleted.Should().Be(2);
         resumed.Fit(x, labels, new FitOptions { Epochs = 3, BatchSize = options.BatchSize, Seed = 5 });
 
-        var a = Training.TrainerTests.Snapshot(uninterrupted.Network);
-        var b = Training.TrainerTests.Snapshot(resumed.Network);
-        for (int i = 0; i < a.Length; i++)
-        {
-            b[i].Select(BitConverter.DoubleToInt64Bits).Should().Equal(a[i].Select(BitConverter.DoubleToInt64Bits), $"parameter {i} after resuming with {optimizer}");
-        }
+        Properties.BitAssert.SameParameters(uninterrupted.Network, resumed.Network, $"after resuming with {optimizer}");
 
         resumed.Optimizer.LearningRate.Should().Be(uninterrupted.Optimizer.LearningRate);
     }
