@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
 using Backprop.Data;
-using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop.Benchmarks;
 
@@ -58,10 +57,10 @@ public static class TrainMlpBenchmark
         string shape = string.Join('-', [trainX.ColumnCount, .. layers, 10]);
         Console.WriteLine($"Fashion-MNIST: MLP {shape}, {dtype}, batch {batch}, {threads} thread(s)");
 
-        double[] warmup = Fit(Build<T>(layers, threads, seed + 1), learningRate, trainX, trainY, batch, 1, seed + 1);
+        double[] warmup = TrainingRun.Fit(Build<T>(layers, threads, seed + 1), new Sgd(learningRate), trainX, trainY, batch, 1, seed + 1).Durations;
         Console.WriteLine($"warm-up epoch: {warmup[0]:F3} s");
         var network = Build<T>(layers, threads, seed);
-        double[] durations = Fit(network, learningRate, trainX, trainY, batch, epochs, seed);
+        double[] durations = TrainingRun.Fit(network, new Sgd(learningRate), trainX, trainY, batch, epochs, seed).Durations;
         for (int e = 0; e < epochs; e++)
         {
             Console.WriteLine($"epoch {e + 1}: {durations[e]:F3} s  {trainX.RowCount / durations[e]:F0} samples/s");
@@ -85,15 +84,6 @@ public static class TrainMlpBenchmark
         return 0;
     }
 
-    private static double[] Fit<T>(Network<T> network, double learningRate, Matrix<T> x, int[] y, int batch, int epochs, int seed)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var observer = new Durations();
-        var trainer = new Trainer<T>(network, Losses.CrossEntropy, new Sgd(learningRate));
-        trainer.Fit(x, y, new FitOptions { Epochs = epochs, BatchSize = batch, Seed = seed, Observers = [observer] });
-        return observer.Seconds.ToArray();
-    }
-
     private static Network<T> Build<T>(int[] layers, int threads, int seed)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         new(784, seed,
@@ -101,11 +91,4 @@ public static class TrainMlpBenchmark
         {
             MaxDegreeOfParallelism = threads,
         };
-
-    private sealed class Durations : ITrainingObserver
-    {
-        public List<double> Seconds { get; } = [];
-
-        public void OnEpochEnd(EpochResult result) => Seconds.Add(result.Duration.TotalSeconds);
-    }
 }

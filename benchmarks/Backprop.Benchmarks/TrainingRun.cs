@@ -5,7 +5,7 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop.Benchmarks;
 
-/// <summary>What the training benchmarks (<c>train</c>, <c>train-cnn</c>) share: one measured <c>Fit</c> with its epoch
+/// <summary>What the training benchmarks (<c>train</c>, <c>train-mlp</c>, <c>train-cnn</c>) share: one measured <c>Fit</c> with its epoch
 /// durations, losses, allocations per step and the time before its first batch; the median of the durations; the
 /// warm-up tax; the JIT mode the process runs in; and its peak memory.</summary>
 internal static class TrainingRun
@@ -16,10 +16,11 @@ internal static class TrainingRun
 
     /// <summary>Trains with cross-entropy and the given optimizer, recording every epoch's duration, the bytes
     /// allocated per step and the seconds from the call of <c>Fit</c> to its first batch.</summary>
-    public static Measurement Fit(Network<float> network, IOptimizer optimizer, Matrix<float> x, int[] y, int batch, int epochs, int seed)
+    public static Measurement Fit<T>(Network<T> network, IOptimizer optimizer, Matrix<T> x, int[] y, int batch, int epochs, int seed)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var observer = new Recorder();
-        var trainer = new Trainer<float>(network, Losses.CrossEntropy, optimizer);
+        var trainer = new Trainer<T>(network, Losses.CrossEntropy, optimizer);
         observer.Started = Stopwatch.GetTimestamp();
         observer.StartedCpu = ThreadCpuSeconds();
         var history = trainer.Fit(x, y, new FitOptions { Epochs = epochs, BatchSize = batch, Seed = seed, Observers = [observer] });
