@@ -5,7 +5,7 @@ namespace Backprop.Numerics;
 // nothing that another item reads), so they are bit-identical however the ranges are shared out, and on one thread.
 // A subclass holds the call's operands (pinned by the caller for the length of Run) and per-part scratch: part p runs
 // on one thread at a time, so part p's scratch is never shared.
-internal abstract class SampleParallelWork : ParallelWork
+internal abstract class SampleParallelWork : PartitionedWork
 {
     private int _count;
     private int _parts;
@@ -23,40 +23,10 @@ internal abstract class SampleParallelWork : ParallelWork
     {
         _count = count;
         _parts = Math.Max(1, parts);
-        WorkerPool pool = context.Pool;
-        if (_parts < 2 || !pool.TryAcquire())
-        {
-            for (int part = 0; part < _parts; part++)
-            {
-                RunPart(part);
-            }
-
-            return;
-        }
-
-        try
-        {
-            pool.Start(this, _parts);
-            RunPart(0);
-            int next;
-            while ((next = pool.ClaimNext()) > 0)
-            {
-                RunPart(next);
-            }
-        }
-        finally
-        {
-            pool.End();
-        }
+        RunOn(context.Pool, _parts);
     }
 
-    internal override bool Execute(int part)
-    {
-        RunPart(part);
-        return true;
-    }
-
-    private void RunPart(int part)
+    protected sealed override void RunPart(int part)
     {
         int first = (int)((long)_count * part / _parts), end = (int)((long)_count * (part + 1) / _parts);
         if (first < end)

@@ -11,6 +11,50 @@ internal abstract class ParallelWork
     internal abstract bool Execute(int part);
 }
 
+// A job whose parts any thread may run (RunPart), driven by RunOn: the one protocol for it, so that its users do not
+// each repeat the pool's acquire, start, claim and end steps.
+internal abstract class PartitionedWork : ParallelWork
+{
+    internal sealed override bool Execute(int part)
+    {
+        RunPart(part);
+        return true;
+    }
+
+    // Runs parts [0, parts): all on the caller, in order, when there is one part or the pool is held by another caller;
+    // otherwise part 0 on the caller, the others on the pool's workers, and any part no worker has claimed on the caller.
+    internal void RunOn(WorkerPool pool, int parts)
+    {
+        if (parts < 2 || !pool.TryAcquire())
+        {
+            for (int part = 0; part < parts; part++)
+            {
+                RunPart(part);
+            }
+
+            return;
+        }
+
+        try
+        {
+            pool.Start(this, parts);
+            RunPart(0);
+            int next;
+            while ((next = pool.ClaimNext()) > 0)
+            {
+                RunPart(next);
+            }
+        }
+        finally
+        {
+            pool.End();
+        }
+    }
+
+    // Runs part `part`; on one thread at a time for a given part.
+    protected abstract void RunPart(int part);
+}
+
 // A small persistent pool of background threads for the numeric kernels, owned by one ComputeContext: no allocation
 // per job, no closures, and a caller that never waits on a worker that has not started: parts nobody has claimed yet
 // are run by the caller itself. One job runs at a time; a caller that finds the pool busy runs its job alone

@@ -10,7 +10,7 @@ namespace Backprop;
 // Part p takes the same fraction of each parameter as part p of the weight-gradient product (Dense computes ∂L/∂W
 // split by contiguous rows), so the thread that wrote a stretch of gradients is the one that reads it and updates the
 // weights beside it, and those stay in its core's cache for its share of the next forward pass.
-internal sealed class ParallelUpdate<T> : ParallelWork
+internal sealed class ParallelUpdate<T> : PartitionedWork
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     // No parameter shorter than this is split: a part must be worth handing over.
@@ -81,33 +81,9 @@ internal sealed class ParallelUpdate<T> : ParallelWork
 
         _optimizer = optimizer;
         _parts = parts;
-        WorkerPool pool = context.Pool;
         try
         {
-            if (parts < 2 || !pool.TryAcquire())
-            {
-                for (int part = 0; part < parts; part++)
-                {
-                    RunPart(part);
-                }
-
-                return true;
-            }
-
-            try
-            {
-                pool.Start(this, parts);
-                RunPart(0);
-                int next;
-                while ((next = pool.ClaimNext()) > 0)
-                {
-                    RunPart(next);
-                }
-            }
-            finally
-            {
-                pool.End();
-            }
+            RunOn(context.Pool, parts);
         }
         finally
         {
@@ -117,13 +93,7 @@ internal sealed class ParallelUpdate<T> : ParallelWork
         return true;
     }
 
-    internal override bool Execute(int part)
-    {
-        RunPart(part);
-        return true;
-    }
-
-    private void RunPart(int part)
+    protected override void RunPart(int part)
     {
         for (int i = 0; i < _all.Length; i++)
         {
