@@ -10,8 +10,9 @@
 #   big      MLP 784-128-10, batch 64, float32          tiny   784-32-10, batch 16, float32
 #   float64  784-128-10, batch 64, float64              wide   784-1024-1024-10, batch 128, float32
 # --hidden/--batch set a custom 784-H-10 float32 workload instead. float64 and wide need a peer with --dtype and
-# --layers options; without them (../shared/peers/mlp_numpy.py has neither) only our side runs and the script says so.
-# PEER=path overrides the peer script. The train workloads (big, tiny, custom) also run ours with the runtime's default
+# --layers options; ../shared/peers/mlp_numpy.py has neither, so they run benchmarks/mlp_numpy_deep.py, the same
+# textbook program with those two options (with --layers 128 in float32 it draws the same numbers and reaches the
+# same accuracy as the shared peer). PEER=path overrides the peer script for every workload. The train workloads (big, tiny, custom) also run ours with the runtime's default
 # JIT settings (`train --jit default`) and print every epoch, the warm-up tax and the time to the first batch of both modes.
 #
 # usage: benchmarks/compare.sh [--workload big|tiny|float64|wide|all] [--hidden 128] [--batch 64] [--epochs 3]
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
 done
 
 peer=${PEER:-../shared/peers/mlp_numpy.py}
+deep_peer=benchmarks/mlp_numpy_deep.py
 [ -f "$peer" ] || { echo "numpy peer not found at $peer (it lives in the shared folder beside the repository)" >&2; exit 1; }
 /usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "numpy missing: apt-get install -y python3-numpy libopenblas0" >&2; exit 1; }
 
@@ -82,7 +84,7 @@ compare_workload() {
         # shellcheck disable=SC2086
         n=$(peer_env FMNIST_DIR="$data" OPENBLAS_NUM_THREADS="$t" OMP_NUM_THREADS="$t" /usr/bin/python3 "$peer" \
               $peer_args --epochs "$epochs" --seed "$round" | tail -n 1)
-        echo "$name round $round, $t thread(s): numpy $n"
+        echo "$name round $round, $t thread(s): numpy ($(basename "$peer")) $n"
         theirs[$t]+="$(json "$n" median_epoch_s) "; theirs_acc[$t]+="$(json "$n" test_acc) "
       fi
     done
@@ -116,10 +118,9 @@ print(f"   test accuracy: ours mean {statistics.mean(acc):.4f} (min {min(acc):.4
 PY
 }
 
-# The peer's arguments for a workload that needs OPTION, or nothing (ours only) when the peer lacks it.
-peer_args_if() {
-  local option=$1 args=$2
-  if peer_supports "$option"; then echo "$args"; else echo "note: the numpy peer ($peer) has no $option option: ours only" >&2; fi
+# The peer for a workload that needs OPTION: the chosen one when it has the option, else the deep peer.
+peer_for() {
+  if peer_supports "$1"; then echo "$peer"; else echo "$deep_peer"; fi
 }
 
 dotnet build -c Release benchmarks/Backprop.Benchmarks >/dev/null
@@ -132,10 +133,10 @@ for w in $([ "$workload" = all ] && echo "big tiny float64 wide" || echo "$workl
   case "$w" in
     big) compare_workload "big: 784-128-10, batch 64, float32" "train --hidden 128 --batch 64" "--hidden 128 --batch 64" ;;
     tiny) compare_workload "tiny: 784-32-10, batch 16, float32" "train --hidden 32 --batch 16" "--hidden 32 --batch 16" ;;
-    float64) compare_workload "float64: 784-128-10, batch 64, float64" "train-mlp --dtype float64 --hidden 128 --batch 64" \
-               "$(peer_args_if --dtype "--dtype float64 --hidden 128 --batch 64")" ;;
-    wide) compare_workload "wide: 784-1024-1024-10, batch 128, float32" "train-mlp --layers 1024,1024 --batch 128" \
-            "$(peer_args_if --layers "--layers 1024,1024 --batch 128")" ;;
+    float64) peer=$(peer_for --dtype) compare_workload "float64: 784-128-10, batch 64, float64" \
+               "train-mlp --dtype float64 --hidden 128 --batch 64" "--dtype float64 --hidden 128 --batch 64" ;;
+    wide) peer=$(peer_for --layers) compare_workload "wide: 784-1024-1024-10, batch 128, float32" \
+            "train-mlp --layers 1024,1024 --batch 128" "--layers 1024,1024 --batch 128" ;;
     *) echo "unknown workload $w (big, tiny, float64, wide, all)" >&2; exit 2 ;;
   esac
 done
