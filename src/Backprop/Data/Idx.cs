@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using Backprop.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop.Data;
@@ -122,7 +123,7 @@ public sealed class IdxData
             table[b] = T.CreateChecked(b) / by;
         }
 
-        var values = GC.AllocateUninitializedArray<T>(data._payload.Length);
+        var values = LargeArrays.Uninitialized<T>(data._payload.Length);
         ToColumnMajor(data._payload, table, values, count, (int)width);
         return Matrix<T>.Build.Dense(count, (int)width, values);
     }
@@ -243,7 +244,7 @@ public sealed class IdxData
             throw Truncated(sourceName, dataOffset + left, dimensions, bytes, dataOffset);
         }
 
-        var payload = new byte[(int)Math.Min(bytes, stream.CanSeek ? bytes : Math.Max(1 << 16, 8 * compressedLength))];
+        var payload = LargeArrays.Uninitialized<byte>((int)Math.Min(bytes, stream.CanSeek ? bytes : Math.Max(1 << 16, 8 * compressedLength)));
         int filled = 0;
         while (filled < bytes)
         {

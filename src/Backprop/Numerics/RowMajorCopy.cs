@@ -23,7 +23,7 @@ internal static class RowMajorCopy
 
         int rows = dense.RowCount, columns = dense.ColumnCount;
         T[] source = dense.Data;
-        var result = GC.AllocateUninitializedArray<T>(rows * columns);
+        var result = LargeArrays.Uninitialized<T>(rows * columns);
         for (int r0 = 0; r0 < rows; r0 += Block)
         {
             int r1 = Math.Min(rows, r0 + Block);
