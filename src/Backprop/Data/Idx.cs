@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop.Data;
@@ -110,22 +112,111 @@ public sealed class IdxData
         if (count == 0 || width == 0)
         {
             // A matrix needs at least one row and one column.
-            throw new InvalidDataException($"{path}: the dimensions [{string.Join(", ", data.Dimensions)}] hold no images or images of no pixels; at least one image of at least one pixel is needed.");
+            throw NoImages(path, data.Dimensions);
         }
 
         // Straight from the bytes into the matrix's own column-major array, which the matrix then uses as it is: one
         // array of values, where a row-major array and the matrix's copy of it were two. A byte has 256 values, so each
         // pixel is a look-up of the same quotient as before.
+        T[] table = PixelTable(by);
+        var values = GC.AllocateUninitializedArray<T>(data._payload.Length);
+        ToColumnMajor(data._payload, table, values, count, (int)width);
+        return Matrix<T>.Build.Dense(count, (int)width, values);
+    }
+
+    /// <summary>Reads an IDX image file (count × rows × columns, unsigned bytes) into one row-major array: image after
+    /// image, each flattened row by row, each byte divided by <paramref name="divisor"/>. The values are those of
+    /// <see cref="ReadImages{T}(string, double)"/> (element [i·w + j] is its matrix's element (i, j), w = rows·columns),
+    /// without the transposition into a matrix's column-major layout: the fastest way to load images, and the array
+    /// <see cref="Trainer{T}.Fit(ReadOnlyMemory{T}, int[], FitOptions?, ValidationData{T}?, CancellationToken)"/> and
+    /// <see cref="Network{T}.Predict(ReadOnlySpan{T}, int, Span{T})"/> read as it is.</summary>
+    /// <remarks>The bytes are converted as they are decompressed, a block at a time, so the raw pixels are never held
+    /// whole: the array is the only large allocation. <see cref="Dimensions"/> are not returned; the width of a row is
+    /// rows·columns of the file (784 for MNIST), and the number of images is the array's length over it.</remarks>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="path">The file's path, plain or gzip.</param>
+    /// <param name="divisor">Every byte is divided by it; 255 (the default) maps pixels to [0, 1].</param>
+    /// <returns>count × (rows·columns) values, row-major.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="divisor"/> is not a finite positive number, or so small that 255 / <paramref name="divisor"/> is not finite in <typeparamref name="T"/>.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not valid IDX, not an IDX file of unsigned bytes with at least two dimensions, or a dimension is 0 (no images, or images of no pixels); the message names the file.</exception>
+    public static T[] ReadImageRows<T>(string path, double divisor = 255)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T by = CheckDivisor<T>(divisor);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var file = OpenFile(path);
+        using var data = Decompression.OpenMaybeGzip(file, leaveOpen: true, path);
+        string sourceName = DisplayName(data, path);
+        var (type, dimensions) = ReadHeader(data, sourceName);
+        CheckImages(type, dimensions, path);
+        long elements = PayloadBytes(type, dimensions, sourceName);
+        if (elements == 0)
+        {
+            throw NoImages(path, dimensions);
+        }
+
+        long dataOffset = HeaderLength(dimensions.Length);
+        long left = data.CanSeek ? data.Length - data.Position : long.MaxValue;
+        if (left < elements)
+        {
+            throw Truncated(sourceName, dataOffset + left, dimensions, elements, dataOffset);
+        }
+
+        // As in ReadPlain: a gzip header that lies about its size cannot make this allocate more than a few times the
+        // compressed file before the data shows it is there.
+        var values = GC.AllocateUninitializedArray<T>((int)Math.Min(elements, data.CanSeek ? elements : Math.Max(1 << 16, 8 * file.Length)));
+        T[] table = PixelTable(by);
+        byte[] buffer = new byte[1 << 16];
+        long filled = 0;
+        while (filled < elements)
+        {
+            int read = data.Read(buffer, 0, (int)Math.Min(buffer.Length, elements - filled));
+            if (read == 0)
+            {
+                throw Truncated(sourceName, dataOffset + filled, dimensions, elements, dataOffset);
+            }
+
+            if (filled + read > values.Length)
+            {
+                Array.Resize(ref values, (int)Math.Min(elements, Math.Max(filled + read, 2L * values.Length)));
+            }
+
+            LookUp(buffer.AsSpan(0, read), table, values.AsSpan((int)filled, read));
+            filled += read;
+        }
+
+        CheckEnd(data, sourceName, dataOffset + elements, dimensions);
+        return values;
+    }
+
+    /// <summary>The pixel values of the 256 bytes: b / divisor, rounded once.</summary>
+    private static T[] PixelTable<T>(T by)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var table = new T[256];
         for (int b = 0; b < table.Length; b++)
         {
             table[b] = T.CreateChecked(b) / by;
         }
 
-        var values = GC.AllocateUninitializedArray<T>(data._payload.Length);
-        ToColumnMajor(data._payload, table, values, count, (int)width);
-        return Matrix<T>.Build.Dense(count, (int)width, values);
+        return table;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LookUp<T>(ReadOnlySpan<byte> bytes, T[] table, Span<T> destination)
+    {
+        ref T first = ref MemoryMarshal.GetArrayDataReference(table);
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            // A byte indexes the 256 entries: no bounds check is needed.
+            destination[i] = Unsafe.Add(ref first, bytes[i]);
+        }
+    }
+
+    private static InvalidDataException NoImages(string path, IReadOnlyList<int> dimensions) =>
+        new($"{path}: the dimensions [{string.Join(", ", dimensions)}] hold no images or images of no pixels; at least one image of at least one pixel is needed.");
 
     /// <summary>Writes the looked-up values of row-major bytes (rows × width) into a column-major array, a block of
     /// rows at a time so that both sides stay in the cache.</summary>
@@ -223,17 +314,7 @@ public sealed class IdxData
     private static IdxData ReadPlain(Stream stream, string sourceName, long compressedLength = 0)
     {
         var (type, dimensions) = ReadHeader(stream, sourceName);
-        long count = 1;
-        for (int d = 0; d < dimensions.Length; d++)
-        {
-            count *= dimensions[d];
-            if (count * ElementSize(type) > Array.MaxLength)
-            {
-                throw new InvalidDataException($"{sourceName}: the dimensions [{string.Join(", ", dimensions.Take(d + 1))}] describe more than {Array.MaxLength} bytes of data, more than one array can hold.");
-            }
-        }
-
-        long bytes = count * ElementSize(type);
+        long bytes = PayloadBytes(type, dimensions, sourceName);
         long dataOffset = HeaderLength(dimensions.Length);
         // A lying header must not make us allocate gigabytes: where the stream knows its length, a header that claims
         // more data than is left fails before anything is allocated; elsewhere the buffer grows with the data present.
@@ -263,6 +344,22 @@ public sealed class IdxData
 
         CheckEnd(stream, sourceName, dataOffset + bytes, dimensions);
         return new IdxData(type, dimensions, payload);
+    }
+
+    /// <summary>The number of bytes of elements the header announces, at most what one array can hold.</summary>
+    private static long PayloadBytes(IdxElementType type, int[] dimensions, string sourceName)
+    {
+        long count = 1;
+        for (int d = 0; d < dimensions.Length; d++)
+        {
+            count *= dimensions[d];
+            if (count * ElementSize(type) > Array.MaxLength)
+            {
+                throw new InvalidDataException($"{sourceName}: the dimensions [{string.Join(", ", dimensions.Take(d + 1))}] describe more than {Array.MaxLength} bytes of data, more than one array can hold.");
+            }
+        }
+
+        return count * ElementSize(type);
     }
 
     /// <summary>The name of IDX data in messages: with " (gzip)" when offsets count decompressed bytes.</summary>
