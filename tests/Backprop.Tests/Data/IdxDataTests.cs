@@ -27,6 +27,62 @@ public class IdxDataTests : IDisposable
     }
 
     [Theory]
+    [InlineData(1, 1, 1, false)]
+    [InlineData(3, 2, 2, true)]
+    [InlineData(7, 5, 3, false)]
+    [InlineData(300, 28, 28, true)]    // 235,200 bytes: several blocks of the reader's 64 KiB buffer
+    [InlineData(1_000, 17, 9, false)]
+    public void Image_rows_are_the_images_matrix_row_by_row(int count, int height, int width, bool gzip)
+    {
+        var random = new DeterministicRandom(count);
+        byte[] pixels = Enumerable.Range(0, count * height * width).Select(_ => (byte)random.NextInt32(256)).ToArray();
+        string path = TestFiles.Write(_folder, $"images-{count}", TestFiles.Idx(0x08, [count, height, width], pixels), gzip);
+
+        float[] rows = IdxData.ReadImageRows<float>(path);
+        double[] doubles = IdxData.ReadImageRows<double>(path, divisor: 3);
+
+        rows.Should().Equal(IdxData.ReadImages<float>(path).ToRowMajorArray());
+        doubles.Should().Equal(IdxData.ReadImages<double>(path, divisor: 3).ToRowMajorArray());
+        for (int i = 0; i < pixels.Length; i += 97)
+        {
+            rows[i].Should().Be(pixels[i] / 255f);
+            doubles[i].Should().Be(pixels[i] / 3.0);
+        }
+    }
+
+    [Fact]
+    public void Image_rows_refuse_what_images_refuse()
+    {
+        string labels = TestFiles.Write(_folder, "labels", TestFiles.Idx(0x08, [2], [1, 2]), gzip: false);
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(labels)).Should().Throw<InvalidDataException>().WithMessage($"{labels}: expected images*");
+        string empty = TestFiles.Write(_folder, "empty", TestFiles.Idx(0x08, [3, 0, 5], []), gzip: true);
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(empty))
+            .Should().Throw<InvalidDataException>().WithMessage($"{empty}: the dimensions [3, 0, 5] hold no images or images of no pixels*");
+        string images = TestFiles.Write(_folder, "images", TestFiles.Idx(0x08, [1, 1, 2], [0, 255]), gzip: false);
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(images, 1e-40))
+            .Should().Throw<ArgumentOutOfRangeException>().WithParameterName("divisor");
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(""))
+            .Should().Throw<ArgumentException>().WithParameterName("path");
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(Path.Combine(_folder, "missing")))
+            .Should().Throw<FileNotFoundException>();
+        string cut = TestFiles.Write(_folder, "cut", TestFiles.Idx(0x08, [2, 2, 2], [1, 2, 3, 4, 5, 6, 7]), gzip: true);
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(cut))
+            .Should().Throw<InvalidDataException>().WithMessage($"{cut} (gzip): the data ends at offset 23, but the header's dimensions [2, 2, 2] need 8 bytes*");
+        string longer = TestFiles.Write(_folder, "long", TestFiles.Idx(0x08, [1, 2, 2], [1, 2, 3, 4, 5]), gzip: false);
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(longer))
+            .Should().Throw<InvalidDataException>().WithMessage($"{longer}: there are bytes after offset 20*");
+    }
+
+    [Fact]
+    public void A_lying_gzip_header_does_not_make_the_row_reader_allocate_what_it_claims()
+    {
+        string path = TestFiles.Write(_folder, "liar", TestFiles.Idx(0x08, [60_000, 28, 28], [1, 2, 3]), gzip: true);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        FluentActions.Invoking(() => IdxData.ReadImageRows<double>(path)).Should().Throw<InvalidDataException>().WithMessage("*ends at offset*");
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().BeLessThan(8 << 20, "the claimed 376 MB are not allocated before the data is there");
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Reads_labels(bool gzip)
