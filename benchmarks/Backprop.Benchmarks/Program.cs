@@ -62,8 +62,8 @@ Console.Error.WriteLine("""
             runtime's default JIT settings (tiered compilation on, as in applications) instead of tiered compilation off;
             --data-path matrix reads the images into matrices (ReadImages, copied by every Fit) instead of row-major
             arrays (ReadImageRows, trained on in place)
-      load [--rounds 5] [--data DIR]
-            reads the four Fashion-MNIST files by both data paths in alternating rounds; the last line is RESULT {json}
+      load [--rounds 5] [--data DIR] [--data-path rows|matrix]
+            reads the four Fashion-MNIST files by both data paths (or one) in alternating rounds; the last line is RESULT {json}
       train-mlp [--layers 1024,1024] [--dtype float32|float64] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR] [--data-path rows|matrix]
             the train workload with any hidden layers and either element type; the last line is RESULT {json}
       train-cnn [--batch 64] [--epochs 2] [--threads 2] [--lr 0.05] [--momentum 0.9] [--seed 1] [--warmup-steps 50] [--data DIR]

@@ -17,7 +17,8 @@ namespace Backprop.Benchmarks;
 /// <para>The RESULT line carries every epoch of the run (<c>epoch_seconds</c>: the warm-up epoch, then the measured
 /// ones), the warm-up tax Σ over the first six epochs of (epoch − <c>seconds_per_epoch</c>), the seconds from the call of
 /// each <c>Fit</c> to its first batch (<c>fit_start_seconds</c>: the warm-up's, then the measured one's), the seconds
-/// spent reading the four IDX files (<c>load_seconds</c>), and the process's peak resident memory
+/// spent reading the four IDX files (<c>load_seconds</c>; <c>load_cpu_seconds</c> of the calling thread,
+/// <c>load_process_cpu_seconds</c> of all threads, since the row reader inflates a large gzip file on a second one), and the process's peak resident memory
 /// (<c>peak_rss_mib</c>, VmHWM). <c>--data-path rows</c> (the default) reads the images with
 /// <see cref="IdxData.ReadImageRows{T}"/> and trains on them in place, the fastest public path; <c>--data-path matrix</c>
 /// reads them into MathNet matrices with <see cref="IdxData.ReadImages{T}"/>, which every <c>Fit</c> copies row-major
@@ -100,6 +101,7 @@ public static class TrainBenchmark
             fit_start_cpu_seconds = new[] { Math.Round(warmup.FitStartCpuSeconds, 4), Math.Round(measured.FitStartCpuSeconds, 4) },
             load_seconds = Math.Round(loadSeconds, 4),
             load_cpu_seconds = Math.Round(loadCpuSeconds, 4),
+            load_process_cpu_seconds = Math.Round(set.LoadProcessCpuSeconds, 4),
             peak_rss_mib = TrainingRun.PeakResidentMiB(),
             samples_per_second = Math.Round(set.TrainCount / median),
             test_accuracy = Math.Round(accuracy, 4),
@@ -115,36 +117,43 @@ public static class TrainBenchmark
     public static int Load(string[] args)
     {
         int rounds = 5;
-        string data = "/usr/share/datasets/fashion-mnist";
+        string data = "/usr/share/datasets/fashion-mnist", only = "both";
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
             {
                 case "--rounds": rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--data": data = args[i + 1]; break;
+                case "--data-path" when args[i + 1] is "rows" or "matrix": only = args[i + 1]; break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
 
-        var seconds = new Dictionary<string, List<(double Wall, double Cpu)>> { ["rows"] = [], ["matrix"] = [] };
+        var seconds = new Dictionary<string, List<(double Wall, double Cpu, double ProcessCpu)>> { ["rows"] = [], ["matrix"] = [] };
         for (int round = 0; round < rounds; round++)
         {
             foreach (string path in round % 2 == 0 ? new[] { "rows", "matrix" } : ["matrix", "rows"])
             {
+                if (only != "both" && path != only)
+                {
+                    continue;
+                }
+
                 var set = TrainingRun.Load<float>(data, path);
-                seconds[path].Add((set.LoadSeconds, set.LoadCpuSeconds));
-                Console.WriteLine($"round {round + 1} {path}: {set.LoadSeconds:F3} s, {set.LoadCpuSeconds:F3} CPU s");
+                seconds[path].Add((set.LoadSeconds, set.LoadCpuSeconds, set.LoadProcessCpuSeconds));
+                Console.WriteLine($"round {round + 1} {path}: {set.LoadSeconds:F3} s, {set.LoadCpuSeconds:F3} CPU s of this thread, {set.LoadProcessCpuSeconds:F3} CPU s of the process");
                 GC.Collect();
             }
         }
 
-        var result = new
+        var result = new Dictionary<string, double>();
+        foreach (var (path, measured) in seconds.Where(p => p.Value.Count > 0))
         {
-            rows_load_seconds = Math.Round(TrainingRun.Median([.. seconds["rows"].Select(s => s.Wall)]), 4),
-            rows_load_cpu_seconds = Math.Round(TrainingRun.Median([.. seconds["rows"].Select(s => s.Cpu)]), 4),
-            matrix_load_seconds = Math.Round(TrainingRun.Median([.. seconds["matrix"].Select(s => s.Wall)]), 4),
-            matrix_load_cpu_seconds = Math.Round(TrainingRun.Median([.. seconds["matrix"].Select(s => s.Cpu)]), 4),
-        };
+            result[$"{path}_load_seconds"] = Math.Round(TrainingRun.Median([.. measured.Select(s => s.Wall)]), 4);
+            result[$"{path}_load_cpu_seconds"] = Math.Round(TrainingRun.Median([.. measured.Select(s => s.Cpu)]), 4);
+            result[$"{path}_load_process_cpu_seconds"] = Math.Round(TrainingRun.Median([.. measured.Select(s => s.ProcessCpu)]), 4);
+        }
+
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
         return 0;
     }

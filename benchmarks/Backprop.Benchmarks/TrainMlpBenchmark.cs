@@ -78,6 +78,7 @@ public static class TrainMlpBenchmark
             samples_per_second = Math.Round(set.TrainCount / median),
             load_seconds = Math.Round(set.LoadSeconds, 4),
             load_cpu_seconds = Math.Round(set.LoadCpuSeconds, 4),
+            load_process_cpu_seconds = Math.Round(set.LoadProcessCpuSeconds, 4),
             peak_rss_mib = TrainingRun.PeakResidentMiB(),
             test_accuracy = Math.Round(accuracy, 4),
         };

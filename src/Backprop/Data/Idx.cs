@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -168,27 +170,155 @@ public sealed class IdxData
         // compressed file before the data shows it is there.
         var values = GC.AllocateUninitializedArray<T>((int)Math.Min(elements, data.CanSeek ? elements : Math.Max(1 << 16, 8 * file.Length)));
         T[] table = PixelTable(by);
-        byte[] buffer = new byte[1 << 16];
         long filled = 0;
-        while (filled < elements)
+        // Inflating gzip data takes about as long as writing the values into fresh memory: a large gzip file is
+        // inflated on a second thread while this one converts the blocks already inflated.
+        using (var blocks = new ByteBlocks(data, elements, pipelined: !data.CanSeek && elements >= PipelinedBytes))
         {
-            int read = data.Read(buffer, 0, (int)Math.Min(buffer.Length, elements - filled));
-            if (read == 0)
+            while (filled < elements)
             {
-                throw Truncated(sourceName, dataOffset + filled, dimensions, elements, dataOffset);
-            }
+                ReadOnlySpan<byte> block = blocks.Next((int)Math.Min(ByteBlocks.BlockBytes, elements - filled));
+                if (block.IsEmpty)
+                {
+                    throw Truncated(sourceName, dataOffset + filled, dimensions, elements, dataOffset);
+                }
 
-            if (filled + read > values.Length)
-            {
-                Array.Resize(ref values, (int)Math.Min(elements, Math.Max(filled + read, 2L * values.Length)));
-            }
+                if (filled + block.Length > values.Length)
+                {
+                    Array.Resize(ref values, (int)Math.Min(elements, Math.Max(filled + block.Length, 2L * values.Length)));
+                }
 
-            LookUp(buffer.AsSpan(0, read), table, values.AsSpan((int)filled, read));
-            filled += read;
+                LookUp(block, table, values.AsSpan((int)filled, block.Length));
+                filled += block.Length;
+            }
         }
 
         CheckEnd(data, sourceName, dataOffset + elements, dimensions);
         return values;
+    }
+
+    /// <summary>The size from which <see cref="ReadImageRows{T}"/> inflates gzip data on a second thread.</summary>
+    private const long PipelinedBytes = 1 << 20;
+
+    /// <summary>The bytes of a stream, block after block, up to a given total: read on the caller's thread, or
+    /// (pipelined) by a worker that reads up to <see cref="Depth"/> blocks ahead. A block shorter than asked for, or
+    /// empty, is the end of the data; an exception of the worker's reading is thrown to the caller as it was.
+    /// Disposing stops and waits for the worker, so the stream is the caller's again.</summary>
+    private sealed class ByteBlocks : IDisposable
+    {
+        public const int BlockBytes = 1 << 17;
+        private const int Depth = 4;
+        private readonly Stream _stream;
+        private readonly BlockingCollection<(byte[] Buffer, int Count)>? _full;
+        private readonly BlockingCollection<byte[]>? _free;
+        private readonly CancellationTokenSource? _stop;
+        private readonly Task? _worker;
+        private byte[]? _current;
+        private ExceptionDispatchInfo? _error;
+
+        public ByteBlocks(Stream stream, long total, bool pipelined)
+        {
+            _stream = stream;
+            if (!pipelined)
+            {
+                _current = new byte[(int)Math.Min(BlockBytes, total)];
+                return;
+            }
+
+            _full = new BlockingCollection<(byte[], int)>(Depth);
+            _free = [];
+            for (int i = 0; i < Depth; i++)
+            {
+                _free.Add(new byte[BlockBytes]);
+            }
+
+            _stop = new CancellationTokenSource();
+            _worker = Task.Factory.StartNew(() => Produce(total), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        /// <summary>The next block: at most <paramref name="count"/> bytes read here, or the worker's next block.</summary>
+        public ReadOnlySpan<byte> Next(int count)
+        {
+            if (_worker is null)
+            {
+                int filled = Fill(_current!, count);
+                return _current.AsSpan(0, filled);
+            }
+
+            if (_current is not null)
+            {
+                _free!.Add(_current);
+                _current = null;
+            }
+
+            if (!_full!.TryTake(out var block, Timeout.Infinite))
+            {
+                // The worker has finished: at the end of the data (an empty block), or failing.
+                _error?.Throw();
+                return default;
+            }
+
+            _current = block.Buffer;
+            return block.Buffer.AsSpan(0, block.Count);
+        }
+
+        public void Dispose()
+        {
+            if (_worker is null)
+            {
+                return;
+            }
+
+            _stop!.Cancel();
+            _worker.Wait();
+            _stop.Dispose();
+            _full!.Dispose();
+            _free!.Dispose();
+        }
+
+        private int Fill(byte[] buffer, int count)
+        {
+            int filled = 0, read;
+            while (filled < count && (read = _stream.Read(buffer, filled, count - filled)) > 0)
+            {
+                filled += read;
+            }
+
+            return filled;
+        }
+
+        private void Produce(long total)
+        {
+            try
+            {
+                for (long left = total; left > 0;)
+                {
+                    byte[] buffer = _free!.Take(_stop!.Token);
+                    int count = (int)Math.Min(BlockBytes, left);
+                    int filled = Fill(buffer, count);
+                    _full!.Add((buffer, filled), _stop.Token);
+                    if (filled < count)
+                    {
+                        // The data ends early: the caller reports it at the offset where the short block ends.
+                        break;
+                    }
+
+                    left -= filled;
+                }
+            }
+            catch (OperationCanceledException) when (_stop!.IsCancellationRequested)
+            {
+                // The caller stopped reading.
+            }
+            catch (Exception e)
+            {
+                _error = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                _full!.CompleteAdding();
+            }
+        }
     }
 
     /// <summary>The pixel values of the 256 bytes: b / divisor, rounded once.</summary>

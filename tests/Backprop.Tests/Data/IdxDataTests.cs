@@ -51,6 +51,45 @@ public class IdxDataTests : IDisposable
     }
 
     [Fact]
+    public void A_large_gzip_file_inflated_on_a_second_thread_reads_the_same_and_fails_the_same()
+    {
+        // 2,000 images of 28 × 28: 1.5 MB, inflated on a worker thread while the values are written.
+        var random = new DeterministicRandom(28);
+        byte[] pixels = Enumerable.Range(0, 2_000 * 784).Select(i => (byte)(i % 784 < 392 ? random.NextInt32(256) : i % 251)).ToArray();
+        byte[] file = TestFiles.Idx(0x08, [2_000, 28, 28], pixels);
+        string path = TestFiles.Write(_folder, "large", file, gzip: true);
+
+        IdxData.ReadImageRows<float>(path).Should().Equal(pixels.Select(p => p / 255f));
+
+        // Cut short inside the gzip data, and corrupt in its middle: refused as the matrix reader refuses them.
+        byte[] zipped = File.ReadAllBytes(path);
+        foreach (var (name, bytes) in new[] { ("cut-large", zipped[..(zipped.Length / 2)]), ("bad-large", Corrupt(zipped)) })
+        {
+            string damaged = Path.Combine(_folder, name);
+            File.WriteAllBytes(damaged, bytes);
+            var expected = FluentActions.Invoking(() => IdxData.ReadImages<float>(damaged)).Should().Throw<InvalidDataException>().Which.Message;
+            FluentActions.Invoking(() => IdxData.ReadImageRows<float>(damaged)).Should().Throw<InvalidDataException>().WithMessage(expected);
+        }
+
+        // Gzip data that ends early but whole: the header's sizes promise more than it holds.
+        byte[] shortFile = TestFiles.Idx(0x08, [2_000, 28, 28], pixels[..(pixels.Length - 1_000)]);
+        string shortPath = TestFiles.Write(_folder, "short-large", shortFile, gzip: true);
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(shortPath)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{shortPath} (gzip): the data ends at offset {16 + pixels.Length - 1_000}, but the header's dimensions [2000, 28, 28] need {pixels.Length} bytes*");
+
+        static byte[] Corrupt(byte[] bytes)
+        {
+            var copy = (byte[])bytes.Clone();
+            for (int i = copy.Length / 2; i < copy.Length / 2 + 64; i++)
+            {
+                copy[i] ^= 0x5A;
+            }
+
+            return copy;
+        }
+    }
+
+    [Fact]
     public void Image_rows_refuse_what_images_refuse()
     {
         string labels = TestFiles.Write(_folder, "labels", TestFiles.Idx(0x08, [2], [1, 2]), gzip: false);
