@@ -8,6 +8,11 @@ if (args.Length > 0 && args[0] == "train")
     return TrainBenchmark.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "load")
+{
+    return TrainBenchmark.Load(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "train-mlp")
 {
     return TrainMlpBenchmark.Run(args[1..]);
@@ -52,10 +57,14 @@ if (args.Length > 0 && args[0] == "micro")
 
 Console.Error.WriteLine("""
     usage:
-      train [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR] [--jit off|default]
+      train [--hidden 128] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR] [--jit off|default] [--data-path rows|matrix]
             the Fashion-MNIST throughput workload; the last line is RESULT {json}; --jit default runs it with the
-            runtime's default JIT settings (tiered compilation on, as in applications) instead of tiered compilation off
-      train-mlp [--layers 1024,1024] [--dtype float32|float64] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR]
+            runtime's default JIT settings (tiered compilation on, as in applications) instead of tiered compilation off;
+            --data-path matrix reads the images into matrices (ReadImages, copied by every Fit) instead of row-major
+            arrays (ReadImageRows, trained on in place)
+      load [--rounds 5] [--data DIR] [--data-path rows|matrix]
+            reads the four Fashion-MNIST files by both data paths (or one) in alternating rounds; the last line is RESULT {json}
+      train-mlp [--layers 1024,1024] [--dtype float32|float64] [--batch 64] [--epochs 3] [--threads 2] [--lr 0.1] [--seed 1234] [--data DIR] [--data-path rows|matrix]
             the train workload with any hidden layers and either element type; the last line is RESULT {json}
       train-cnn [--batch 64] [--epochs 2] [--threads 2] [--lr 0.05] [--momentum 0.9] [--seed 1] [--warmup-steps 50] [--data DIR]
             the network of ../shared/peers/cnn_torch.py on Fashion-MNIST; the last line is RESULT {json}

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Backprop.Data;
@@ -18,8 +17,12 @@ namespace Backprop.Benchmarks;
 /// <para>The RESULT line carries every epoch of the run (<c>epoch_seconds</c>: the warm-up epoch, then the measured
 /// ones), the warm-up tax Σ over the first six epochs of (epoch − <c>seconds_per_epoch</c>), the seconds from the call of
 /// each <c>Fit</c> to its first batch (<c>fit_start_seconds</c>: the warm-up's, then the measured one's), the seconds
-/// spent reading the four IDX files (<c>load_seconds</c>), and the process's peak resident memory
-/// (<c>peak_rss_mib</c>, VmHWM). For the tax, run ten epochs or more. On a shared machine, where wall times include
+/// spent reading the four IDX files (<c>load_seconds</c>; <c>load_cpu_seconds</c> of the calling thread,
+/// <c>load_process_cpu_seconds</c> of all threads, since the row reader inflates a large gzip file on a second one), and the process's peak resident memory
+/// (<c>peak_rss_mib</c>, VmHWM). <c>--data-path rows</c> (the default) reads the images with
+/// <see cref="IdxData.ReadImageRows{T}"/> and trains on them in place, the fastest public path; <c>--data-path matrix</c>
+/// reads them into MathNet matrices with <see cref="IdxData.ReadImages{T}"/>, which every <c>Fit</c> copies row-major
+/// (the RESULT line says which in <c>data_path</c>). For the tax, run ten epochs or more. On a shared machine, where wall times include
 /// waits for a core, <c>epoch_cpu_seconds</c> and <c>cpu_warmup_tax_seconds</c> give the same from the training thread's
 /// CPU time (with one thread, the epoch's whole work).</para>
 /// </remarks>
@@ -29,7 +32,7 @@ public static class TrainBenchmark
     {
         int hidden = 128, batch = 64, epochs = 3, threads = 2, seed = 1234;
         double learningRate = 0.1;
-        string data = "/usr/share/datasets/fashion-mnist", jit = "off";
+        string data = "/usr/share/datasets/fashion-mnist", jit = "off", dataPath = "rows";
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             string value = args[i + 1];
@@ -43,6 +46,7 @@ public static class TrainBenchmark
                 case "--seed": seed = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--data": data = value; break;
                 case "--jit" when value is "off" or "default": jit = value; break;
+                case "--data-path" when value is "rows" or "matrix": dataPath = value; break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -58,29 +62,22 @@ public static class TrainBenchmark
             return 1;
         }
 
-        long loading = Stopwatch.GetTimestamp();
-        double loadingCpu = TrainingRun.ThreadCpuSeconds();
-        var trainX = IdxData.ReadImages<float>(Path.Combine(data, "train-images-idx3-ubyte.gz"));
-        int[] trainY = IdxData.ReadLabels(Path.Combine(data, "train-labels-idx1-ubyte.gz"));
-        var testX = IdxData.ReadImages<float>(Path.Combine(data, "t10k-images-idx3-ubyte.gz"));
-        int[] testY = IdxData.ReadLabels(Path.Combine(data, "t10k-labels-idx1-ubyte.gz"));
-        double loadSeconds = Stopwatch.GetElapsedTime(loading).TotalSeconds;
-        double loadCpuSeconds = TrainingRun.ThreadCpuSeconds() - loadingCpu;
-        Console.WriteLine($"Fashion-MNIST: {trainX.RowCount} training and {testX.RowCount} test images of {trainX.ColumnCount} pixels, read in {loadSeconds:F3} s; MLP {trainX.ColumnCount}-{hidden}-10, batch {batch}, {threads} thread(s), JIT {jit}");
+        var set = TrainingRun.Load<float>(data, dataPath);
+        double loadSeconds = set.LoadSeconds, loadCpuSeconds = set.LoadCpuSeconds;
+        Console.WriteLine($"Fashion-MNIST: {set.TrainCount} training and {set.TestCount} test images of {set.Width} pixels, read ({dataPath}) in {loadSeconds:F3} s; MLP {set.Width}-{hidden}-10, batch {batch}, {threads} thread(s), JIT {jit}");
 
         // Warm-up: one epoch on a throw-away network, so that the JIT's tiers and the caches are settled.
-        var warmup = TrainingRun.Fit(Build(hidden, threads, seed + 1), new Sgd(learningRate), trainX, trainY, batch, 1, seed + 1);
+        var warmup = TrainingRun.Fit(Build(hidden, threads, seed + 1), new Sgd(learningRate), set, batch, 1, seed + 1);
         Console.WriteLine($"warm-up epoch: {warmup.Durations[0]:F3} s (first batch after {warmup.FitStartSeconds:F3} s)");
 
         var network = Build(hidden, threads, seed);
-        var measured = TrainingRun.Fit(network, new Sgd(learningRate), trainX, trainY, batch, epochs, seed);
+        var measured = TrainingRun.Fit(network, new Sgd(learningRate), set, batch, epochs, seed);
         for (int e = 0; e < epochs; e++)
         {
-            Console.WriteLine($"epoch {e + 1}: {measured.Durations[e]:F3} s  {trainX.RowCount / measured.Durations[e]:F0} samples/s  loss {measured.Losses[e]:F4}");
+            Console.WriteLine($"epoch {e + 1}: {measured.Durations[e]:F3} s  {set.TrainCount / measured.Durations[e]:F0} samples/s  loss {measured.Losses[e]:F4}");
         }
 
-        int[] predicted = network.PredictClasses(testX);
-        double accuracy = predicted.Where((p, i) => p == testY[i]).Count() / (double)testY.Length;
+        double accuracy = set.TestAccuracy(network);
         double median = TrainingRun.Median(measured.Durations);
         double[] epochSeconds = [warmup.Durations[0], .. measured.Durations];
         double tax = TrainingRun.WarmupTax(epochSeconds, median);
@@ -94,6 +91,7 @@ public static class TrainBenchmark
             batch,
             threads,
             jit,
+            data_path = dataPath,
             seconds_per_epoch = Math.Round(median, 4),
             epoch_seconds = epochSeconds.Select(e => Math.Round(e, 4)).ToArray(),
             warmup_tax_seconds = Math.Round(tax, 4),
@@ -103,11 +101,59 @@ public static class TrainBenchmark
             fit_start_cpu_seconds = new[] { Math.Round(warmup.FitStartCpuSeconds, 4), Math.Round(measured.FitStartCpuSeconds, 4) },
             load_seconds = Math.Round(loadSeconds, 4),
             load_cpu_seconds = Math.Round(loadCpuSeconds, 4),
+            load_process_cpu_seconds = Math.Round(set.LoadProcessCpuSeconds, 4),
             peak_rss_mib = TrainingRun.PeakResidentMiB(),
-            samples_per_second = Math.Round(trainX.RowCount / median),
+            samples_per_second = Math.Round(set.TrainCount / median),
             test_accuracy = Math.Round(accuracy, 4),
             allocated_bytes_per_step = measured.AllocatedBytesPerStep,
         };
+        Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
+        return 0;
+    }
+
+    /// <summary>The <c>load</c> mode: reads the four files by the "rows" and the "matrix" data paths in alternating
+    /// rounds, and prints the wall and CPU seconds of each (medians in the RESULT line), to compare with numpy's loader
+    /// (../shared/peers/fmnist.py).</summary>
+    public static int Load(string[] args)
+    {
+        int rounds = 5;
+        string data = "/usr/share/datasets/fashion-mnist", only = "both";
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--rounds": rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--data": data = args[i + 1]; break;
+                case "--data-path" when args[i + 1] is "rows" or "matrix": only = args[i + 1]; break;
+                default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+            }
+        }
+
+        var seconds = new Dictionary<string, List<(double Wall, double Cpu, double ProcessCpu)>> { ["rows"] = [], ["matrix"] = [] };
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (string path in round % 2 == 0 ? new[] { "rows", "matrix" } : ["matrix", "rows"])
+            {
+                if (only != "both" && path != only)
+                {
+                    continue;
+                }
+
+                var set = TrainingRun.Load<float>(data, path);
+                seconds[path].Add((set.LoadSeconds, set.LoadCpuSeconds, set.LoadProcessCpuSeconds));
+                Console.WriteLine($"round {round + 1} {path}: {set.LoadSeconds:F3} s, {set.LoadCpuSeconds:F3} CPU s of this thread, {set.LoadProcessCpuSeconds:F3} CPU s of the process");
+                GC.Collect();
+            }
+        }
+
+        var result = new Dictionary<string, double>();
+        foreach (var (path, measured) in seconds.Where(p => p.Value.Count > 0))
+        {
+            result[$"{path}_load_seconds"] = Math.Round(TrainingRun.Median([.. measured.Select(s => s.Wall)]), 4);
+            result[$"{path}_load_cpu_seconds"] = Math.Round(TrainingRun.Median([.. measured.Select(s => s.Cpu)]), 4);
+            result[$"{path}_load_process_cpu_seconds"] = Math.Round(TrainingRun.Median([.. measured.Select(s => s.ProcessCpu)]), 4);
+        }
+
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
         return 0;
     }

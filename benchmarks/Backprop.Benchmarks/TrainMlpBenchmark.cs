@@ -1,14 +1,14 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
-using Backprop.Data;
 
 namespace Backprop.Benchmarks;
 
 /// <summary>
 /// The <c>train-mlp</c> mode: the <c>train</c> workload (Fashion-MNIST, ReLU hidden layers, softmax with cross-entropy,
 /// plain SGD, one warm-up epoch on a throw-away network, median of the measured epochs) with any stack of hidden layers
-/// (<c>--layers 1024,1024</c>: the wide network of issue 14) and either element type (<c>--dtype float32|float64</c>).
+/// (<c>--layers 1024,1024</c>: the wide network of issue 14) and either element type (<c>--dtype float32|float64</c>);
+/// <c>--data-path rows|matrix</c> as in <c>train</c>.
 /// </summary>
 public static class TrainMlpBenchmark
 {
@@ -17,7 +17,7 @@ public static class TrainMlpBenchmark
         int batch = 64, epochs = 3, threads = 2, seed = 1234;
         int[] layers = [128];
         double learningRate = 0.1;
-        string data = "/usr/share/datasets/fashion-mnist", dtype = "float32";
+        string data = "/usr/share/datasets/fashion-mnist", dtype = "float32", dataPath = "rows";
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             string value = args[i + 1];
@@ -32,6 +32,7 @@ public static class TrainMlpBenchmark
                 case "--seed": seed = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--data": data = value; break;
                 case "--dtype" when value is "float32" or "float64": dtype = value; break;
+                case "--data-path" when value is "rows" or "matrix": dataPath = value; break;
                 default: Console.Error.WriteLine($"unknown option {args[i]} {value}"); return 2;
             }
         }
@@ -43,31 +44,27 @@ public static class TrainMlpBenchmark
         }
 
         return dtype == "float64"
-            ? Run<double>(data, layers, batch, epochs, threads, learningRate, seed, dtype)
-            : Run<float>(data, layers, batch, epochs, threads, learningRate, seed, dtype);
+            ? Run<double>(data, layers, batch, epochs, threads, learningRate, seed, dtype, dataPath)
+            : Run<float>(data, layers, batch, epochs, threads, learningRate, seed, dtype, dataPath);
     }
 
-    private static int Run<T>(string data, int[] layers, int batch, int epochs, int threads, double learningRate, int seed, string dtype)
+    private static int Run<T>(string data, int[] layers, int batch, int epochs, int threads, double learningRate, int seed, string dtype, string dataPath)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var trainX = IdxData.ReadImages<T>(Path.Combine(data, "train-images-idx3-ubyte.gz"));
-        int[] trainY = IdxData.ReadLabels(Path.Combine(data, "train-labels-idx1-ubyte.gz"));
-        var testX = IdxData.ReadImages<T>(Path.Combine(data, "t10k-images-idx3-ubyte.gz"));
-        int[] testY = IdxData.ReadLabels(Path.Combine(data, "t10k-labels-idx1-ubyte.gz"));
-        string shape = string.Join('-', [trainX.ColumnCount, .. layers, 10]);
+        var set = TrainingRun.Load<T>(data, dataPath);
+        string shape = string.Join('-', [set.Width, .. layers, 10]);
         Console.WriteLine($"Fashion-MNIST: MLP {shape}, {dtype}, batch {batch}, {threads} thread(s)");
 
-        double[] warmup = TrainingRun.Fit(Build<T>(layers, threads, seed + 1), new Sgd(learningRate), trainX, trainY, batch, 1, seed + 1).Durations;
+        double[] warmup = TrainingRun.Fit(Build<T>(layers, threads, seed + 1), new Sgd(learningRate), set, batch, 1, seed + 1).Durations;
         Console.WriteLine($"warm-up epoch: {warmup[0]:F3} s");
         var network = Build<T>(layers, threads, seed);
-        double[] durations = TrainingRun.Fit(network, new Sgd(learningRate), trainX, trainY, batch, epochs, seed).Durations;
+        double[] durations = TrainingRun.Fit(network, new Sgd(learningRate), set, batch, epochs, seed).Durations;
         for (int e = 0; e < epochs; e++)
         {
-            Console.WriteLine($"epoch {e + 1}: {durations[e]:F3} s  {trainX.RowCount / durations[e]:F0} samples/s");
+            Console.WriteLine($"epoch {e + 1}: {durations[e]:F3} s  {set.TrainCount / durations[e]:F0} samples/s");
         }
 
-        int[] predicted = network.PredictClasses(testX);
-        double accuracy = predicted.Where((p, i) => p == testY[i]).Count() / (double)testY.Length;
+        double accuracy = set.TestAccuracy(network);
         double median = TrainingRun.Median(durations);
         var result = new
         {
@@ -76,8 +73,13 @@ public static class TrainMlpBenchmark
             dtype,
             batch,
             threads,
+            data_path = dataPath,
             seconds_per_epoch = Math.Round(median, 4),
-            samples_per_second = Math.Round(trainX.RowCount / median),
+            samples_per_second = Math.Round(set.TrainCount / median),
+            load_seconds = Math.Round(set.LoadSeconds, 4),
+            load_cpu_seconds = Math.Round(set.LoadCpuSeconds, 4),
+            load_process_cpu_seconds = Math.Round(set.LoadProcessCpuSeconds, 4),
+            peak_rss_mib = TrainingRun.PeakResidentMiB(),
             test_accuracy = Math.Round(accuracy, 4),
         };
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));

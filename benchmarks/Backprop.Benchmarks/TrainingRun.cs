@@ -17,14 +17,95 @@ internal static class TrainingRun
     /// <summary>Trains with cross-entropy and the given optimizer, recording every epoch's duration, the bytes
     /// allocated per step and the seconds from the call of <c>Fit</c> to its first batch.</summary>
     public static Measurement Fit<T>(Network<T> network, IOptimizer optimizer, Matrix<T> x, int[] y, int batch, int epochs, int seed)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        Fit(network, optimizer, (trainer, options) => trainer.Fit(x, y, options), batch, epochs, seed);
+
+    /// <summary>As <see cref="Fit{T}(Network{T}, IOptimizer, Matrix{T}, int[], int, int, int)"/> on the data the
+    /// benchmarks load, by the path it was loaded for (row-major arrays, or matrices).</summary>
+    public static Measurement Fit<T>(Network<T> network, IOptimizer optimizer, FashionMnist<T> data, int batch, int epochs, int seed)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        Fit(network, optimizer, data.Fit, batch, epochs, seed);
+
+    private static Measurement Fit<T>(Network<T> network, IOptimizer optimizer, Func<Trainer<T>, FitOptions, TrainingHistory> fit, int batch, int epochs, int seed)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var observer = new Recorder();
         var trainer = new Trainer<T>(network, Losses.CrossEntropy, optimizer);
         observer.Started = Stopwatch.GetTimestamp();
         observer.StartedCpu = ThreadCpuSeconds();
-        var history = trainer.Fit(x, y, new FitOptions { Epochs = epochs, BatchSize = batch, Seed = seed, Observers = [observer] });
+        var history = fit(trainer, new FitOptions { Epochs = epochs, BatchSize = batch, Seed = seed, Observers = [observer] });
         return new Measurement(observer.Durations.ToArray(), history.Loss.ToArray(), observer.AllocatedBytesPerStep, observer.FitStartSeconds, observer.CpuSeconds.ToArray(), observer.FitStartCpuSeconds);
+    }
+
+    /// <summary>Reads the four Fashion-MNIST files for a data path, "rows" (<see cref="Data.IdxData.ReadImageRows{T}"/>,
+    /// which <c>Fit</c> then reads in place) or "matrix" (<see cref="Data.IdxData.ReadImages{T}"/>, which every
+    /// <c>Fit</c> copies row-major), timing it in wall seconds, CPU seconds of this thread, and CPU seconds of the
+    /// process (the row reader inflates a large gzip file on a second thread).</summary>
+    public static FashionMnist<T> Load<T>(string directory, string dataPath)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        long started = Stopwatch.GetTimestamp();
+        double startedCpu = ThreadCpuSeconds(), startedProcessCpu = ProcessCpuSeconds();
+        string File(string name) => Path.Combine(directory, name);
+        var data = dataPath == "matrix"
+            ? new FashionMnist<T>(dataPath, Data.IdxData.ReadImages<T>(File("train-images-idx3-ubyte.gz")), null, Data.IdxData.ReadLabels(File("train-labels-idx1-ubyte.gz")),
+                Data.IdxData.ReadImages<T>(File("t10k-images-idx3-ubyte.gz")), null, Data.IdxData.ReadLabels(File("t10k-labels-idx1-ubyte.gz")))
+            : new FashionMnist<T>(dataPath, null, Data.IdxData.ReadImageRows<T>(File("train-images-idx3-ubyte.gz")), Data.IdxData.ReadLabels(File("train-labels-idx1-ubyte.gz")),
+                null, Data.IdxData.ReadImageRows<T>(File("t10k-images-idx3-ubyte.gz")), Data.IdxData.ReadLabels(File("t10k-labels-idx1-ubyte.gz")));
+        data.LoadSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        data.LoadCpuSeconds = ThreadCpuSeconds() - startedCpu;
+        data.LoadProcessCpuSeconds = ProcessCpuSeconds() - startedProcessCpu;
+        return data;
+    }
+
+    /// <summary>The data of the training benchmarks, as matrices or as row-major arrays.</summary>
+    public sealed record FashionMnist<T>(string DataPath, Matrix<T>? TrainMatrix, T[]? TrainRows, int[] TrainLabels, Matrix<T>? TestMatrix, T[]? TestRows, int[] TestLabels)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        public int Width => TrainMatrix?.ColumnCount ?? TrainRows!.Length / TrainLabels.Length;
+
+        public int TrainCount => TrainLabels.Length;
+
+        public int TestCount => TestLabels.Length;
+
+        public double LoadSeconds { get; set; }
+
+        public double LoadCpuSeconds { get; set; }
+
+        public double LoadProcessCpuSeconds { get; set; }
+
+        /// <summary>Trains on all the training data by this data path's <c>Fit</c>.</summary>
+        public TrainingHistory Fit(Trainer<T> trainer, FitOptions options) =>
+            TrainMatrix is { } matrix ? trainer.Fit(matrix, TrainLabels, options) : trainer.Fit(TrainRows, TrainLabels, options);
+
+        /// <summary>The fraction of the test images the network classifies right.</summary>
+        public double TestAccuracy(Network<T> network)
+        {
+            int[] predicted;
+            if (TestMatrix is { } matrix)
+            {
+                predicted = network.PredictClasses(matrix);
+            }
+            else
+            {
+                var outputs = new T[TestCount * network.OutputSize];
+                network.Predict(TestRows, TestCount, outputs);
+                predicted = new int[TestCount];
+                for (int r = 0; r < predicted.Length; r++)
+                {
+                    var row = outputs.AsSpan(r * network.OutputSize, network.OutputSize);
+                    int best = 0;
+                    for (int j = 1; j < row.Length; j++)
+                    {
+                        best = row[j] > row[best] ? j : best;
+                    }
+
+                    predicted[r] = best;
+                }
+            }
+
+            return predicted.Where((p, i) => p == TestLabels[i]).Count() / (double)TestCount;
+        }
     }
 
     public static double Median(double[] values)
@@ -121,6 +202,18 @@ internal static class TrainingRun
         }
 
         return ClockGetTime(3, out var time) == 0 ? time.Seconds + time.Nanoseconds * 1e-9 : double.NaN;
+    }
+
+    /// <summary>The CPU seconds of the whole process, all its threads (CLOCK_PROCESS_CPUTIME_ID), or NaN where that is
+    /// not known: the reading of a gzip file inflates on a second thread.</summary>
+    public static double ProcessCpuSeconds()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return double.NaN;
+        }
+
+        return ClockGetTime(2, out var time) == 0 ? time.Seconds + time.Nanoseconds * 1e-9 : double.NaN;
     }
 
     [DllImport("libc", EntryPoint = "clock_gettime")]

@@ -1,5 +1,9 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using Backprop.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -111,22 +115,239 @@ public sealed class IdxData
         if (count == 0 || width == 0)
         {
             // A matrix needs at least one row and one column.
-            throw new InvalidDataException($"{path}: the dimensions [{string.Join(", ", data.Dimensions)}] hold no images or images of no pixels; at least one image of at least one pixel is needed.");
+            throw NoImages(path, data.Dimensions);
         }
 
         // Straight from the bytes into the matrix's own column-major array, which the matrix then uses as it is: one
         // array of values, where a row-major array and the matrix's copy of it were two. A byte has 256 values, so each
         // pixel is a look-up of the same quotient as before.
+        T[] table = PixelTable(by);
+        var values = LargeArrays.Uninitialized<T>(data._payload.Length);
+        ToColumnMajor(data._payload, table, values, count, (int)width);
+        return Matrix<T>.Build.Dense(count, (int)width, values);
+    }
+
+    /// <summary>Reads an IDX image file (count × rows × columns, unsigned bytes) into one row-major array: image after
+    /// image, each flattened row by row, each byte divided by <paramref name="divisor"/>. The values are those of
+    /// <see cref="ReadImages{T}(string, double)"/> (element [i·w + j] is its matrix's element (i, j), w = rows·columns),
+    /// without the transposition into a matrix's column-major layout: the fastest way to load images, and the array
+    /// <see cref="Trainer{T}.Fit(ReadOnlyMemory{T}, int[], FitOptions?, ValidationData{T}?, CancellationToken)"/> and
+    /// <see cref="Network{T}.Predict(ReadOnlySpan{T}, int, Span{T})"/> read as it is.</summary>
+    /// <remarks>The bytes are converted as they are decompressed, a block at a time, so the raw pixels are never held
+    /// whole: the array is the only large allocation. <see cref="Dimensions"/> are not returned; the width of a row is
+    /// rows·columns of the file (784 for MNIST), and the number of images is the array's length over it.</remarks>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="path">The file's path, plain or gzip.</param>
+    /// <param name="divisor">Every byte is divided by it; 255 (the default) maps pixels to [0, 1].</param>
+    /// <returns>count × (rows·columns) values, row-major.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="divisor"/> is not a finite positive number, or so small that 255 / <paramref name="divisor"/> is not finite in <typeparamref name="T"/>.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not valid IDX, not an IDX file of unsigned bytes with at least two dimensions, or a dimension is 0 (no images, or images of no pixels); the message names the file.</exception>
+    public static T[] ReadImageRows<T>(string path, double divisor = 255)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T by = CheckDivisor<T>(divisor);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var file = OpenFile(path);
+        using var data = Decompression.OpenMaybeGzip(file, leaveOpen: true, path);
+        string sourceName = DisplayName(data, path);
+        var (type, dimensions) = ReadHeader(data, sourceName);
+        CheckImages(type, dimensions, path);
+        long elements = PayloadBytes(type, dimensions, sourceName);
+        if (elements == 0)
+        {
+            throw NoImages(path, dimensions);
+        }
+
+        long dataOffset = HeaderLength(dimensions.Length);
+        long left = data.CanSeek ? data.Length - data.Position : long.MaxValue;
+        if (left < elements)
+        {
+            throw Truncated(sourceName, dataOffset + left, dimensions, elements, dataOffset);
+        }
+
+        // As in ReadPlain: a gzip header that lies about its size cannot make this allocate more than a few times the
+        // compressed file before the data shows it is there.
+        var values = LargeArrays.Uninitialized<T>((int)Math.Min(elements, data.CanSeek ? elements : Math.Max(1 << 16, 8 * file.Length)));
+        T[] table = PixelTable(by);
+        long filled = 0;
+        // Inflating gzip data takes about as long as writing the values into fresh memory: a large gzip file is
+        // inflated on a second thread while this one converts the blocks already inflated.
+        using (var blocks = new ByteBlocks(data, elements, pipelined: !data.CanSeek && elements >= PipelinedBytes))
+        {
+            while (filled < elements)
+            {
+                ReadOnlySpan<byte> block = blocks.Next((int)Math.Min(ByteBlocks.BlockBytes, elements - filled));
+                if (block.IsEmpty)
+                {
+                    throw Truncated(sourceName, dataOffset + filled, dimensions, elements, dataOffset);
+                }
+
+                if (filled + block.Length > values.Length)
+                {
+                    Array.Resize(ref values, (int)Math.Min(elements, Math.Max(filled + block.Length, 2L * values.Length)));
+                }
+
+                LookUp(block, table, values.AsSpan((int)filled, block.Length));
+                filled += block.Length;
+            }
+        }
+
+        CheckEnd(data, sourceName, dataOffset + elements, dimensions);
+        return values;
+    }
+
+    /// <summary>The size from which <see cref="ReadImageRows{T}"/> inflates gzip data on a second thread.</summary>
+    private const long PipelinedBytes = 1 << 20;
+
+    /// <summary>The bytes of a stream, block after block, up to a given total: read on the caller's thread, or
+    /// (pipelined) by a worker that reads up to <see cref="Depth"/> blocks ahead. A block shorter than asked for, or
+    /// empty, is the end of the data; an exception of the worker's reading is thrown to the caller as it was.
+    /// Disposing stops and waits for the worker, so the stream is the caller's again.</summary>
+    private sealed class ByteBlocks : IDisposable
+    {
+        public const int BlockBytes = 1 << 17;
+        private const int Depth = 4;
+        private readonly Stream _stream;
+        private readonly BlockingCollection<(byte[] Buffer, int Count)>? _full;
+        private readonly BlockingCollection<byte[]>? _free;
+        private readonly CancellationTokenSource? _stop;
+        private readonly Task? _worker;
+        private byte[]? _current;
+        private ExceptionDispatchInfo? _error;
+
+        public ByteBlocks(Stream stream, long total, bool pipelined)
+        {
+            _stream = stream;
+            if (!pipelined)
+            {
+                _current = new byte[(int)Math.Min(BlockBytes, total)];
+                return;
+            }
+
+            _full = new BlockingCollection<(byte[], int)>(Depth);
+            _free = [];
+            for (int i = 0; i < Depth; i++)
+            {
+                _free.Add(new byte[BlockBytes]);
+            }
+
+            _stop = new CancellationTokenSource();
+            _worker = Task.Factory.StartNew(() => Produce(total), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        /// <summary>The next block: at most <paramref name="count"/> bytes read here, or the worker's next block.</summary>
+        public ReadOnlySpan<byte> Next(int count)
+        {
+            if (_worker is null)
+            {
+                int filled = Fill(_current!, count);
+                return _current.AsSpan(0, filled);
+            }
+
+            if (_current is not null)
+            {
+                _free!.Add(_current);
+                _current = null;
+            }
+
+            if (!_full!.TryTake(out var block, Timeout.Infinite))
+            {
+                // The worker has finished: at the end of the data (an empty block), or failing.
+                _error?.Throw();
+                return default;
+            }
+
+            _current = block.Buffer;
+            return block.Buffer.AsSpan(0, block.Count);
+        }
+
+        public void Dispose()
+        {
+            if (_worker is null)
+            {
+                return;
+            }
+
+            _stop!.Cancel();
+            _worker.Wait();
+            _stop.Dispose();
+            _full!.Dispose();
+            _free!.Dispose();
+        }
+
+        private int Fill(byte[] buffer, int count)
+        {
+            int filled = 0, read;
+            while (filled < count && (read = _stream.Read(buffer, filled, count - filled)) > 0)
+            {
+                filled += read;
+            }
+
+            return filled;
+        }
+
+        private void Produce(long total)
+        {
+            try
+            {
+                for (long left = total; left > 0;)
+                {
+                    byte[] buffer = _free!.Take(_stop!.Token);
+                    int count = (int)Math.Min(BlockBytes, left);
+                    int filled = Fill(buffer, count);
+                    _full!.Add((buffer, filled), _stop.Token);
+                    if (filled < count)
+                    {
+                        // The data ends early: the caller reports it at the offset where the short block ends.
+                        break;
+                    }
+
+                    left -= filled;
+                }
+            }
+            catch (OperationCanceledException) when (_stop!.IsCancellationRequested)
+            {
+                // The caller stopped reading.
+            }
+            catch (Exception e)
+            {
+                _error = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                _full!.CompleteAdding();
+            }
+        }
+    }
+
+    /// <summary>The pixel values of the 256 bytes: b / divisor, rounded once.</summary>
+    private static T[] PixelTable<T>(T by)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var table = new T[256];
         for (int b = 0; b < table.Length; b++)
         {
             table[b] = T.CreateChecked(b) / by;
         }
 
-        var values = LargeArrays.Uninitialized<T>(data._payload.Length);
-        ToColumnMajor(data._payload, table, values, count, (int)width);
-        return Matrix<T>.Build.Dense(count, (int)width, values);
+        return table;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LookUp<T>(ReadOnlySpan<byte> bytes, T[] table, Span<T> destination)
+    {
+        ref T first = ref MemoryMarshal.GetArrayDataReference(table);
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            // A byte indexes the 256 entries: no bounds check is needed.
+            destination[i] = Unsafe.Add(ref first, bytes[i]);
+        }
+    }
+
+    private static InvalidDataException NoImages(string path, IReadOnlyList<int> dimensions) =>
+        new($"{path}: the dimensions [{string.Join(", ", dimensions)}] hold no images or images of no pixels; at least one image of at least one pixel is needed.");
 
     /// <summary>Writes the looked-up values of row-major bytes (rows × width) into a column-major array, a block of
     /// rows at a time so that both sides stay in the cache.</summary>
@@ -224,17 +445,7 @@ public sealed class IdxData
     private static IdxData ReadPlain(Stream stream, string sourceName, long compressedLength = 0)
     {
         var (type, dimensions) = ReadHeader(stream, sourceName);
-        long count = 1;
-        for (int d = 0; d < dimensions.Length; d++)
-        {
-            count *= dimensions[d];
-            if (count * ElementSize(type) > Array.MaxLength)
-            {
-                throw new InvalidDataException($"{sourceName}: the dimensions [{string.Join(", ", dimensions.Take(d + 1))}] describe more than {Array.MaxLength} bytes of data, more than one array can hold.");
-            }
-        }
-
-        long bytes = count * ElementSize(type);
+        long bytes = PayloadBytes(type, dimensions, sourceName);
         long dataOffset = HeaderLength(dimensions.Length);
         // A lying header must not make us allocate gigabytes: where the stream knows its length, a header that claims
         // more data than is left fails before anything is allocated; elsewhere the buffer grows with the data present.
@@ -264,6 +475,22 @@ public sealed class IdxData
 
         CheckEnd(stream, sourceName, dataOffset + bytes, dimensions);
         return new IdxData(type, dimensions, payload);
+    }
+
+    /// <summary>The number of bytes of elements the header announces, at most what one array can hold.</summary>
+    private static long PayloadBytes(IdxElementType type, int[] dimensions, string sourceName)
+    {
+        long count = 1;
+        for (int d = 0; d < dimensions.Length; d++)
+        {
+            count *= dimensions[d];
+            if (count * ElementSize(type) > Array.MaxLength)
+            {
+                throw new InvalidDataException($"{sourceName}: the dimensions [{string.Join(", ", dimensions.Take(d + 1))}] describe more than {Array.MaxLength} bytes of data, more than one array can hold.");
+            }
+        }
+
+        return count * ElementSize(type);
     }
 
     /// <summary>The name of IDX data in messages: with " (gzip)" when offsets count decompressed bytes.</summary>

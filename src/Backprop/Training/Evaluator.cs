@@ -58,13 +58,14 @@ internal sealed class Evaluator<T>(Trainer<T> trainer)
         }
 
         var pass = _pass;
+        System.Diagnostics.Debug.Assert(data.Index is null, "Evaluated sets are contiguous: only training rows are read through an index.");
         double total = 0, weightTotal = 0;
         var tally = new DecisionTally();
         for (int start = 0; start < rows; start += chunk)
         {
             int count = Math.Min(chunk, rows - start);
-            data.X.AsSpan(start * Network.InputSize, count * Network.InputSize).CopyTo(pass.Input);
-            data.Y.AsSpan(start * width, count * width).CopyTo(pass.Targets);
+            data.X.Span.Slice(start * Network.InputSize, count * Network.InputSize).CopyTo(pass.Input);
+            data.Y.Span.Slice(start * width, count * width).CopyTo(pass.Targets);
             trainer.ForwardCore(pass, count, training: false);
             pass.SampleWeights = data.Weights is null ? default : data.Weights.AsMemory(start, count);
             total += trainer.DataLossCore(pass) * trainer.BatchWeight(pass);
@@ -183,7 +184,7 @@ internal sealed class Evaluator<T>(Trainer<T> trainer)
 
         int rows = data.Rows, width = Network.OutputSize;
         var probabilities = Probabilities(outputs);
-        var labels = Array.ConvertAll(data.Y, y => y == T.One ? 1 : 0);
+        var labels = Array.ConvertAll(data.Y.ToArray(), y => y == T.One ? 1 : 0);
         return new EvaluationResult(PredictionKind.MultiLabel, rows, scores.Loss)
         {
             Accuracy = scores.Accuracy,
@@ -231,9 +232,9 @@ internal sealed class Evaluator<T>(Trainer<T> trainer)
         int rows = data.Rows, width = Network.OutputSize;
         return new EvaluationResult(PredictionKind.Regression, rows, scores.Loss)
         {
-            MeanSquaredError = Metrics.MeanSquaredError<T>(data.Y, outputs),
-            MeanAbsoluteError = Metrics.MeanAbsoluteError<T>(data.Y, outputs),
-            RSquared = Metrics.RSquared(Matrix<T>.Build.DenseOfRowMajor(rows, width, data.Y), Matrix<T>.Build.DenseOfRowMajor(rows, width, outputs)),
+            MeanSquaredError = Metrics.MeanSquaredError<T>(data.Y.Span, outputs),
+            MeanAbsoluteError = Metrics.MeanAbsoluteError<T>(data.Y.Span, outputs),
+            RSquared = Metrics.RSquared(Matrix<T>.Build.DenseOfRowMajor(rows, width, data.Y.ToArray()), Matrix<T>.Build.DenseOfRowMajor(rows, width, outputs)),
         };
     }
 

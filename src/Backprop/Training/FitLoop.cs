@@ -30,7 +30,7 @@ internal sealed class FitLoop<T>(Trainer<T> trainer)
             Gather = GatherModeFor(Math.Min(options.BatchSize, data.Rows)),
             Context = Network.Context,
         };
-        feeder.SetRows(data.X, data.Y, data.Classes, data.Rows);
+        feeder.SetRows(data.X, data.Y, data.Classes, data.Rows, data.Index);
         feeder.SetWeights(options.ClassWeights is null ? data.Weights : options.ClassWeights.Apply(data.Weights, data.Classes, Network.OutputSize == 1 ? 2 : Network.OutputSize, data.Rows));
         return Run(feeder, validation, options, cancellationToken, data.Mode);
     }

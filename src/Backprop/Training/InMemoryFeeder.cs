@@ -6,7 +6,8 @@ using Backprop.Numerics;
 namespace Backprop;
 
 /// <summary>
-/// Feeds rows held in arrays: every epoch starts from the natural order and, when shuffling, permutes it with a generator
+/// Feeds rows held in memory (the trainer's row-major copies, or a caller's row-major data read in place), all of them
+/// or those an index names: every epoch starts from the natural order and, when shuffling, permutes it with a generator
 /// derived from the seed and the epoch's number alone, so that a resumed run visits the rows exactly as an uninterrupted one.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
@@ -17,8 +18,9 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     private readonly int _outputWidth;
     private readonly bool _shuffle;
     private readonly int _seed;
-    private T[] _inputs = [];
-    private T[] _targets = [];
+    private ReadOnlyMemory<T> _inputs;
+    private ReadOnlyMemory<T> _targets;
+    private int[]? _index;
     private int[]? _classes;
     private T[]? _weights;
     private T[] _batchWeights = [];
@@ -47,13 +49,15 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     /// <summary>Sets one weight per row of the rows given to <see cref="SetRows"/>, or none.</summary>
     public void SetWeights(T[]? weights) => _weights = weights;
 
-    /// <summary>Sets the rows to feed from the next epoch on: the first <paramref name="rows"/> rows of the arrays.</summary>
-    public void SetRows(T[] inputs, T[] targets, int[]? classes, int rows)
+    /// <summary>Sets the rows to feed from the next epoch on: the first <paramref name="rows"/> rows of the inputs and
+    /// targets, or with an <paramref name="index"/> the rows it names (row i of the set is row index[i] of the memory;
+    /// <paramref name="classes"/> and the weights are per row of the set).</summary>
+    public void SetRows(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets, int[]? classes, int rows, int[]? index = null)
     {
         // A batch staged from the previous rows must not be served as one of the new ones.
         FinishBackgroundCopy();
         _staged = -1;
-        (_inputs, _targets, _classes, _rows) = (inputs, targets, classes, rows);
+        (_inputs, _targets, _classes, _rows, _index) = (inputs, targets, classes, rows, index);
         if (_order.Length < rows)
         {
             _order = new int[rows];
@@ -127,17 +131,19 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
         }
         else
         {
+            ReadOnlySpan<T> source = _inputs.Span;
             for (int r = 0; r < count; r++)
             {
-                int row = _order[_next + r];
-                _inputs.AsSpan(row * _inputWidth, _inputWidth).CopyTo(inputs.Slice(r * _inputWidth));
+                int row = DataRow(_next + r);
+                source.Slice(row * _inputWidth, _inputWidth).CopyTo(inputs.Slice(r * _inputWidth));
             }
         }
 
+        ReadOnlySpan<T> sourceTargets = _targets.Span;
         for (int r = 0; r < count; r++)
         {
             int row = _order[_next + r];
-            _targets.AsSpan(row * _outputWidth, _outputWidth).CopyTo(targets.Slice(r * _outputWidth));
+            sourceTargets.Slice(DataRow(_next + r) * _outputWidth, _outputWidth).CopyTo(targets.Slice(r * _outputWidth));
             if (_classes is not null)
             {
                 classes[r] = _classes[row];
@@ -167,6 +173,10 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
 
         return count;
     }
+
+    /// <summary>The row of the inputs and targets at position <paramref name="position"/> of this epoch's order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int DataRow(int position) => _index is null ? _order[position] : _index[_order[position]];
 
     public override void Dispose()
     {
@@ -254,11 +264,11 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
 
         int count = Math.Min(batchRows, _rows - _next);
         int rowBytes = _inputWidth * sizeof(T);
-        fixed (T* inputs = _inputs)
+        fixed (T* inputs = _inputs.Span)
         {
             for (int r = 0; r < count; r++)
             {
-                byte* row = (byte*)(inputs + ((long)_order[_next + r] * _inputWidth));
+                byte* row = (byte*)(inputs + ((long)DataRow(_next + r) * _inputWidth));
                 for (int offset = 0; offset < rowBytes; offset += 64)
                 {
                     Sse.Prefetch1(row + offset);
@@ -312,10 +322,11 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
                 if (part == 1)
                 {
                     Span<T> staging = feeder._staging;
+                    ReadOnlySpan<T> source = feeder._inputs.Span;
                     for (int r = 0; r < _count; r++)
                     {
-                        int row = feeder._order[_first + r];
-                        feeder._inputs.AsSpan(row * width, width).CopyTo(staging.Slice(r * width, width));
+                        int row = feeder.DataRow(_first + r);
+                        source.Slice(row * width, width).CopyTo(staging.Slice(r * width, width));
                     }
                 }
 
@@ -323,10 +334,11 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
             }
 
             int firstRow = _count * part / _parts, end = _count * (part + 1) / _parts;
+            ReadOnlySpan<T> inputs = feeder._inputs.Span;
             for (int r = firstRow; r < end; r++)
             {
-                int row = feeder._order[_first + r];
-                feeder._inputs.AsSpan(row * width, width).CopyTo(new Span<T>(_destination + ((long)r * width), width));
+                int row = feeder.DataRow(_first + r);
+                inputs.Slice(row * width, width).CopyTo(new Span<T>(_destination + ((long)r * width), width));
             }
         }
     }

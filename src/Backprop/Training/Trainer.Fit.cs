@@ -116,6 +116,115 @@ public sealed partial class Trainer<T>
         return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
     }
 
+    /// <summary>Trains a classifier on row-major samples with integer class labels, reading the samples where they are:
+    /// no copy of them is made, so training starts at once and needs no memory for a second copy of the data.</summary>
+    /// <remarks>
+    /// <para>The same training as <see cref="Fit(Matrix{T}, int[], FitOptions?, ValidationData{T}?, CancellationToken)"/>
+    /// on the matrix whose row r is <c>inputs[r·n .. (r+1)·n)</c> (n the network's input size): the same batches,
+    /// the same steps, bit for bit. A <c>T[]</c>, such as <see cref="Data.IdxData.ReadImageRows{T}(string, double)"/>
+    /// returns, converts to <see cref="ReadOnlyMemory{T}"/> as it is.</para>
+    /// <para>The memory is read in place throughout the call, every epoch: it must not change until <c>Fit</c> returns
+    /// (its values are checked once, at the start). Nothing of it is kept after the call. With
+    /// <see cref="FitOptions.ValidationFraction"/> the held-out rows are copied for the evaluation (that fraction of the
+    /// data), and the training rows are still read in place.</para>
+    /// </remarks>
+    /// <param name="inputs">The samples one after another, rows × input size values, row-major; the number of rows is
+    /// the number of labels.</param>
+    /// <param name="labels">One class per row, each in [0, output size); 0 or 1 for a one-output binary classifier.</param>
+    /// <param name="options">Epochs, batch size, shuffling, seed, validation, early stopping and clipping; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch; when null, <see cref="FitOptions.ValidationFraction"/> of the data is held out instead (stratified by class).</param>
+    /// <param name="cancellationToken">Stops training between two batches with <see cref="OperationCanceledException"/>; the network keeps the weights of the last finished step.</param>
+    /// <returns>Every epoch's losses and accuracies, and how training ended.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="labels"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> does not hold labels × input size values (it is empty when a null array was given), a value is not finite (the message names its row and column), the loss rejects one-hot targets, or the validation split leaves a side empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, output size) (outside {0, 1} for a binary classifier), or an option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call, the learning-rate schedule gave a rate that is not finite and positive, or an <see cref="EarlyStopping"/> monitors a metric the epochs do not record.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public TrainingHistory Fit(ReadOnlyMemory<T> inputs, int[] labels, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        var data = Data.FromLabels(inputs, labels, nameof(inputs), nameof(labels));
+        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
+    }
+
+    /// <summary>Trains on row-major samples and target rows, reading both where they are: no copy of them is made.</summary>
+    /// <remarks>The same training as <see cref="Fit(Matrix{T}, Matrix{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/>
+    /// on the matrices whose rows these are, bit for bit. Both memories are read in place throughout the call and must not
+    /// change until <c>Fit</c> returns; with <see cref="FitOptions.ValidationFraction"/> the held-out rows are copied, the
+    /// training rows are not.</remarks>
+    /// <param name="inputs">The samples one after another, rows × input size values, row-major.</param>
+    /// <param name="targets">The targets one row after another, rows × output size values, row-major.</param>
+    /// <param name="options">Epochs, batch size, shuffling, seed, validation, early stopping and clipping; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch; when null, <see cref="FitOptions.ValidationFraction"/> of the data is held out instead (if above 0).</param>
+    /// <param name="cancellationToken">Stops training between two batches with <see cref="OperationCanceledException"/>; the network keeps the weights of the last finished step.</param>
+    /// <returns>Every epoch's losses and accuracies, and how training ended.</returns>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> is empty or not a whole number of rows of the input size, <paramref name="targets"/> does not hold as many rows of the output size, a value is not finite (the message names its row and column), a target is outside the loss's domain, or the validation split leaves a side empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call, the learning-rate schedule gave a rate that is not finite and positive, or an <see cref="EarlyStopping"/> monitors a metric the epochs do not record.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public TrainingHistory Fit(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        var data = Data.FromTargets(inputs, targets, nameof(inputs), nameof(targets));
+        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
+    }
+
+    /// <summary>Trains a classifier on row-major samples with integer class labels and a weight per sample, reading the
+    /// samples where they are, as <see cref="Fit(ReadOnlyMemory{T}, int[], FitOptions?, ValidationData{T}?, CancellationToken)"/> does.</summary>
+    /// <param name="inputs">The samples one after another, rows × input size values, row-major; not to be changed until the call returns.</param>
+    /// <param name="labels">One class per row, as for the unweighted <c>Fit</c>.</param>
+    /// <param name="sampleWeights">One weight per row, finite and at least 0, not all 0; multiplied by
+    /// <see cref="FitOptions.ClassWeights"/> when those are set.</param>
+    /// <param name="options">The training settings; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch (with its own <see cref="ValidationData{T}.SampleWeights"/>, if any);
+    /// when null, <see cref="FitOptions.ValidationFraction"/> of the data, with its weights, is held out instead (stratified by class).</param>
+    /// <param name="cancellationToken">Stops training between two batches with <see cref="OperationCanceledException"/>.</param>
+    /// <returns>Every epoch's losses (weighted) and accuracies, and how training ended.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="labels"/> or <paramref name="sampleWeights"/> is null.</exception>
+    /// <exception cref="ArgumentException">As for the unweighted <c>Fit</c>, or <paramref name="sampleWeights"/> does not have one finite, non-negative weight per row, or they are all 0.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label or an option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public TrainingHistory Fit(ReadOnlyMemory<T> inputs, int[] labels, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        var data = Data.FromLabels(inputs, labels, nameof(inputs), nameof(labels));
+        data = data with { Weights = TrainingSetBuilder<T>.CheckedWeights(sampleWeights, data.Rows, nameof(sampleWeights)) };
+        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
+    }
+
+    /// <summary>Trains on row-major samples and target rows with a weight per sample, reading both where they are, as
+    /// <see cref="Fit(ReadOnlyMemory{T}, ReadOnlyMemory{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/> does.</summary>
+    /// <param name="inputs">The samples one after another, rows × input size values, row-major; not to be changed until the call returns.</param>
+    /// <param name="targets">The targets one row after another, rows × output size values, row-major; not to be changed until the call returns.</param>
+    /// <param name="sampleWeights">One weight per row, finite and at least 0, not all 0; multiplied by
+    /// <see cref="FitOptions.ClassWeights"/> when those are set.</param>
+    /// <param name="options">The training settings; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch (with its own <see cref="ValidationData{T}.SampleWeights"/>, if any);
+    /// when null, <see cref="FitOptions.ValidationFraction"/> of the data, with its weights, is held out instead.</param>
+    /// <param name="cancellationToken">Stops training between two batches with <see cref="OperationCanceledException"/>.</param>
+    /// <returns>Every epoch's losses (weighted) and accuracies, and how training ended.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="sampleWeights"/> is null.</exception>
+    /// <exception cref="ArgumentException">As for the unweighted <c>Fit</c>, or <paramref name="sampleWeights"/> does not have one finite, non-negative weight per row, or they are all 0.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public TrainingHistory Fit(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        var data = Data.FromTargets(inputs, targets, nameof(inputs), nameof(targets));
+        data = data with { Weights = TrainingSetBuilder<T>.CheckedWeights(sampleWeights, data.Rows, nameof(sampleWeights)) };
+        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
+    }
+
     /// <summary>Runs <see cref="Fit(Matrix{T}, Matrix{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/> on the thread pool.</summary>
     /// <param name="inputs">The samples, rows × input size.</param>
     /// <param name="targets">The targets, rows × output size.</param>

@@ -441,7 +441,7 @@ public sealed partial class Trainer<T>
         }
     }
 
-    internal void CheckTargetValues(T[] rowMajor, string paramName)
+    internal void CheckTargetValues(ReadOnlySpan<T> rowMajor, string paramName)
     {
         Guard.FiniteValues<T>(rowMajor, Network.OutputSize, paramName);
         Loss.ValidateTargets<T>(rowMajor, Network.OutputSize, paramName);

@@ -4,14 +4,20 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace Backprop;
 
-/// <summary>A data set ready for training or evaluation: row-major copies, the class of every row when the targets are
-/// classes (0 or 1 for a binary classifier), and how its accuracy is scored.</summary>
+/// <summary>A data set ready for training or evaluation: row-major inputs and targets (copies of a caller's matrices, or
+/// the caller's own row-major memory, read in place), the class of every row when the targets are classes (0 or 1 for a
+/// binary classifier), and how its accuracy is scored.</summary>
 /// <typeparam name="T">The element type.</typeparam>
-internal sealed record TrainingSet<T>(T[] X, T[] Y, int Rows, int[]? Classes, AccuracyMode Mode)
+internal sealed record TrainingSet<T>(ReadOnlyMemory<T> X, ReadOnlyMemory<T> Y, int Rows, int[]? Classes, AccuracyMode Mode)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>One weight per row (sample weights, times class weights for training data), or null.</summary>
     public T[]? Weights { get; init; }
+
+    /// <summary>When set, row i of the set is row <c>Index[i]</c> of <see cref="X"/> and <see cref="Y"/> (the rows
+    /// a validation split leaves for training, without copying them); <see cref="Classes"/> and <see cref="Weights"/>
+    /// are per row of the set. Null: row i is row i.</summary>
+    public int[]? Index { get; init; }
 }
 
 /// <summary>
@@ -48,23 +54,86 @@ internal sealed class TrainingSetBuilder<T>(Trainer<T> trainer)
         T[] x = Network.ToRowMajor(inputs, inputsName);
         ArgumentNullException.ThrowIfNull(targets, targetsName);
         trainer.CheckTargetShape(targets.RowCount, targets.ColumnCount, inputs.RowCount, targetsName);
-        T[] y = targets.ToRowMajorArray();
-        trainer.CheckTargetValues(y, targetsName);
+        return WithTargets(x, targets.ToRowMajorArray(), inputs.RowCount, targetsName);
+    }
+
+    /// <summary>Samples with target rows, both row-major in the caller's memory, which the set reads in place: only
+    /// checked here, never copied.</summary>
+    public TrainingSet<T> FromTargets(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets, string inputsName, string targetsName)
+    {
+        int rows = CheckRowMajorInputs(inputs, null, inputsName);
+        long expected = (long)rows * Network.OutputSize;
+        if (targets.Length != expected)
+        {
+            throw new ArgumentException(
+                $"{targetsName} must hold {expected} values ({rows} rows of {inputsName} × the network's output size {Network.OutputSize}), but it holds {targets.Length}.", targetsName);
+        }
+
+        return WithTargets(inputs, targets, rows, targetsName);
+    }
+
+    private TrainingSet<T> WithTargets(ReadOnlyMemory<T> x, ReadOnlyMemory<T> y, int rows, string targetsName)
+    {
+        trainer.CheckTargetValues(y.Span, targetsName);
         int[]? classes = IsBinaryClassifier
-            ? BinaryClassesOf(y)
-            : OneHot.ClassesOfOneHotRows<T>(y, inputs.RowCount, Network.OutputSize);
-        return new TrainingSet<T>(x, y, inputs.RowCount, classes, ModeFor(declaredClasses: false, hasClasses: classes is not null));
+            ? BinaryClassesOf(y.Span)
+            : OneHot.ClassesOfOneHotRows<T>(y.Span, rows, Network.OutputSize);
+        return new TrainingSet<T>(x, y, rows, classes, ModeFor(declaredClasses: false, hasClasses: classes is not null));
     }
 
     /// <summary>Samples with class labels: one-hot rows, or the 0/1 target column of a binary classifier.</summary>
     public TrainingSet<T> FromLabels(Matrix<T> inputs, int[] labels, string inputsName, string labelsName)
     {
         T[] x = Network.ToRowMajor(inputs, inputsName);
+        return WithLabels(x, labels, inputs.RowCount, labelsName);
+    }
+
+    /// <summary>Samples with class labels, the inputs row-major in the caller's memory, which the set reads in place:
+    /// only checked here, never copied. The number of rows is the number of labels.</summary>
+    public TrainingSet<T> FromLabels(ReadOnlyMemory<T> inputs, int[] labels, string inputsName, string labelsName)
+    {
+        ArgumentNullException.ThrowIfNull(labels, labelsName);
+        int rows = CheckRowMajorInputs(inputs, labels.Length, inputsName, labelsName);
+        return WithLabels(inputs, labels, rows, labelsName);
+    }
+
+    private TrainingSet<T> WithLabels(ReadOnlyMemory<T> x, int[] labels, int rows, string labelsName)
+    {
         T[] y = IsBinaryClassifier
-            ? BinaryTargets(labels, inputs.RowCount, labelsName)
-            : OneHotTargets(CheckedForOneOutput(labels, labelsName), inputs.RowCount, labelsName);
+            ? BinaryTargets(labels, rows, labelsName)
+            : OneHotTargets(CheckedForOneOutput(labels, labelsName), rows, labelsName);
         trainer.CheckTargetValues(y, labelsName);
-        return new TrainingSet<T>(x, y, inputs.RowCount, (int[])labels.Clone(), ModeFor(declaredClasses: true, hasClasses: true));
+        return new TrainingSet<T>(x, y, rows, (int[])labels.Clone(), ModeFor(declaredClasses: true, hasClasses: true));
+    }
+
+    /// <summary>Checks row-major inputs against the network: a whole number of rows of the input size (exactly
+    /// <paramref name="rows"/> of them when that is known from the labels), at least one, every value finite.</summary>
+    /// <returns>The number of rows.</returns>
+    private int CheckRowMajorInputs(ReadOnlyMemory<T> inputs, int? rows, string paramName, string? rowsName = null)
+    {
+        int width = Network.InputSize;
+        if (rows is { } known)
+        {
+            long expected = (long)known * width;
+            if (inputs.Length != expected)
+            {
+                throw new ArgumentException(
+                    $"{paramName} must hold {expected} values ({known} rows, one per label in {rowsName}, × the network's input size {width}), but it holds {inputs.Length}{(inputs.IsEmpty ? " (a null array converts to empty memory)" : "")}.", paramName);
+            }
+        }
+        else if (inputs.Length % width != 0)
+        {
+            throw new ArgumentException(
+                $"{paramName} must hold whole rows of the network's input size {width} values, but it holds {inputs.Length} = {inputs.Length / width} rows and {inputs.Length % width} values more.", paramName);
+        }
+
+        if (inputs.IsEmpty)
+        {
+            throw new ArgumentException($"{paramName} must hold at least one row (sample), but it is empty (a null array converts to empty memory).", paramName);
+        }
+
+        Guard.FiniteValues(inputs.Span, width, paramName);
+        return inputs.Length / width;
     }
 
     /// <summary>The validation data given to <c>Fit</c>, or null.</summary>
@@ -119,7 +188,33 @@ internal sealed class TrainingSetBuilder<T>(Trainer<T> trainer)
                 $"options.ValidationFraction = {fraction} of {data.Rows} samples leaves {train.Length} for training and {held.Length} for validation; both need at least one."), "options");
         }
 
-        return (Subset(data, train), Subset(data, held));
+        // The training rows are read where they are, through an index; the held-out rows, which the evaluator reads
+        // chunk by chunk, are copied (a tenth of the data for a fraction of 0.1).
+        return (View(data, train), Subset(data, held));
+    }
+
+    /// <summary>The training rows of a split: a view of the data's rows through an index, without a copy of
+    /// them.</summary>
+    private static TrainingSet<T> View(TrainingSet<T> data, int[] rows)
+    {
+        int[]? classes = data.Classes is null ? null : new int[rows.Length];
+        T[]? weights = data.Weights is null ? null : new T[rows.Length];
+        var index = new int[rows.Length];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            index[i] = data.Index is null ? rows[i] : data.Index[rows[i]];
+            if (classes is not null)
+            {
+                classes[i] = data.Classes![rows[i]];
+            }
+
+            if (weights is not null)
+            {
+                weights[i] = data.Weights![rows[i]];
+            }
+        }
+
+        return new TrainingSet<T>(data.X, data.Y, rows.Length, classes, data.Mode) { Weights = weights, Index = index };
     }
 
     private TrainingSet<T> Subset(TrainingSet<T> data, int[] rows)
@@ -129,10 +224,12 @@ internal sealed class TrainingSetBuilder<T>(Trainer<T> trainer)
         var y = new T[rows.Length * outputWidth];
         int[]? classes = data.Classes is null ? null : new int[rows.Length];
         T[]? weights = data.Weights is null ? null : new T[rows.Length];
+        ReadOnlySpan<T> sourceX = data.X.Span, sourceY = data.Y.Span;
         for (int i = 0; i < rows.Length; i++)
         {
-            data.X.AsSpan(rows[i] * inputWidth, inputWidth).CopyTo(x.AsSpan(i * inputWidth));
-            data.Y.AsSpan(rows[i] * outputWidth, outputWidth).CopyTo(y.AsSpan(i * outputWidth));
+            int row = data.Index is null ? rows[i] : data.Index[rows[i]];
+            sourceX.Slice(row * inputWidth, inputWidth).CopyTo(x.AsSpan(i * inputWidth));
+            sourceY.Slice(row * outputWidth, outputWidth).CopyTo(y.AsSpan(i * outputWidth));
             if (classes is not null)
             {
                 classes[i] = data.Classes![rows[i]];
@@ -148,7 +245,7 @@ internal sealed class TrainingSetBuilder<T>(Trainer<T> trainer)
     }
 
     /// <summary>The class of every row of a one-column target, when every target is 0 or 1; otherwise null.</summary>
-    private static int[]? BinaryClassesOf(T[] y)
+    private static int[]? BinaryClassesOf(ReadOnlySpan<T> y)
     {
         var classes = new int[y.Length];
         for (int r = 0; r < y.Length; r++)

@@ -27,6 +27,101 @@ public class IdxDataTests : IDisposable
     }
 
     [Theory]
+    [InlineData(1, 1, 1, false)]
+    [InlineData(3, 2, 2, true)]
+    [InlineData(7, 5, 3, false)]
+    [InlineData(300, 28, 28, true)]    // 235,200 bytes: several blocks of the reader's 64 KiB buffer
+    [InlineData(1_000, 17, 9, false)]
+    public void Image_rows_are_the_images_matrix_row_by_row(int count, int height, int width, bool gzip)
+    {
+        var random = new DeterministicRandom(count);
+        byte[] pixels = Enumerable.Range(0, count * height * width).Select(_ => (byte)random.NextInt32(256)).ToArray();
+        string path = TestFiles.Write(_folder, $"images-{count}", TestFiles.Idx(0x08, [count, height, width], pixels), gzip);
+
+        float[] rows = IdxData.ReadImageRows<float>(path);
+        double[] doubles = IdxData.ReadImageRows<double>(path, divisor: 3);
+
+        rows.Should().Equal(IdxData.ReadImages<float>(path).ToRowMajorArray());
+        doubles.Should().Equal(IdxData.ReadImages<double>(path, divisor: 3).ToRowMajorArray());
+        for (int i = 0; i < pixels.Length; i += 97)
+        {
+            rows[i].Should().Be(pixels[i] / 255f);
+            doubles[i].Should().Be(pixels[i] / 3.0);
+        }
+    }
+
+    [Fact]
+    public void A_large_gzip_file_inflated_on_a_second_thread_reads_the_same_and_fails_the_same()
+    {
+        // 2,000 images of 28 × 28: 1.5 MB, inflated on a worker thread while the values are written.
+        var random = new DeterministicRandom(28);
+        byte[] pixels = Enumerable.Range(0, 2_000 * 784).Select(i => (byte)(i % 784 < 392 ? random.NextInt32(256) : i % 251)).ToArray();
+        byte[] file = TestFiles.Idx(0x08, [2_000, 28, 28], pixels);
+        string path = TestFiles.Write(_folder, "large", file, gzip: true);
+
+        IdxData.ReadImageRows<float>(path).Should().Equal(pixels.Select(p => p / 255f));
+
+        // Cut short inside the gzip data, and corrupt in its middle: refused as the matrix reader refuses them.
+        byte[] zipped = File.ReadAllBytes(path);
+        foreach (var (name, bytes) in new[] { ("cut-large", zipped[..(zipped.Length / 2)]), ("bad-large", Corrupt(zipped)) })
+        {
+            string damaged = Path.Combine(_folder, name);
+            File.WriteAllBytes(damaged, bytes);
+            var expected = FluentActions.Invoking(() => IdxData.ReadImages<float>(damaged)).Should().Throw<InvalidDataException>().Which.Message;
+            FluentActions.Invoking(() => IdxData.ReadImageRows<float>(damaged)).Should().Throw<InvalidDataException>().WithMessage(expected);
+        }
+
+        // Gzip data that ends early but whole: the header's sizes promise more than it holds.
+        byte[] shortFile = TestFiles.Idx(0x08, [2_000, 28, 28], pixels[..(pixels.Length - 1_000)]);
+        string shortPath = TestFiles.Write(_folder, "short-large", shortFile, gzip: true);
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(shortPath)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{shortPath} (gzip): the data ends at offset {16 + pixels.Length - 1_000}, but the header's dimensions [2000, 28, 28] need {pixels.Length} bytes*");
+
+        static byte[] Corrupt(byte[] bytes)
+        {
+            var copy = (byte[])bytes.Clone();
+            for (int i = copy.Length / 2; i < copy.Length / 2 + 64; i++)
+            {
+                copy[i] ^= 0x5A;
+            }
+
+            return copy;
+        }
+    }
+
+    [Fact]
+    public void Image_rows_refuse_what_images_refuse()
+    {
+        string labels = TestFiles.Write(_folder, "labels", TestFiles.Idx(0x08, [2], [1, 2]), gzip: false);
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(labels)).Should().Throw<InvalidDataException>().WithMessage($"{labels}: expected images*");
+        string empty = TestFiles.Write(_folder, "empty", TestFiles.Idx(0x08, [3, 0, 5], []), gzip: true);
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(empty))
+            .Should().Throw<InvalidDataException>().WithMessage($"{empty}: the dimensions [3, 0, 5] hold no images or images of no pixels*");
+        string images = TestFiles.Write(_folder, "images", TestFiles.Idx(0x08, [1, 1, 2], [0, 255]), gzip: false);
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(images, 1e-40))
+            .Should().Throw<ArgumentOutOfRangeException>().WithParameterName("divisor");
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(""))
+            .Should().Throw<ArgumentException>().WithParameterName("path");
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(Path.Combine(_folder, "missing")))
+            .Should().Throw<FileNotFoundException>();
+        string cut = TestFiles.Write(_folder, "cut", TestFiles.Idx(0x08, [2, 2, 2], [1, 2, 3, 4, 5, 6, 7]), gzip: true);
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(cut))
+            .Should().Throw<InvalidDataException>().WithMessage($"{cut} (gzip): the data ends at offset 23, but the header's dimensions [2, 2, 2] need 8 bytes*");
+        string longer = TestFiles.Write(_folder, "long", TestFiles.Idx(0x08, [1, 2, 2], [1, 2, 3, 4, 5]), gzip: false);
+        FluentActions.Invoking(() => IdxData.ReadImageRows<float>(longer))
+            .Should().Throw<InvalidDataException>().WithMessage($"{longer}: there are bytes after offset 20*");
+    }
+
+    [Fact]
+    public void A_lying_gzip_header_does_not_make_the_row_reader_allocate_what_it_claims()
+    {
+        string path = TestFiles.Write(_folder, "liar", TestFiles.Idx(0x08, [60_000, 28, 28], [1, 2, 3]), gzip: true);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        FluentActions.Invoking(() => IdxData.ReadImageRows<double>(path)).Should().Throw<InvalidDataException>().WithMessage("*ends at offset*");
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().BeLessThan(8 << 20, "the claimed 376 MB are not allocated before the data is there");
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Reads_labels(bool gzip)

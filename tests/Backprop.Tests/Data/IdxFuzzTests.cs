@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Backprop.Tests.Data;
 
 /// <summary>Ten thousand seeded mutants of small valid IDX files, plain and gzip, through <see cref="IdxData.Read(Stream, string)"/>,
-/// <see cref="IdxData.ReadImages{T}"/> and <see cref="IdxData.ReadLabels"/>: each is either read exactly as a plain
+/// <see cref="IdxData.ReadImages{T}"/>, <see cref="IdxData.ReadImageRows{T}"/> and <see cref="IdxData.ReadLabels"/>: each is either read exactly as a plain
 /// reference decoder of the same bytes reads it, or refused with an <see cref="InvalidDataException"/> naming the source,
 /// in bounded time and memory, even when its header claims billions of elements.</summary>
 public class IdxFuzzTests(ITestOutputHelper output) : IDisposable
@@ -57,8 +57,20 @@ public class IdxFuzzTests(ITestOutputHelper output) : IDisposable
             var read = Attempt(() => IdxData.Read(new MemoryStream(bytes), path));
             var images = Attempt(() => IdxData.ReadImages<float>(path));
             var labels = Attempt(() => IdxData.ReadLabels(path));
-            worstTicks = Math.Max(worstTicks, Math.Max(read.Ticks, Math.Max(images.Ticks, labels.Ticks)));
-            worstAllocation = Math.Max(worstAllocation, Math.Max(read.Allocated, Math.Max(images.Allocated, labels.Allocated)));
+            var imageRows = Attempt(() => IdxData.ReadImageRows<float>(path));
+            worstTicks = Math.Max(worstTicks, Math.Max(Math.Max(read.Ticks, imageRows.Ticks), Math.Max(images.Ticks, labels.Ticks)));
+            worstAllocation = Math.Max(worstAllocation, Math.Max(Math.Max(read.Allocated, imageRows.Allocated), Math.Max(images.Allocated, labels.Allocated)));
+
+            // The row reader reads what the matrix reader reads, without the transposition, or refuses what it refuses.
+            if (images.Value is Matrix<float> matrix)
+            {
+                imageRows.Value.Should().BeOfType<float[]>(context).Which.Should().Equal(matrix.ToRowMajorArray(), context);
+            }
+            else
+            {
+                imageRows.Error.Should().BeOfType<InvalidDataException>($"the row reader refuses what the matrix reader refuses; {context}")
+                    .Which.Message.Should().StartWith(path, context);
+            }
 
             string outcome = Check(read, images, labels, bytes, path, context);
             outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
