@@ -32,11 +32,11 @@ public sealed class Softmax : IActivation, IOnnxExportable
             {
                 var z = preActivations.Slice(start, width);
                 var a = activations.Slice(start, width);
-                T max = TensorPrimitives.Max(z);
-                TensorPrimitives.Subtract(z, max, a);
-                TensorPrimitives.Exp(a, a);
-                T sum = TensorPrimitives.Sum<T>(a);
-                TensorPrimitives.Divide(a, sum, a);
+                T max = SpanKernels.Max(z);
+                SpanKernels.Subtract(z, max, a);
+                SpanKernels.Exp<T>(a, a);
+                T sum = SpanKernels.Sum<T>(a);
+                SpanKernels.Divide(a, sum, a);
             }
 
             return;
@@ -50,8 +50,8 @@ public sealed class Softmax : IActivation, IOnnxExportable
             var z = preActivations.Slice(start, width);
             var a = activations.Slice(start, width);
             RowKernels.Subtract(z, RowKernels.Max(z), a);
-            TensorPrimitives.Exp<T>(a, a);
-            T sum = TensorPrimitives.Sum<T>(a);
+            SpanKernels.Exp<T>(a, a);
+            T sum = SpanKernels.Sum<T>(a);
             for (int j = 0; j < a.Length; j++)
             {
                 a[j] /= sum;
