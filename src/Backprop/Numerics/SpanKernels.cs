@@ -124,29 +124,41 @@ internal static class SpanKernels
     /// 128-bit vector are added from the last element to the first.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Sum<T>(ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T> => Sum<T, Identity<T>>(x);
+
+    /// <summary>Σ x², added in the order of <c>TensorPrimitives.SumOfSquares</c> (that of <see cref="Sum{T}"/>, each
+    /// element squared first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static T SumOfSquares<T>(ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T> => Sum<T, Square<T>>(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static T Sum<T, TTerm>(ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TTerm : struct, IUnaryOp<T>
     {
+        TTerm term = default;
         if (Vector512.IsHardwareAccelerated && x.Length >= Vector512<T>.Count)
         {
-            return Sum<T, Vector512<T>, Simd512<T>>(x);
+            return Sum<T, TTerm, Vector512<T>, Simd512<T>>(x);
         }
 
         if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<T>.Count)
         {
-            return Sum<T, Vector256<T>, Simd256<T>>(x);
+            return Sum<T, TTerm, Vector256<T>, Simd256<T>>(x);
         }
 
         if (Vector128.IsHardwareAccelerated)
         {
             if (x.Length >= Vector128<T>.Count)
             {
-                return Sum<T, Vector128<T>, Simd128<T>>(x);
+                return Sum<T, TTerm, Vector128<T>, Simd128<T>>(x);
             }
 
             T sum = T.Zero;
             for (int i = x.Length - 1; i >= 0; i--)
             {
-                sum += x[i];
+                sum += term.Invoke(x[i]);
             }
 
             return sum;
@@ -155,22 +167,24 @@ internal static class SpanKernels
         T total = T.Zero;
         foreach (T v in x)
         {
-            total += v;
+            total += term.Invoke(v);
         }
 
         return total;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static T Sum<T, TVec, TSimd>(ReadOnlySpan<T> x)
+    private static T Sum<T, TTerm, TVec, TSimd>(ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TTerm : struct, IUnaryOp<T>
         where TVec : struct
         where TSimd : ISimdWidth<TVec, T>
     {
+        TTerm term = default;
         ref T xRef = ref MemoryMarshal.GetReference(x);
         int n = x.Length, lanes = TSimd.Lanes;
         TVec sum = TSimd.Broadcast(T.Zero);
-        TVec first = TSimd.Load(ref xRef);
+        TVec first = term.Invoke<TVec, TSimd>(TSimd.Load(ref xRef));
         int position = 0, remaining = n, blocks;
         if (n > 8 * lanes)
         {
@@ -180,7 +194,7 @@ internal static class SpanKernels
             {
                 for (int k = 0; k < 8; k++)
                 {
-                    sum = TSimd.Add(sum, TSimd.Load(ref Unsafe.Add(ref xRef, position + (k * lanes))));
+                    sum = TSimd.Add(sum, term.Invoke<TVec, TSimd>(TSimd.Load(ref Unsafe.Add(ref xRef, position + (k * lanes)))));
                 }
             }
 
@@ -196,7 +210,7 @@ internal static class SpanKernels
         int wholeEnd = position + remaining - trailing;
         for (int k = blocks; k >= 1; k--)
         {
-            sum = TSimd.Add(sum, TSimd.Load(ref Unsafe.Add(ref xRef, wholeEnd - (k * lanes))));
+            sum = TSimd.Add(sum, term.Invoke<TVec, TSimd>(TSimd.Load(ref Unsafe.Add(ref xRef, wholeEnd - (k * lanes)))));
         }
 
         // The last vector of the span with only its last `trailing` lanes kept (none when the span ends on a whole one).
@@ -204,7 +218,7 @@ internal static class SpanKernels
         ref T lastLanes = ref Unsafe.As<TVec, T>(ref last);
         for (int k = lanes - trailing; k < lanes; k++)
         {
-            Unsafe.Add(ref lastLanes, k) = Unsafe.Add(ref xRef, n - lanes + k);
+            Unsafe.Add(ref lastLanes, k) = term.Invoke(Unsafe.Add(ref xRef, n - lanes + k));
         }
 
         sum = TSimd.Add(sum, last);
@@ -377,6 +391,28 @@ internal static class SpanKernels
         throw new ArgumentException($"{name} must hold at least {needed} elements, but it has {actual}.", name);
 
     // ---- Operators ------------------------------------------------------------------------------------------------
+
+    private readonly struct Identity<T> : IUnaryOp<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T Invoke(T x) => x;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TVec Invoke<TVec, TSimd>(TVec x)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, T> => x;
+    }
+
+    private readonly struct Square<T> : IUnaryOp<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T Invoke(T x) => x * x;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TVec Invoke<TVec, TSimd>(TVec x)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, T> => TSimd.Multiply(x, x);
+    }
 
     private readonly struct ExpOp<T> : IUnaryOp<T>
         where T : unmanaged, IFloatingPointIeee754<T>

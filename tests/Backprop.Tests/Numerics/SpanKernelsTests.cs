@@ -110,6 +110,9 @@ public class SpanKernelsTests
             var actual = SpanKernels.Sum<T>(x);
             var expected = TensorPrimitives.Sum<T>(x);
             Bits(actual).Should().Be(Bits(expected), $"Sum {typeof(T).Name} n={n}: {actual:R} against TensorPrimitives' {expected:R}");
+            actual = SpanKernels.SumOfSquares<T>(x);
+            expected = TensorPrimitives.SumOfSquares<T>(x);
+            Bits(actual).Should().Be(Bits(expected), $"SumOfSquares {typeof(T).Name} n={n}: {actual:R} against TensorPrimitives' {expected:R}");
         }
     }
 
