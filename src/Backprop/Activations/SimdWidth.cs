@@ -29,6 +29,12 @@ internal interface ISimdWidth<TVec, T>
 
     static abstract TVec Divide(TVec left, TVec right);
 
+    // The nearest integer, ties to even, lane by lane.
+    static abstract TVec Round(TVec value);
+
+    // 2ⁿ for double lanes holding integers n in [−1022, 1023] (exact; double only).
+    static abstract TVec Pow2(TVec n);
+
     // √x lane by lane (correctly rounded, as the scalar square root).
     static abstract TVec Sqrt(TVec value);
 
@@ -118,6 +124,23 @@ internal readonly struct Simd128<T> : ISimdWidth<Vector128<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Divide(Vector128<T> left, Vector128<T> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Round(Vector128<T> value) =>
+        typeof(T) == typeof(float) ? Vector128.Round(value.AsSingle()).As<float, T>() : Vector128.Round(value.AsDouble()).As<double, T>();
+
+    // n + 1.5·2⁵² holds n in its low bits (|n| < 2⁵¹); moved into the exponent field with the bias.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Pow2(Vector128<T> n)
+    {
+        if (typeof(T) != typeof(double))
+        {
+            throw new NotSupportedException();
+        }
+
+        Vector128<long> bits = (n.AsDouble() + Vector128.Create(6755399441055744.0)).AsInt64();
+        return Vector128.ShiftLeft(bits - Vector128.Create(0x4338000000000000L - 1023), 52).As<long, T>();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Sqrt(Vector128<T> value) => Vector128.Sqrt(value);
@@ -236,6 +259,23 @@ internal readonly struct Simd256<T> : ISimdWidth<Vector256<T>, T>
     public static Vector256<T> Divide(Vector256<T> left, Vector256<T> right) => left / right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Round(Vector256<T> value) =>
+        typeof(T) == typeof(float) ? Vector256.Round(value.AsSingle()).As<float, T>() : Vector256.Round(value.AsDouble()).As<double, T>();
+
+    // n + 1.5·2⁵² holds n in its low bits (|n| < 2⁵¹); moved into the exponent field with the bias.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Pow2(Vector256<T> n)
+    {
+        if (typeof(T) != typeof(double))
+        {
+            throw new NotSupportedException();
+        }
+
+        Vector256<long> bits = (n.AsDouble() + Vector256.Create(6755399441055744.0)).AsInt64();
+        return Vector256.ShiftLeft(bits - Vector256.Create(0x4338000000000000L - 1023), 52).As<long, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Sqrt(Vector256<T> value) => Vector256.Sqrt(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -350,6 +390,23 @@ internal readonly struct Simd512<T> : ISimdWidth<Vector512<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Divide(Vector512<T> left, Vector512<T> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Round(Vector512<T> value) =>
+        typeof(T) == typeof(float) ? Vector512.Round(value.AsSingle()).As<float, T>() : Vector512.Round(value.AsDouble()).As<double, T>();
+
+    // n + 1.5·2⁵² holds n in its low bits (|n| < 2⁵¹); moved into the exponent field with the bias.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Pow2(Vector512<T> n)
+    {
+        if (typeof(T) != typeof(double))
+        {
+            throw new NotSupportedException();
+        }
+
+        Vector512<long> bits = (n.AsDouble() + Vector512.Create(6755399441055744.0)).AsInt64();
+        return Vector512.ShiftLeft(bits - Vector512.Create(0x4338000000000000L - 1023), 52).As<long, T>();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Sqrt(Vector512<T> value) => Vector512.Sqrt(value);

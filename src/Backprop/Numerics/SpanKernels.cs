@@ -13,11 +13,13 @@ namespace Backprop;
 /// <para>They replace System.Numerics.Tensors' <c>TensorPrimitives</c> on that path: its generic kernels start as tier-0
 /// code, whose vector operations are calls, and with tiered compilation on (every application's default) the first
 /// epochs ran them so until the runtime recompiled them. The library cannot mark another assembly's methods.</para>
-/// <para>Each result is bit for bit the one <c>TensorPrimitives</c> 10 gives (the tests hold it): the element-wise
-/// operations are exact or the same lane-by-lane functions (the runtime's <c>Vector512.Exp</c>, <c>Log</c>), which
-/// <c>TensorPrimitives</c> also runs, on spans shorter than one 128-bit vector the scalar <c>T.Exp</c> and
-/// <c>T.Log</c> as it does; and <see cref="Sum{T}"/> adds in its order. So predictions keep the bits recorded in the
-/// golden model files. A double lane beyond ±700 (or NaN) gets the scalar <c>T.Exp</c>, and its neighbours the vector
+/// <para>Each result is bit for bit the one <c>TensorPrimitives</c> 10 gives (the tests hold it), except the float
+/// exponential: the element-wise operations are exact or the same lane-by-lane functions (the runtime's
+/// <c>Vector512.Exp</c> of double, <c>Log</c>), which <c>TensorPrimitives</c> also runs, on spans shorter than one
+/// 128-bit vector the scalar <c>T.Exp</c> and <c>T.Log</c> as it does; and <see cref="Sum{T}"/> adds in its order. So
+/// double predictions keep the bits recorded in the golden model files. The float exponential is the library's own
+/// (<see cref="SingleExp"/>, within 1 ulp), because the runtime's is a generic method of System.Private.CoreLib that
+/// the JIT does not inline and so also starts as tier-0 code; it is the same function at every span length. A double lane beyond ±700 (or NaN) gets the scalar <c>T.Exp</c>, and its neighbours the vector
 /// function: the runtime's vector exponential would compute the whole vector with the scalar function then, so that a
 /// lane's bits would depend on its neighbours and on where a batch is split.</para>
 /// <para>Each element-wise kernel picks the widest accelerated width that the span fills, runs whole vectors, and
@@ -29,7 +31,21 @@ internal static class SpanKernels
     /// <summary>destination = e^x, element by element.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Exp<T>(ReadOnlySpan<T> x, Span<T> destination)
-        where T : unmanaged, IFloatingPointIeee754<T> => Map(new ExpOp<T>(), x, destination);
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && x.Length < Vector128<T>.Count && Vector128.IsHardwareAccelerated && x.Length <= destination.Length)
+        {
+            // The same vector function for the few elements of a short span (zero-padded), so that a float's e^x does
+            // not depend on the length of the span it lies in.
+            Vector128<T> lanes = default;
+            x.CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.As<Vector128<T>, T>(ref lanes), Vector128<T>.Count));
+            lanes = new ExpOp<T>().Invoke<Vector128<T>, Simd128<T>>(lanes);
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Vector128<T>, T>(ref lanes), x.Length).CopyTo(destination);
+            return;
+        }
+
+        Map(new ExpOp<T>(), x, destination);
+    }
 
     /// <summary>destination = ln x, element by element.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -419,8 +435,8 @@ internal static class SpanKernels
     {
         public T Invoke(T x) => T.Exp(x);
 
-        // float: the runtime's exponential is lane by lane over the whole range. double: it is where every lane is a
-        // number within ±700; a vector with another lane gets the runtime's exponential of the others (that lane set to 0)
+        // float: SingleExp, in double lanes. double: the runtime's vector exponential, which is lane by lane where
+        // every lane is a number within ±700; a vector with another lane gets the runtime's exponential of the others (that lane set to 0)
         // and the scalar T.Exp of that lane, so no lane's bits depend on its neighbours.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TVec Invoke<TVec, TSimd>(TVec x)
@@ -429,7 +445,7 @@ internal static class SpanKernels
         {
             if (typeof(T) == typeof(float))
             {
-                return TSimd.RuntimeExp(x);
+                return TSimd.InDouble<SingleExp>(x);
             }
 
             TVec isNumber = TSimd.Equal(x, x);
@@ -461,6 +477,40 @@ internal static class SpanKernels
             }
 
             return e;
+        }
+    }
+
+    /// <summary>e^x for float arguments, evaluated in double lanes and rounded once to float by the caller's narrowing:
+    /// within 1 ulp of the exact value (the double result is within 3·10⁻¹⁰ relative), subnormal results included; +∞
+    /// above ≈ 88.72, 0 below ≈ −103.97, NaN for NaN.</summary>
+    /// <remarks>x is clamped to ±150 (beyond the range where e^x is a finite non-zero float either way), n = round(x/ln 2),
+    /// r = x − n·ln 2 with ln 2 in two parts and fused multiply-adds (|r| ≤ ln 2 / 2, exact to about 10⁻¹⁷), e^r by its
+    /// Taylor polynomial to r⁸/8! (the next term is below 2.1·10⁻¹⁰), times 2ⁿ.</remarks>
+    private readonly struct SingleExp : IDoubleKernel
+    {
+        private const double Ln2High = 0.6931471805599453;
+        private const double Ln2Low = 2.3190468138462996e-17;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TVec Invoke<TVec, TSimd>(TVec x)
+            where TVec : struct
+            where TSimd : ISimdWidth<TVec, double>
+        {
+            TVec c = TSimd.Min(TSimd.Max(x, TSimd.Broadcast(-150)), TSimd.Broadcast(150));
+            TVec n = TSimd.Round(TSimd.Multiply(c, TSimd.Broadcast(1.4426950408889634)));
+            TVec minusN = TSimd.Negate(n);
+            TVec r = TSimd.MultiplyAdd(minusN, TSimd.Broadcast(Ln2High), c);
+            r = TSimd.MultiplyAdd(minusN, TSimd.Broadcast(Ln2Low), r);
+            TVec p = TSimd.Broadcast(1.0 / 40320);
+            p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(1.0 / 5040));
+            p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(1.0 / 720));
+            p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(1.0 / 120));
+            p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(1.0 / 24));
+            p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(1.0 / 6));
+            p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(0.5));
+            p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(1.0));
+            p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(1.0));
+            return TSimd.Select(TSimd.Equal(x, x), TSimd.Multiply(p, TSimd.Pow2(n)), x);
         }
     }
 
