@@ -43,8 +43,9 @@ public sealed class Softmax : IActivation, IOnnxExportable
         }
 
         // Short rows (a classifier's few classes): the shift and the normalisation in plain loops, which cost less than
-        // the set-up of vectorised calls. The exponential and the sum stay vectorised calls per row: their results depend
-        // on the span's length, and predictions must keep their bits across versions (golden files record outputs).
+        // the set-up of vectorised calls. The exponential and the sum stay vectorised calls per row (SpanKernels, with
+        // TensorPrimitives' bits): the sum's order and double's exponential depend on the span's length, and predictions
+        // must keep their bits across versions (golden files record outputs).
         for (int start = 0; start < preActivations.Length; start += width)
         {
             var z = preActivations.Slice(start, width);
