@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace Backprop;
@@ -16,7 +15,7 @@ internal static class RowKernels
     {
         if (row.Length >= 32)
         {
-            TensorPrimitives.Subtract(row, value, destination);
+            SpanKernels.Subtract(row, value, destination);
             return;
         }
 
@@ -33,7 +32,7 @@ internal static class RowKernels
     {
         if (row.Length >= 32)
         {
-            return TensorPrimitives.Max(row);
+            return SpanKernels.Max(row);
         }
 
         T max = row[0];

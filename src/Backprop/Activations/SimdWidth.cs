@@ -29,6 +29,21 @@ internal interface ISimdWidth<TVec, T>
 
     static abstract TVec Divide(TVec left, TVec right);
 
+    // The nearest integer, ties to even, lane by lane.
+    static abstract TVec Round(TVec value);
+
+    // 2ⁿ for double lanes holding integers n in [−1022, 1023] (exact; double only).
+    static abstract TVec Pow2(TVec n);
+
+    // √x lane by lane (correctly rounded, as the scalar square root).
+    static abstract TVec Sqrt(TVec value);
+
+    // The sum of the lanes, in the runtime's order for this width (Vector128/256/512.Sum).
+    static abstract T Sum(TVec value);
+
+    // The largest lane (NaN if any lane is NaN; +0 above −0), as T.Max folded over the lanes.
+    static abstract T MaxLane(TVec value);
+
     // left·right + addend, rounded once (in software where the hardware has no FMA: slower, the same result).
     static abstract TVec MultiplyAdd(TVec left, TVec right, TVec addend);
 
@@ -62,6 +77,9 @@ internal interface ISimdWidth<TVec, T>
     static abstract TVec LessThan(TVec left, TVec right);
 
     static abstract TVec Equal(TVec left, TVec right);
+
+    // Whether any lane of a mask has its bits set.
+    static abstract bool Any(TVec mask);
 
     // mask ? ifTrue : ifFalse, lane by lane.
     static abstract TVec Select(TVec mask, TVec ifTrue, TVec ifFalse);
@@ -106,6 +124,41 @@ internal readonly struct Simd128<T> : ISimdWidth<Vector128<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Divide(Vector128<T> left, Vector128<T> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Round(Vector128<T> value) =>
+        typeof(T) == typeof(float) ? Vector128.Round(value.AsSingle()).As<float, T>() : Vector128.Round(value.AsDouble()).As<double, T>();
+
+    // n + 1.5·2⁵² holds n in its low bits (|n| < 2⁵¹); moved into the exponent field with the bias.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Pow2(Vector128<T> n)
+    {
+        if (typeof(T) != typeof(double))
+        {
+            throw new NotSupportedException();
+        }
+
+        Vector128<long> bits = (n.AsDouble() + Vector128.Create(6755399441055744.0)).AsInt64();
+        return Vector128.ShiftLeft(bits - Vector128.Create(0x4338000000000000L - 1023), 52).As<long, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Sqrt(Vector128<T> value) => Vector128.Sqrt(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sum(Vector128<T> value) => Vector128.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T MaxLane(Vector128<T> value)
+    {
+        T max = value[0];
+        for (int k = 1; k < Vector128<T>.Count; k++)
+        {
+            max = T.Max(max, value[k]);
+        }
+
+        return max;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> MultiplyAdd(Vector128<T> left, Vector128<T> right, Vector128<T> addend) =>
@@ -156,6 +209,9 @@ internal readonly struct Simd128<T> : ISimdWidth<Vector128<T>, T>
     public static Vector128<T> Equal(Vector128<T> left, Vector128<T> right) => Vector128.Equals(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Any(Vector128<T> mask) => Vector128.ExtractMostSignificantBits(mask) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Select(Vector128<T> mask, Vector128<T> ifTrue, Vector128<T> ifFalse) =>
         Vector128.ConditionalSelect(mask, ifTrue, ifFalse);
 
@@ -201,6 +257,41 @@ internal readonly struct Simd256<T> : ISimdWidth<Vector256<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Divide(Vector256<T> left, Vector256<T> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Round(Vector256<T> value) =>
+        typeof(T) == typeof(float) ? Vector256.Round(value.AsSingle()).As<float, T>() : Vector256.Round(value.AsDouble()).As<double, T>();
+
+    // n + 1.5·2⁵² holds n in its low bits (|n| < 2⁵¹); moved into the exponent field with the bias.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Pow2(Vector256<T> n)
+    {
+        if (typeof(T) != typeof(double))
+        {
+            throw new NotSupportedException();
+        }
+
+        Vector256<long> bits = (n.AsDouble() + Vector256.Create(6755399441055744.0)).AsInt64();
+        return Vector256.ShiftLeft(bits - Vector256.Create(0x4338000000000000L - 1023), 52).As<long, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Sqrt(Vector256<T> value) => Vector256.Sqrt(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sum(Vector256<T> value) => Vector256.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T MaxLane(Vector256<T> value)
+    {
+        T max = value[0];
+        for (int k = 1; k < Vector256<T>.Count; k++)
+        {
+            max = T.Max(max, value[k]);
+        }
+
+        return max;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> MultiplyAdd(Vector256<T> left, Vector256<T> right, Vector256<T> addend) =>
@@ -251,6 +342,9 @@ internal readonly struct Simd256<T> : ISimdWidth<Vector256<T>, T>
     public static Vector256<T> Equal(Vector256<T> left, Vector256<T> right) => Vector256.Equals(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Any(Vector256<T> mask) => Vector256.ExtractMostSignificantBits(mask) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Select(Vector256<T> mask, Vector256<T> ifTrue, Vector256<T> ifFalse) =>
         Vector256.ConditionalSelect(mask, ifTrue, ifFalse);
 
@@ -296,6 +390,41 @@ internal readonly struct Simd512<T> : ISimdWidth<Vector512<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Divide(Vector512<T> left, Vector512<T> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Round(Vector512<T> value) =>
+        typeof(T) == typeof(float) ? Vector512.Round(value.AsSingle()).As<float, T>() : Vector512.Round(value.AsDouble()).As<double, T>();
+
+    // n + 1.5·2⁵² holds n in its low bits (|n| < 2⁵¹); moved into the exponent field with the bias.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Pow2(Vector512<T> n)
+    {
+        if (typeof(T) != typeof(double))
+        {
+            throw new NotSupportedException();
+        }
+
+        Vector512<long> bits = (n.AsDouble() + Vector512.Create(6755399441055744.0)).AsInt64();
+        return Vector512.ShiftLeft(bits - Vector512.Create(0x4338000000000000L - 1023), 52).As<long, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Sqrt(Vector512<T> value) => Vector512.Sqrt(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sum(Vector512<T> value) => Vector512.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T MaxLane(Vector512<T> value)
+    {
+        T max = value[0];
+        for (int k = 1; k < Vector512<T>.Count; k++)
+        {
+            max = T.Max(max, value[k]);
+        }
+
+        return max;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> MultiplyAdd(Vector512<T> left, Vector512<T> right, Vector512<T> addend) =>
@@ -344,6 +473,9 @@ internal readonly struct Simd512<T> : ISimdWidth<Vector512<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Equal(Vector512<T> left, Vector512<T> right) => Vector512.Equals(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Any(Vector512<T> mask) => Vector512.ExtractMostSignificantBits(mask) != 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Select(Vector512<T> mask, Vector512<T> ifTrue, Vector512<T> ifFalse) =>

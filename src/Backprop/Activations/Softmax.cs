@@ -32,26 +32,27 @@ public sealed class Softmax : IActivation, IOnnxExportable
             {
                 var z = preActivations.Slice(start, width);
                 var a = activations.Slice(start, width);
-                T max = TensorPrimitives.Max(z);
-                TensorPrimitives.Subtract(z, max, a);
-                TensorPrimitives.Exp(a, a);
-                T sum = TensorPrimitives.Sum<T>(a);
-                TensorPrimitives.Divide(a, sum, a);
+                T max = SpanKernels.Max(z);
+                SpanKernels.Subtract(z, max, a);
+                SpanKernels.Exp<T>(a, a);
+                T sum = SpanKernels.Sum<T>(a);
+                SpanKernels.Divide(a, sum, a);
             }
 
             return;
         }
 
         // Short rows (a classifier's few classes): the shift and the normalisation in plain loops, which cost less than
-        // the set-up of vectorised calls. The exponential and the sum stay vectorised calls per row: their results depend
-        // on the span's length, and predictions must keep their bits across versions (golden files record outputs).
+        // the set-up of vectorised calls. The exponential and the sum stay vectorised calls per row (SpanKernels, with
+        // TensorPrimitives' bits): the sum's order and double's exponential depend on the span's length, and predictions
+        // must keep their bits across versions (golden files record outputs).
         for (int start = 0; start < preActivations.Length; start += width)
         {
             var z = preActivations.Slice(start, width);
             var a = activations.Slice(start, width);
             RowKernels.Subtract(z, RowKernels.Max(z), a);
-            TensorPrimitives.Exp<T>(a, a);
-            T sum = TensorPrimitives.Sum<T>(a);
+            SpanKernels.Exp<T>(a, a);
+            T sum = SpanKernels.Sum<T>(a);
             for (int j = 0; j < a.Length; j++)
             {
                 a[j] /= sum;

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using Backprop.Numerics;
 using MathNet.Numerics.LinearAlgebra;
@@ -319,7 +318,7 @@ public sealed class Dense<T> : Layer<T>, ISerializableComponent, IOnnxExportable
         localGradients[..Units].CopyTo(biasGradients);
         for (int r = 1; r < rows; r++)
         {
-            TensorPrimitives.Add(biasGradients, localGradients.Slice(r * Units, Units), biasGradients);
+            SpanKernels.Add<T>(biasGradients, localGradients.Slice(r * Units, Units), biasGradients);
         }
 
         if (!inputGradients.IsEmpty)

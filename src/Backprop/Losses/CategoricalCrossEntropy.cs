@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace Backprop;
@@ -151,7 +150,7 @@ internal static class CrossEntropyKernel
                 RowKernels.Subtract(z, max, shifted.Slice(r * width, width));
             }
 
-            TensorPrimitives.Exp<T>(shifted, shifted);
+            SpanKernels.Exp<T>(shifted, shifted);
             Span<double> sums = stackalloc double[Math.Min(rows, 256)];
             for (int first = 0; first < rows; first += sums.Length)
             {
@@ -167,8 +166,8 @@ internal static class CrossEntropyKernel
                     sums[r] = exps;
                 }
 
-                TensorPrimitives.Log(sums[..count], sums[..count]);
-                TensorPrimitives.Add(lse.Slice(first, count), sums[..count], lse.Slice(first, count));
+                SpanKernels.Log<double>(sums[..count], sums[..count]);
+                SpanKernels.Add<double>(lse.Slice(first, count), sums[..count], lse.Slice(first, count));
             }
 
             double sum = 0;
@@ -209,7 +208,7 @@ internal static class CrossEntropyKernel
             var p = probabilities.Slice(start, width);
             var y = targets.Slice(start, width);
             var d = gradients.Slice(start, width);
-            T mass = TensorPrimitives.Sum(y);
+            T mass = SpanKernels.Sum(y);
             for (int j = 0; j < width; j++)
             {
                 d[j] = scale * (p[j] * mass - y[j]);

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace Backprop;
@@ -77,7 +76,7 @@ public sealed class AdamW : Optimizer, ISerializableComponent
         if (WeightDecay != 0)
         {
             // w ← w − η·λ·w
-            TensorPrimitives.Multiply(values, T.CreateChecked(1 - LearningRate * WeightDecay), values);
+            SpanKernels.Multiply(values, T.CreateChecked(1 - LearningRate * WeightDecay), values);
         }
 
         AdamKernel.Step(values, gradients, state, GetScratch<T>(values.Length), LearningRate, Beta1, Beta2, Epsilon, l2: 0);

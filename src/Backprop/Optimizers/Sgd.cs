@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace Backprop;
@@ -83,21 +82,21 @@ public sealed class Sgd : Optimizer, ISerializableComponent
             if (WeightDecay != 0)
             {
                 // w ← w − η·(g + λ·w) = (1 − η·λ)·w − η·g
-                TensorPrimitives.Multiply(w, T.One - eta * lambda, w);
+                SpanKernels.Multiply(w, T.One - eta * lambda, w);
             }
 
             // w ← w − η·g
-            TensorPrimitives.MultiplyAdd(gradients, -eta, w, w);
+            SpanKernels.MultiplyAdd(gradients, -eta, w, w);
             return;
         }
 
         T mu = T.CreateChecked(Momentum);
         Span<T> v = state.Slot(0);
         // v ← μ·v + g (+ λ·w)
-        TensorPrimitives.MultiplyAdd(v, mu, gradients, v);
+        SpanKernels.MultiplyAdd(v, mu, gradients, v);
         if (WeightDecay != 0)
         {
-            TensorPrimitives.MultiplyAdd(w, lambda, v, v);
+            SpanKernels.MultiplyAdd(w, lambda, v, v);
         }
 
         if (Nesterov)
@@ -105,16 +104,16 @@ public sealed class Sgd : Optimizer, ISerializableComponent
             // w ← w − η·(g + λ·w + μ·v) = (1 − η·λ)·w − η·g − η·μ·v
             if (WeightDecay != 0)
             {
-                TensorPrimitives.Multiply(w, T.One - eta * lambda, w);
+                SpanKernels.Multiply(w, T.One - eta * lambda, w);
             }
 
-            TensorPrimitives.MultiplyAdd(gradients, -eta, w, w);
-            TensorPrimitives.MultiplyAdd(v, -eta * mu, w, w);
+            SpanKernels.MultiplyAdd(gradients, -eta, w, w);
+            SpanKernels.MultiplyAdd(v, -eta * mu, w, w);
         }
         else
         {
             // w ← w − η·v
-            TensorPrimitives.MultiplyAdd(v, -eta, w, w);
+            SpanKernels.MultiplyAdd(v, -eta, w, w);
         }
     }
 }

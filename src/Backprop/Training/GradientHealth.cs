@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace Backprop;
@@ -23,7 +22,7 @@ internal static class GradientHealth
             {
                 ReadOnlySpan<T> g = parameters[p].GradientArray;
                 // A single vectorised reduction: NaN and ±∞ propagate into it, so only a non-finite result needs a scan.
-                T reduced = maxNorm is null ? TensorPrimitives.Sum(g) : TensorPrimitives.SumOfSquares(g);
+                T reduced = maxNorm is null ? SpanKernels.Sum(g) : SpanKernels.SumOfSquares(g);
                 if (!T.IsFinite(reduced))
                 {
                     int bad = Guard.IndexOfNonFinite(g);
@@ -53,7 +52,7 @@ internal static class GradientHealth
                 var parameters = layers[l].Parameters;
                 for (int p = 0; p < parameters.Count; p++)
                 {
-                    TensorPrimitives.Multiply(parameters[p].GradientArray, scale, parameters[p].GradientArray);
+                    SpanKernels.Multiply<T>(parameters[p].GradientArray, scale, parameters[p].GradientArray);
                 }
             }
         }
