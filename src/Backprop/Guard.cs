@@ -26,18 +26,19 @@ internal static class Guard
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated)
         {
-            // Four vectors per test, so that the check runs at the speed of memory (x − x summed is 0 unless one is not finite).
+            // Four vectors per test, so that the check runs at the speed of memory (x − x summed is 0 unless one is not
+            // finite). 256-bit loads: as fast as 512-bit ones from cache, and faster from DRAM (measured).
             ref T start = ref MemoryMarshal.GetReference(values);
-            int step = 4 * Vector512<T>.Count;
+            int step = 4 * Vector256<T>.Count;
             for (; i <= values.Length - step; i += step)
             {
-                var a = Vector512.LoadUnsafe(ref start, (nuint)i);
-                var b = Vector512.LoadUnsafe(ref start, (nuint)(i + Vector512<T>.Count));
-                var c = Vector512.LoadUnsafe(ref start, (nuint)(i + (2 * Vector512<T>.Count)));
-                var d = Vector512.LoadUnsafe(ref start, (nuint)(i + (3 * Vector512<T>.Count)));
-                if ((a - a) + (b - b) + (c - c) + (d - d) != Vector512<T>.Zero)
+                var a = Vector256.LoadUnsafe(ref start, (nuint)i);
+                var b = Vector256.LoadUnsafe(ref start, (nuint)(i + Vector256<T>.Count));
+                var c = Vector256.LoadUnsafe(ref start, (nuint)(i + (2 * Vector256<T>.Count)));
+                var d = Vector256.LoadUnsafe(ref start, (nuint)(i + (3 * Vector256<T>.Count)));
+                if ((a - a) + (b - b) + (c - c) + (d - d) != Vector256<T>.Zero)
                 {
                     break;
                 }
