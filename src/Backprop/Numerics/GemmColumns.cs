@@ -9,7 +9,8 @@ namespace Backprop.Numerics;
 // rows of C instead of along its columns, so that every lane does useful work where the row-broadcast kernels would fill
 // 10 of 16. A tile of one or two vectors of rows keeps one accumulator per column and vector; step p loads the rows'
 // elements A[i, p] as vectors (from a packed, transposed panel of A, or from A itself when it is stored k×m) and
-// broadcasts B[p, j] for each column. The tile is then transposed through a small scratch area into rows of C.
+// broadcasts B[p, j] for each column, read in place whichever way B is stored (for Bᵀ, n rows of B read as n strided
+// streams: packing them cost about 10% at m = 64). The tile is then transposed through a small scratch area into rows of C.
 // Every element of C is summed exactly as the row-broadcast kernels sum it (the same K blocks; per block, one fused
 // multiply-add chain from zero in increasing p; then + C; then + bias in the last block), so the two paths, and Gemv,
 // give the same bits, and which one runs depends on the shape alone.
@@ -21,9 +22,9 @@ internal static class GemmColumns<T>
 
     private static int Lanes => Vector512<T>.Count;
 
-    // Scratch elements a call needs: an A panel and a B panel of KcMax steps, then the accumulators of a tile and the
-    // rows they transpose into.
-    private static int BufferLength => (2 * GemmDriver<GemmSimd512<T>, Vector512<T>, T>.KcMax * 2 * Lanes) + (2 * 16 * 2 * Lanes);
+    // Scratch elements a call needs: an A panel of KcMax steps, then the accumulators of a tile and the rows they
+    // transpose into.
+    private static int BufferLength => (GemmDriver<GemmSimd512<T>, Vector512<T>, T>.KcMax * 2 * Lanes) + (2 * 16 * 2 * Lanes);
 
     // Whether a product takes this path: AVX-512, n ≤ MaxColumns, more of the lanes useful along m than along n
     // (m·⌈n/lanes⌉ > n·⌈m/lanes⌉), and a transposition of A that pays. Where A is stored k×m its rows' elements are
@@ -58,13 +59,11 @@ internal static class GemmColumns<T>
         int m = plan.M;
         int n = plan.N;
         int k = plan.K;
-        int bWidth = (n + lanes - 1) / lanes * lanes;
         nint lda = plan.ATransposed ? plan.AStep : plan.ARow;
         nint ldb = plan.Ldb;
         nint ldc = plan.Ldc;
         ref T aPanel = ref GemmBuffers<T>.GetReference(BufferLength);
-        ref T bPanel = ref Unsafe.Add(ref aPanel, kcMax * 2 * lanes);
-        ref T scratch = ref Unsafe.Add(ref bPanel, kcMax * 2 * lanes);
+        ref T scratch = ref Unsafe.Add(ref aPanel, kcMax * 2 * lanes);
         ref T rowBuffer = ref Unsafe.Add(ref scratch, 16 * 2 * lanes);
         for (int kk = 0; kk < k; kk += plan.Kc)
         {
@@ -73,11 +72,12 @@ internal static class GemmColumns<T>
             bool addBias = plan.HasBias && kk + kc == k;
             scoped ref T bBlock = ref Unsafe.Add(ref b, kk * ldb);
             nint bStep = ldb;
+            nint bCol = 1;
             if (plan.TransposeB)
             {
-                GemmPacking<GemmSimd512<T>, Vector512<T>, T>.PackColumns(ref Unsafe.Add(ref b, kk), ldb, kc, n, bWidth, ref bPanel);
-                bBlock = ref bPanel;
-                bStep = bWidth;
+                bBlock = ref Unsafe.Add(ref b, kk);
+                bStep = 1;
+                bCol = ldb;
             }
 
             for (int tile = firstTile; tile < endTile; tile++)
@@ -101,56 +101,56 @@ internal static class GemmColumns<T>
                     GemmPacking<GemmSimd512<T>, Vector512<T>, T>.PackRows(ref Unsafe.Add(ref a, (kk * lda) + i0), lda, kc, rows, width, ref aPanel);
                 }
 
-                Multiply(width > lanes, n, ref aBlock, aStep, ref bBlock, bStep, kc, ref scratch, width);
+                Multiply(width > lanes, n, ref aBlock, aStep, ref bBlock, bStep, bCol, kc, ref scratch, width);
                 StoreRows(ref scratch, width, rows, n, ref Unsafe.Add(ref c, i0 * ldc), ldc, loadC, ref bias, addBias, ref rowBuffer);
             }
         }
     }
 
-    private static void Multiply(bool twoVectors, int n, ref T a, nint aStep, ref T b, nint bStep, int kc, ref T scratch, nint width)
+    private static void Multiply(bool twoVectors, int n, ref T a, nint aStep, ref T b, nint bStep, nint bCol, int kc, ref T scratch, nint width)
     {
         if (twoVectors)
         {
             switch (n)
             {
-                case 12: Kernel<GemmRows12, GemmRows2>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 11: Kernel<GemmRows11, GemmRows2>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 10: Kernel<GemmRows10, GemmRows2>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 9: Kernel<GemmRows9, GemmRows2>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 8: Kernel<GemmRows8, GemmRows2>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 7: Kernel<GemmRows7, GemmRows2>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 6: Kernel<GemmRows6, GemmRows2>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 5: Kernel<GemmRows5, GemmRows2>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 4: Kernel<GemmRows4, GemmRows2>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 3: Kernel<GemmRows3, GemmRows2>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 2: Kernel<GemmRows2, GemmRows2>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                default: Kernel<GemmRows1, GemmRows2>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
+                case 12: Kernel<GemmRows12, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 11: Kernel<GemmRows11, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 10: Kernel<GemmRows10, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 9: Kernel<GemmRows9, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 8: Kernel<GemmRows8, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 7: Kernel<GemmRows7, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 6: Kernel<GemmRows6, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 5: Kernel<GemmRows5, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 4: Kernel<GemmRows4, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 3: Kernel<GemmRows3, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 2: Kernel<GemmRows2, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                default: Kernel<GemmRows1, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
             }
         }
         else
         {
             switch (n)
             {
-                case 12: Kernel<GemmRows12, GemmRows1>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 11: Kernel<GemmRows11, GemmRows1>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 10: Kernel<GemmRows10, GemmRows1>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 9: Kernel<GemmRows9, GemmRows1>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 8: Kernel<GemmRows8, GemmRows1>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 7: Kernel<GemmRows7, GemmRows1>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 6: Kernel<GemmRows6, GemmRows1>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 5: Kernel<GemmRows5, GemmRows1>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 4: Kernel<GemmRows4, GemmRows1>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 3: Kernel<GemmRows3, GemmRows1>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                case 2: Kernel<GemmRows2, GemmRows1>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
-                default: Kernel<GemmRows1, GemmRows1>(ref a, aStep, ref b, bStep, kc, ref scratch, width); break;
+                case 12: Kernel<GemmRows12, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 11: Kernel<GemmRows11, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 10: Kernel<GemmRows10, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 9: Kernel<GemmRows9, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 8: Kernel<GemmRows8, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 7: Kernel<GemmRows7, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 6: Kernel<GemmRows6, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 5: Kernel<GemmRows5, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 4: Kernel<GemmRows4, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 3: Kernel<GemmRows3, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                case 2: Kernel<GemmRows2, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+                default: Kernel<GemmRows1, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
             }
         }
     }
 
     // Column j of the tile (rows along the lanes, TTiles vectors of them) ← Σ_p A[·, p]·B[p, j], written to scratch at
-    // j·width: A's rows' elements for step p at a + p·aStep, B[p, j] at b + p·bStep + j.
+    // j·width: A's rows' elements for step p at a + p·aStep, B[p, j] at b + p·bStep + j·bCol.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<TCols, TTiles>(ref T a, nint aStep, ref T b, nint bStep, int kc, ref T scratch, nint width)
+    private static void Kernel<TCols, TTiles>(ref T a, nint aStep, ref T b, nint bStep, nint bCol, int kc, ref T scratch, nint width)
         where TCols : struct, IGemmRows
         where TTiles : struct, IGemmRows
     {
@@ -163,7 +163,7 @@ internal static class GemmColumns<T>
             Vector512<T> a1 = TTiles.Count > 1 ? Vector512.LoadUnsafe(ref Unsafe.Add(ref a, lanes)) : Vector512<T>.Zero;
             Vector512<T> w;
             {
-                w = Broadcast(Unsafe.Add(ref b, 0));
+                w = Broadcast(Unsafe.Add(ref b, 0 * bCol));
                 x0 = GemmSimd512<T>.MultiplyAdd(w, a0, x0);
                 if (TTiles.Count > 1)
                 {
@@ -173,7 +173,7 @@ internal static class GemmColumns<T>
 
             if (TCols.Count > 1)
             {
-                w = Broadcast(Unsafe.Add(ref b, 1));
+                w = Broadcast(Unsafe.Add(ref b, 1 * bCol));
                 x1 = GemmSimd512<T>.MultiplyAdd(w, a0, x1);
                 if (TTiles.Count > 1)
                 {
@@ -183,7 +183,7 @@ internal static class GemmColumns<T>
 
             if (TCols.Count > 2)
             {
-                w = Broadcast(Unsafe.Add(ref b, 2));
+                w = Broadcast(Unsafe.Add(ref b, 2 * bCol));
                 x2 = GemmSimd512<T>.MultiplyAdd(w, a0, x2);
                 if (TTiles.Count > 1)
                 {
@@ -193,7 +193,7 @@ internal static class GemmColumns<T>
 
             if (TCols.Count > 3)
             {
-                w = Broadcast(Unsafe.Add(ref b, 3));
+                w = Broadcast(Unsafe.Add(ref b, 3 * bCol));
                 x3 = GemmSimd512<T>.MultiplyAdd(w, a0, x3);
                 if (TTiles.Count > 1)
                 {
@@ -203,7 +203,7 @@ internal static class GemmColumns<T>
 
             if (TCols.Count > 4)
             {
-                w = Broadcast(Unsafe.Add(ref b, 4));
+                w = Broadcast(Unsafe.Add(ref b, 4 * bCol));
                 x4 = GemmSimd512<T>.MultiplyAdd(w, a0, x4);
                 if (TTiles.Count > 1)
                 {
@@ -213,7 +213,7 @@ internal static class GemmColumns<T>
 
             if (TCols.Count > 5)
             {
-                w = Broadcast(Unsafe.Add(ref b, 5));
+                w = Broadcast(Unsafe.Add(ref b, 5 * bCol));
                 x5 = GemmSimd512<T>.MultiplyAdd(w, a0, x5);
                 if (TTiles.Count > 1)
                 {
@@ -223,7 +223,7 @@ internal static class GemmColumns<T>
 
             if (TCols.Count > 6)
             {
-                w = Broadcast(Unsafe.Add(ref b, 6));
+                w = Broadcast(Unsafe.Add(ref b, 6 * bCol));
                 x6 = GemmSimd512<T>.MultiplyAdd(w, a0, x6);
                 if (TTiles.Count > 1)
                 {
@@ -233,7 +233,7 @@ internal static class GemmColumns<T>
 
             if (TCols.Count > 7)
             {
-                w = Broadcast(Unsafe.Add(ref b, 7));
+                w = Broadcast(Unsafe.Add(ref b, 7 * bCol));
                 x7 = GemmSimd512<T>.MultiplyAdd(w, a0, x7);
                 if (TTiles.Count > 1)
                 {
@@ -243,7 +243,7 @@ internal static class GemmColumns<T>
 
             if (TCols.Count > 8)
             {
-                w = Broadcast(Unsafe.Add(ref b, 8));
+                w = Broadcast(Unsafe.Add(ref b, 8 * bCol));
                 x8 = GemmSimd512<T>.MultiplyAdd(w, a0, x8);
                 if (TTiles.Count > 1)
                 {
@@ -253,7 +253,7 @@ internal static class GemmColumns<T>
 
             if (TCols.Count > 9)
             {
-                w = Broadcast(Unsafe.Add(ref b, 9));
+                w = Broadcast(Unsafe.Add(ref b, 9 * bCol));
                 x9 = GemmSimd512<T>.MultiplyAdd(w, a0, x9);
                 if (TTiles.Count > 1)
                 {
@@ -263,7 +263,7 @@ internal static class GemmColumns<T>
 
             if (TCols.Count > 10)
             {
-                w = Broadcast(Unsafe.Add(ref b, 10));
+                w = Broadcast(Unsafe.Add(ref b, 10 * bCol));
                 x10 = GemmSimd512<T>.MultiplyAdd(w, a0, x10);
                 if (TTiles.Count > 1)
                 {
@@ -273,7 +273,7 @@ internal static class GemmColumns<T>
 
             if (TCols.Count > 11)
             {
-                w = Broadcast(Unsafe.Add(ref b, 11));
+                w = Broadcast(Unsafe.Add(ref b, 11 * bCol));
                 x11 = GemmSimd512<T>.MultiplyAdd(w, a0, x11);
                 if (TTiles.Count > 1)
                 {
