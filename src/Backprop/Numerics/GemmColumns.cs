@@ -29,7 +29,7 @@ internal static class GemmColumns<T>
     // Whether a product takes this path: AVX-512, n ≤ MaxColumns, more of the lanes useful along m than along n
     // (m·⌈n/lanes⌉ > n·⌈m/lanes⌉), and a transposition of A that pays. Where A is stored k×m its rows' elements are
     // loaded as they are; otherwise a panel of A is transposed first, which costs about as much as the multiply-adds and
-    // pays (measured) only in float with two vectors of rows and n ≤ 10. A property of the shape alone.
+    // pays (measured) only in float with at least a vector of rows and n ≤ 10. A property of the shape alone.
     internal static bool Applies(int m, int n, bool transposeA)
     {
         if (!Avx512F.IsSupported || (typeof(T) != typeof(float) && typeof(T) != typeof(double)) || n > MaxColumns)
@@ -43,7 +43,7 @@ internal static class GemmColumns<T>
             return false;
         }
 
-        return transposeA || (typeof(T) == typeof(float) && m > lanes && n <= 10);
+        return transposeA || (typeof(T) == typeof(float) && m >= lanes && n <= 10);
     }
 
     // Rows per tile: two vectors of rows, or one where m is no more than one vector.
