@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Backprop;
 
@@ -25,9 +26,28 @@ internal static class Guard
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0;
-        if (Vector.IsHardwareAccelerated && values.Length >= Vector<T>.Count)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var vectors = MemoryMarshal.Cast<T, Vector<T>>(values);
+            // Four vectors per test, so that the check runs at the speed of memory (x − x summed is 0 unless one is not
+            // finite). 256-bit loads: as fast as 512-bit ones from cache, and faster from DRAM (measured).
+            ref T start = ref MemoryMarshal.GetReference(values);
+            int step = 4 * Vector256<T>.Count;
+            for (; i <= values.Length - step; i += step)
+            {
+                var a = Vector256.LoadUnsafe(ref start, (nuint)i);
+                var b = Vector256.LoadUnsafe(ref start, (nuint)(i + Vector256<T>.Count));
+                var c = Vector256.LoadUnsafe(ref start, (nuint)(i + (2 * Vector256<T>.Count)));
+                var d = Vector256.LoadUnsafe(ref start, (nuint)(i + (3 * Vector256<T>.Count)));
+                if ((a - a) + (b - b) + (c - c) + (d - d) != Vector256<T>.Zero)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (Vector.IsHardwareAccelerated && values.Length - i >= Vector<T>.Count)
+        {
+            var vectors = MemoryMarshal.Cast<T, Vector<T>>(values[i..]);
             for (int v = 0; v < vectors.Length; v++)
             {
                 var x = vectors[v];

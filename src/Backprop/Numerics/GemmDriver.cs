@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Numerics;
 
@@ -35,6 +36,13 @@ internal struct GemmPlan
 
     // Whether the parts of a parallel call take row tiles rather than column panels.
     internal bool SplitRows;
+
+    // Whether A is stored k×m (op(A) = Aᵀ).
+    internal bool ATransposed;
+
+    // Whether the product runs on GemmColumns (vectors along the rows of C, for few columns): then the row tiles are
+    // GemmColumns.TileRows high and there is one panel.
+    internal bool Columns;
 }
 
 // C ← op(A)·op(B) [+ C] [+ bias] for one vector width: K blocks of at most KcMax steps; per block, column panels of
@@ -45,7 +53,7 @@ internal static class GemmDriver<TOps, TVec, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     // Longest K block: a packed panel of KcMax × 2·lanes elements stays in L1 with room for the A slice.
-    private const int KcMax = 256;
+    internal const int KcMax = 256;
 
     // Row tiles up to which row-major B is read in place. Packing only pays once many tiles reuse a panel (or when long
     // row strides start to conflict in the cache): measured equal at 16 tiles, and better for 1024×1024.
@@ -54,13 +62,13 @@ internal static class GemmDriver<TOps, TVec, T>
     // The least work (2·m·n·k) per part of a split call; whether a call is split at all is ComputeContext.WouldSplit.
     private const long PartMinFlops = 1L << 16;
 
-    // The same contract as Gemm.MultiplyUnchecked.
+    // The same contract as Gemm.MultiplyUnchecked; allowColumns: false forces the row-broadcast kernels (tests).
     internal static void Multiply(
         ReadOnlySpan<T> a, int lda, bool transposeA,
         ReadOnlySpan<T> b, int ldb, bool transposeB,
         Span<T> c, int ldc,
         int m, int n, int k,
-        bool accumulate, ReadOnlySpan<T> bias, int maxDegreeOfParallelism, ComputeContext context, bool preferRowSplit = false)
+        bool accumulate, ReadOnlySpan<T> bias, int maxDegreeOfParallelism, ComputeContext context, bool preferRowSplit = false, bool allowColumns = true)
     {
         if (m == 0 || n == 0)
         {
@@ -75,7 +83,7 @@ internal static class GemmDriver<TOps, TVec, T>
             return;
         }
 
-        GemmPlan plan = CreatePlan(lda, transposeA, ldb, transposeB, ldc, m, n, k, accumulate, !bias.IsEmpty);
+        GemmPlan plan = CreatePlan(lda, transposeA, ldb, transposeB, ldc, m, n, k, accumulate, !bias.IsEmpty, allowColumns);
         ref T aRef = ref MemoryMarshal.GetReference(a);
         ref T bRef = ref MemoryMarshal.GetReference(b);
         int parts = PartCount(ref plan, context, maxDegreeOfParallelism, preferRowSplit);
@@ -88,13 +96,38 @@ internal static class GemmDriver<TOps, TVec, T>
     }
 
     // The blocking for a shape (m, n, k > 0).
+    // allowColumns: false forces the row-broadcast kernels (for tests that compare the two paths bit for bit).
     internal static GemmPlan CreatePlan(
-        int lda, bool transposeA, int ldb, bool transposeB, int ldc, int m, int n, int k, bool accumulate, bool hasBias)
+        int lda, bool transposeA, int ldb, bool transposeB, int ldc, int m, int n, int k, bool accumulate, bool hasBias, bool allowColumns = true)
     {
         int lanes = TOps.Lanes;
         int blocks = (k + KcMax - 1) / KcMax;
         int kc = (k + blocks - 1) / blocks;
         kc = Math.Min(KcMax, (kc + lanes - 1) / lanes * lanes);
+        if (typeof(TVec) == typeof(Vector512<T>) && allowColumns && GemmColumns<T>.Applies(m, n, transposeA))
+        {
+            int tileRows = GemmColumns<T>.TileRows(m);
+            return new GemmPlan
+            {
+                M = m,
+                N = n,
+                K = k,
+                Ldb = ldb,
+                Ldc = ldc,
+                TransposeB = transposeB,
+                Accumulate = accumulate,
+                HasBias = hasBias,
+                ARow = transposeA ? 1 : lda,
+                AStep = transposeA ? lda : 1,
+                Kc = kc,
+                Panels = 1,
+                RowTiles = (m + tileRows - 1) / tileRows,
+                TileRows = tileRows,
+                ATransposed = transposeA,
+                Columns = true,
+            };
+        }
+
         int rowTiles = (m + TOps.Rows - 1) / TOps.Rows;
         return new GemmPlan
         {
@@ -113,6 +146,7 @@ internal static class GemmDriver<TOps, TVec, T>
             RowTiles = rowTiles,
             TileRows = (m + rowTiles - 1) / rowTiles,
             DirectB = !transposeB && rowTiles <= DirectMaxRowTiles,
+            ATransposed = transposeA,
         };
     }
 
@@ -133,6 +167,12 @@ internal static class GemmDriver<TOps, TVec, T>
         }
 
         int parts = (int)Math.Min(context.PartsFor(maxDegreeOfParallelism), flops / PartMinFlops);
+        if (parts < 2)
+        {
+            // A context may split products smaller than two parts' worth (ParallelThresholdFlops can be set that low).
+            return 1;
+        }
+
         if (preferRowSplit && plan.RowTiles >= parts)
         {
             plan.SplitRows = true;
@@ -218,6 +258,12 @@ internal static class GemmDriver<TOps, TVec, T>
 
         if (firstPanel >= endPanel || firstTile >= endTile)
         {
+            return;
+        }
+
+        if (typeof(TVec) == typeof(Vector512<T>) && plan.Columns)
+        {
+            GemmColumns<T>.RunPart(in plan, ref a, ref b, ref c, ref bias, firstTile, endTile);
             return;
         }
 

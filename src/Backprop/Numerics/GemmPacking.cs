@@ -130,7 +130,7 @@ internal static class GemmPacking<TOps, TVec, T>
 
     // dst[q·dstStride + r] ← src[r·ld + q] for r < rows, q < 16, and 0 for rows ≤ r < 16.
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose16(ref float src, nint ld, int rows, ref float dst, nint dstStride)
+    internal static void Transpose16(ref float src, nint ld, int rows, ref float dst, nint dstStride)
     {
         Vector512<float> r0 = Vector512.LoadUnsafe(ref src);
         Vector512<float> r1 = rows > 1 ? Vector512.LoadUnsafe(ref Unsafe.Add(ref src, ld)) : Vector512<float>.Zero;
@@ -223,7 +223,7 @@ internal static class GemmPacking<TOps, TVec, T>
 
     // dst[q·dstStride + r] ← src[r·ld + q] for r < rows, q < 8, and 0 for rows ≤ r < 8.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8(ref double src, nint ld, int rows, ref double dst, nint dstStride)
+    internal static void Transpose8(ref double src, nint ld, int rows, ref double dst, nint dstStride)
     {
         Vector512<double> r0 = Vector512.LoadUnsafe(ref src);
         Vector512<double> r1 = rows > 1 ? Vector512.LoadUnsafe(ref Unsafe.Add(ref src, ld)) : Vector512<double>.Zero;

@@ -332,3 +332,23 @@ internal readonly struct GemmRows8 : IGemmRows
 {
     public static int Count => 8;
 }
+
+internal readonly struct GemmRows9 : IGemmRows
+{
+    public static int Count => 9;
+}
+
+internal readonly struct GemmRows10 : IGemmRows
+{
+    public static int Count => 10;
+}
+
+internal readonly struct GemmRows11 : IGemmRows
+{
+    public static int Count => 11;
+}
+
+internal readonly struct GemmRows12 : IGemmRows
+{
+    public static int Count => 12;
+}

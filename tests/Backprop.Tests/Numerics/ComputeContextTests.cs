@@ -227,6 +227,22 @@ public class ComputeContextTests
         split.Select(BitConverter.SingleToInt32Bits).Should().Equal(alone.Select(BitConverter.SingleToInt32Bits));
     }
 
+    [Fact]
+    public void A_threshold_below_two_parts_worth_of_flops_runs_a_small_product_whole()
+    {
+        // 2·4·4·8 = 256 flops: above a threshold of 1, far below the 2·2¹⁶ two parts need; this divided by zero once.
+        using var eager = new ComputeContext(2) { ParallelThresholdFlops = 1 };
+        var plan = GemmDriver<GemmSimd256<float>, System.Runtime.Intrinsics.Vector256<float>, float>.CreatePlan(8, false, 4, false, 4, 4, 4, 8, false, false);
+        GemmDriver<GemmSimd256<float>, System.Runtime.Intrinsics.Vector256<float>, float>.PartCount(ref plan, eager, 2).Should().Be(1);
+
+        float[] a = TestData.Random<float>(4, 8, seed: 3).ToRowMajorArray();
+        float[] b = TestData.Random<float>(8, 4, seed: 4).ToRowMajorArray();
+        float[] alone = new float[16], eagerResult = new float[16];
+        Gemm.Multiply<float>(a, 8, false, b, 4, false, alone, 4, 4, 4, 8);
+        Gemm.Multiply<float>(a, 8, false, b, 4, false, eagerResult, 4, 4, 4, 8, maxDegreeOfParallelism: 2, context: eager);
+        eagerResult.Select(BitConverter.SingleToInt32Bits).Should().Equal(alone.Select(BitConverter.SingleToInt32Bits));
+    }
+
     private static bool WaitUntil(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
