@@ -42,17 +42,20 @@ if (missing.Length > 0)
 
 var clock = Stopwatch.StartNew();
 // With --stream the training images stay in their file: only the labels (60 KB) are read here, for the count.
-var trainX = options.Stream ? null : IdxData.ReadImages<float>(Path.Combine(options.Data, names[0]));   // pixels / 255, in [0, 1]
+// Otherwise they are read row-major (image after image, pixels / 255 in [0, 1]), which Fit trains on in place: no copy
+// of the 188 MB, and the first batch starts at once.
+float[]? trainRows = options.Stream ? null : IdxData.ReadImageRows<float>(Path.Combine(options.Data, names[0]));
 int[] trainY = IdxData.ReadLabels(Path.Combine(options.Data, names[1]));
 var testX = IdxData.ReadImages<float>(Path.Combine(options.Data, names[2]));
 int[] testY = IdxData.ReadLabels(Path.Combine(options.Data, names[3]));
-if (trainX is not null && options.Limit is int limit && limit < trainX.RowCount)
+ReadOnlyMemory<float> trainX = trainRows;
+if (trainRows is not null && options.Limit is int limit && limit < trainY.Length)
 {
-    trainX = trainX.SubMatrix(0, limit, 0, trainX.ColumnCount);
+    trainX = trainRows.AsMemory(0, limit * testX.ColumnCount);
     trainY = trainY[..limit];
 }
 
-Console.WriteLine($"fashion-mnist: {trainY.Length} training and {testX.RowCount} test images of {testX.ColumnCount} pixels, {(trainX is null ? "test set" : "all")} read in {clock.Elapsed.TotalSeconds:F1} s");
+Console.WriteLine($"fashion-mnist: {trainY.Length} training and {testX.RowCount} test images of {testX.ColumnCount} pixels, {(trainRows is null ? "test set" : "all")} read in {clock.Elapsed.TotalSeconds:F1} s");
 
 var network = options.Model == "cnn"
     // The images as 1 × 28 × 28, channels first; the dense layer after the last pooling reads its 32 × 7 × 7 output flat.
@@ -89,7 +92,7 @@ var history = EpochReporter.Run(options.Epochs, reporter =>
         // that a constant rate keeps jumping around (0.905 after 6 constant epochs; 0.917 after 10 annealed ones).
         LearningRateSchedule = options.Model == "cnn" ? new CosineAnnealingSchedule(options.Epochs, minLearningRate: 0.0005) : null,
     };
-    return trainX is null
+    return trainRows is null
         ? trainer.Fit(new IdxSampleSource<float>(Path.Combine(options.Data, names[0]), Path.Combine(options.Data, names[1]), classCount: 10), fit)
         : trainer.Fit(trainX, trainY, fit);
 }, samples: trainY.Length);
