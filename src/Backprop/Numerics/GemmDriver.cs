@@ -104,32 +104,8 @@ internal static class GemmDriver<TOps, TVec, T>
         int blocks = (k + KcMax - 1) / KcMax;
         int kc = (k + blocks - 1) / blocks;
         kc = Math.Min(KcMax, (kc + lanes - 1) / lanes * lanes);
-        if (typeof(TVec) == typeof(Vector512<T>) && allowColumns && GemmColumns<T>.Applies(m, n, transposeA))
-        {
-            int tileRows = GemmColumns<T>.TileRows(m);
-            return new GemmPlan
-            {
-                M = m,
-                N = n,
-                K = k,
-                Ldb = ldb,
-                Ldc = ldc,
-                TransposeB = transposeB,
-                Accumulate = accumulate,
-                HasBias = hasBias,
-                ARow = transposeA ? 1 : lda,
-                AStep = transposeA ? lda : 1,
-                Kc = kc,
-                Panels = 1,
-                RowTiles = (m + tileRows - 1) / tileRows,
-                TileRows = tileRows,
-                ATransposed = transposeA,
-                Columns = true,
-            };
-        }
-
-        int rowTiles = (m + TOps.Rows - 1) / TOps.Rows;
-        return new GemmPlan
+        // What every plan holds; the kernel family decides the tiles.
+        var plan = new GemmPlan
         {
             M = m,
             N = n,
@@ -142,11 +118,27 @@ internal static class GemmDriver<TOps, TVec, T>
             ARow = transposeA ? 1 : lda,
             AStep = transposeA ? lda : 1,
             Kc = kc,
+            ATransposed = transposeA,
+        };
+        if (typeof(TVec) == typeof(Vector512<T>) && allowColumns && GemmColumns<T>.Applies(m, n, transposeA))
+        {
+            int tileRows = GemmColumns<T>.TileRows(m);
+            return plan with
+            {
+                Panels = 1,
+                RowTiles = (m + tileRows - 1) / tileRows,
+                TileRows = tileRows,
+                Columns = true,
+            };
+        }
+
+        int rowTiles = (m + TOps.Rows - 1) / TOps.Rows;
+        return plan with
+        {
             Panels = (n + (2 * lanes) - 1) / (2 * lanes),
             RowTiles = rowTiles,
             TileRows = (m + rowTiles - 1) / rowTiles,
             DirectB = !transposeB && rowTiles <= DirectMaxRowTiles,
-            ATransposed = transposeA,
         };
     }
 
