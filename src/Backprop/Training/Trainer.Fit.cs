@@ -16,6 +16,18 @@ public sealed partial class Trainer<T>
     /// <summary>Evaluates this trainer's network, in a pass kept from one evaluation to the next.</summary>
     internal Evaluator<T> Evaluator => _evaluator ??= new Evaluator<T>(this);
 
+    // Checks the options before the data (so their errors come first), builds the training set, and runs the epochs.
+    private TrainingHistory FitOn(FitOptions? options, Func<TrainingSetBuilder<T>, TrainingSet<T>> data, ValidationData<T>? validation, CancellationToken cancellationToken)
+    {
+        options ??= new FitOptions();
+        options.Validate();
+        return new FitLoop<T>(this).Run(data(Data), Data.FromValidation(validation), options, cancellationToken);
+    }
+
+    // The set with one checked weight per row.
+    private static TrainingSet<T> WithWeights(TrainingSet<T> data, double[] sampleWeights) =>
+        data with { Weights = TrainingSetBuilder<T>.CheckedWeights(sampleWeights, data.Rows, nameof(sampleWeights)) };
+
     /// <summary>Trains on a data set with target rows (regression targets, or one-hot rows for classes), over shuffled mini-batches.</summary>
     /// <param name="inputs">The samples, rows × input size.</param>
     /// <param name="targets">The targets, rows × output size.</param>
@@ -29,13 +41,8 @@ public sealed partial class Trainer<T>
     /// <exception cref="InvalidOperationException">The network is already being trained by another call, the learning-rate schedule gave a rate that is not finite and positive, or an <see cref="EarlyStopping"/> monitors a metric the epochs do not record.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new FitOptions();
-        options.Validate();
-        var data = Data.FromTargets(inputs, targets, nameof(inputs), nameof(targets));
-        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
-    }
+    public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        FitOn(options, d => d.FromTargets(inputs, targets, nameof(inputs), nameof(targets)), validation, cancellationToken);
 
     /// <summary>Trains a classifier on a data set with integer class labels, turned into one-hot rows (or, for a binary
     /// classifier, into a 0/1 target column).</summary>
@@ -56,13 +63,8 @@ public sealed partial class Trainer<T>
     /// <exception cref="InvalidOperationException">The network is already being trained by another call, the learning-rate schedule gave a rate that is not finite and positive, or an <see cref="EarlyStopping"/> monitors a metric the epochs do not record.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public TrainingHistory Fit(Matrix<T> inputs, int[] labels, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new FitOptions();
-        options.Validate();
-        var data = Data.FromLabels(inputs, labels, nameof(inputs), nameof(labels));
-        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
-    }
+    public TrainingHistory Fit(Matrix<T> inputs, int[] labels, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        FitOn(options, d => d.FromLabels(inputs, labels, nameof(inputs), nameof(labels)), validation, cancellationToken);
 
     /// <summary>Trains on a data set with target rows and a weight per sample: each sample's loss counts in proportion to
     /// its weight (see <see cref="WeightedLoss"/>), as if it were repeated that many times.</summary>
@@ -81,14 +83,8 @@ public sealed partial class Trainer<T>
     /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new FitOptions();
-        options.Validate();
-        var data = Data.FromTargets(inputs, targets, nameof(inputs), nameof(targets));
-        data = data with { Weights = TrainingSetBuilder<T>.CheckedWeights(sampleWeights, data.Rows, nameof(sampleWeights)) };
-        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
-    }
+    public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        FitOn(options, d => WithWeights(d.FromTargets(inputs, targets, nameof(inputs), nameof(targets)), sampleWeights), validation, cancellationToken);
 
     /// <summary>Trains a classifier on a data set with integer class labels and a weight per sample: each sample's loss
     /// counts in proportion to its weight (see <see cref="WeightedLoss"/>), as if it were repeated that many times.</summary>
@@ -107,14 +103,8 @@ public sealed partial class Trainer<T>
     /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public TrainingHistory Fit(Matrix<T> inputs, int[] labels, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new FitOptions();
-        options.Validate();
-        var data = Data.FromLabels(inputs, labels, nameof(inputs), nameof(labels));
-        data = data with { Weights = TrainingSetBuilder<T>.CheckedWeights(sampleWeights, data.Rows, nameof(sampleWeights)) };
-        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
-    }
+    public TrainingHistory Fit(Matrix<T> inputs, int[] labels, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        FitOn(options, d => WithWeights(d.FromLabels(inputs, labels, nameof(inputs), nameof(labels)), sampleWeights), validation, cancellationToken);
 
     /// <summary>Trains a classifier on row-major samples with integer class labels, reading the samples where they are:
     /// no copy of them is made, so training starts at once and needs no memory for a second copy of the data.</summary>
@@ -141,13 +131,8 @@ public sealed partial class Trainer<T>
     /// <exception cref="InvalidOperationException">The network is already being trained by another call, the learning-rate schedule gave a rate that is not finite and positive, or an <see cref="EarlyStopping"/> monitors a metric the epochs do not record.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public TrainingHistory Fit(ReadOnlyMemory<T> inputs, int[] labels, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new FitOptions();
-        options.Validate();
-        var data = Data.FromLabels(inputs, labels, nameof(inputs), nameof(labels));
-        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
-    }
+    public TrainingHistory Fit(ReadOnlyMemory<T> inputs, int[] labels, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        FitOn(options, d => d.FromLabels(inputs, labels, nameof(inputs), nameof(labels)), validation, cancellationToken);
 
     /// <summary>Trains on row-major samples and target rows, reading both where they are: no copy of them is made.</summary>
     /// <remarks>The same training as <see cref="Fit(Matrix{T}, Matrix{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/>
@@ -165,13 +150,8 @@ public sealed partial class Trainer<T>
     /// <exception cref="InvalidOperationException">The network is already being trained by another call, the learning-rate schedule gave a rate that is not finite and positive, or an <see cref="EarlyStopping"/> monitors a metric the epochs do not record.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public TrainingHistory Fit(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new FitOptions();
-        options.Validate();
-        var data = Data.FromTargets(inputs, targets, nameof(inputs), nameof(targets));
-        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
-    }
+    public TrainingHistory Fit(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        FitOn(options, d => d.FromTargets(inputs, targets, nameof(inputs), nameof(targets)), validation, cancellationToken);
 
     /// <summary>Trains a classifier on row-major samples with integer class labels and a weight per sample, reading the
     /// samples where they are, as <see cref="Fit(ReadOnlyMemory{T}, int[], FitOptions?, ValidationData{T}?, CancellationToken)"/> does.</summary>
@@ -190,14 +170,8 @@ public sealed partial class Trainer<T>
     /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public TrainingHistory Fit(ReadOnlyMemory<T> inputs, int[] labels, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new FitOptions();
-        options.Validate();
-        var data = Data.FromLabels(inputs, labels, nameof(inputs), nameof(labels));
-        data = data with { Weights = TrainingSetBuilder<T>.CheckedWeights(sampleWeights, data.Rows, nameof(sampleWeights)) };
-        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
-    }
+    public TrainingHistory Fit(ReadOnlyMemory<T> inputs, int[] labels, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        FitOn(options, d => WithWeights(d.FromLabels(inputs, labels, nameof(inputs), nameof(labels)), sampleWeights), validation, cancellationToken);
 
     /// <summary>Trains on row-major samples and target rows with a weight per sample, reading both where they are, as
     /// <see cref="Fit(ReadOnlyMemory{T}, ReadOnlyMemory{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/> does.</summary>
@@ -216,14 +190,8 @@ public sealed partial class Trainer<T>
     /// <exception cref="InvalidOperationException">The network is already being trained by another call, or the learning-rate schedule gave a rate that is not finite and positive.</exception>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public TrainingHistory Fit(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new FitOptions();
-        options.Validate();
-        var data = Data.FromTargets(inputs, targets, nameof(inputs), nameof(targets));
-        data = data with { Weights = TrainingSetBuilder<T>.CheckedWeights(sampleWeights, data.Rows, nameof(sampleWeights)) };
-        return new FitLoop<T>(this).Run(data, Data.FromValidation(validation), options, cancellationToken);
-    }
+    public TrainingHistory Fit(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        FitOn(options, d => WithWeights(d.FromTargets(inputs, targets, nameof(inputs), nameof(targets)), sampleWeights), validation, cancellationToken);
 
     /// <summary>Runs <see cref="Fit(Matrix{T}, Matrix{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/> on the thread pool.</summary>
     /// <param name="inputs">The samples, rows × input size.</param>
