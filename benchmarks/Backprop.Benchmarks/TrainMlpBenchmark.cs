@@ -37,9 +37,8 @@ public static class TrainMlpBenchmark
             }
         }
 
-        if (!File.Exists(Path.Combine(data, "train-images-idx3-ubyte.gz")))
+        if (!TrainingRun.HasFashionMnist(data))
         {
-            Console.Error.WriteLine($"Fashion-MNIST not found in {data}: install Debian's dataset-fashion-mnist (apt-get install -y dataset-fashion-mnist) or pass --data DIR.");
             return 1;
         }
 

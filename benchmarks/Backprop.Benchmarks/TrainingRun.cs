@@ -119,6 +119,19 @@ internal static class TrainingRun
     public static double WarmupTax(double[] epochSeconds, double steady) =>
         epochSeconds.Take(6).Sum(e => e - steady);
 
+    /// <summary>Whether Fashion-MNIST's files are in <paramref name="directory"/>; if not, says how to get them on
+    /// standard error.</summary>
+    public static bool HasFashionMnist(string directory)
+    {
+        if (File.Exists(Path.Combine(directory, "train-images-idx3-ubyte.gz")))
+        {
+            return true;
+        }
+
+        Console.Error.WriteLine($"Fashion-MNIST not found in {directory}: install Debian's dataset-fashion-mnist (apt-get install -y dataset-fashion-mnist) or pass --data DIR.");
+        return false;
+    }
+
     /// <summary>The process's peak resident memory in MiB (VmHWM of /proc/self/status), or NaN where it is not known.</summary>
     public static double PeakResidentMiB()
     {
