@@ -161,15 +161,7 @@ public sealed class IdxData
         }
 
         long dataOffset = HeaderLength(dimensions.Length);
-        long left = data.CanSeek ? data.Length - data.Position : long.MaxValue;
-        if (left < elements)
-        {
-            throw Truncated(sourceName, dataOffset + left, dimensions, elements, dataOffset);
-        }
-
-        // As in ReadPlain: a gzip header that lies about its size cannot make this allocate more than a few times the
-        // compressed file before the data shows it is there.
-        var values = LargeArrays.Uninitialized<T>((int)Math.Min(elements, data.CanSeek ? elements : Math.Max(1 << 16, 8 * file.Length)));
+        var values = LargeArrays.Uninitialized<T>(FirstCapacity(data, elements, file.Length, sourceName, dimensions));
         T[] table = PixelTable(by);
         long filled = 0;
         // Inflating gzip data takes about as long as writing the values into fresh memory: a large gzip file is
@@ -447,15 +439,7 @@ public sealed class IdxData
         var (type, dimensions) = ReadHeader(stream, sourceName);
         long bytes = PayloadBytes(type, dimensions, sourceName);
         long dataOffset = HeaderLength(dimensions.Length);
-        // A lying header must not make us allocate gigabytes: where the stream knows its length, a header that claims
-        // more data than is left fails before anything is allocated; elsewhere the buffer grows with the data present.
-        long left = stream.CanSeek ? stream.Length - stream.Position : long.MaxValue;
-        if (left < bytes)
-        {
-            throw Truncated(sourceName, dataOffset + left, dimensions, bytes, dataOffset);
-        }
-
-        var payload = LargeArrays.Uninitialized<byte>((int)Math.Min(bytes, stream.CanSeek ? bytes : Math.Max(1 << 16, 8 * compressedLength)));
+        var payload = LargeArrays.Uninitialized<byte>(FirstCapacity(stream, bytes, compressedLength, sourceName, dimensions));
         int filled = 0;
         while (filled < bytes)
         {
@@ -491,6 +475,24 @@ public sealed class IdxData
         }
 
         return count * ElementSize(type);
+    }
+
+    /// <summary>The first buffer for <paramref name="total"/> elements after the header. A lying header must not make a
+    /// reader allocate gigabytes: where the stream knows its length, a header that claims more data than is left fails
+    /// here, before anything is allocated; elsewhere (gzip) the buffer starts at a few times the compressed file's
+    /// <paramref name="compressedLength"/> (at least 64 KiB), which holds real data at once, and grows only with the data
+    /// present.</summary>
+    /// <exception cref="InvalidDataException">The stream holds fewer than <paramref name="total"/> elements.</exception>
+    private static int FirstCapacity(Stream data, long total, long compressedLength, string sourceName, int[] dimensions)
+    {
+        long dataOffset = HeaderLength(dimensions.Length);
+        long left = data.CanSeek ? data.Length - data.Position : long.MaxValue;
+        if (left < total)
+        {
+            throw Truncated(sourceName, dataOffset + left, dimensions, total, dataOffset);
+        }
+
+        return (int)Math.Min(total, data.CanSeek ? total : Math.Max(1 << 16, 8 * compressedLength));
     }
 
     /// <summary>The name of IDX data in messages: with " (gzip)" when offsets count decompressed bytes.</summary>
