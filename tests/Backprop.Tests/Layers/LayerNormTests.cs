@@ -86,23 +86,7 @@ public sealed class LayerNormTests(ITestOutputHelper output)
             MaxDegreeOfParallelism = t,
         };
 
-        var x = TestData.Random<float>(64, 48, seed: 2, scale: 3);
-        int[] labels = Enumerable.Range(0, 64).Select(i => i % 4).ToArray();
-        var one = Make(1);
-        var many = Make(threads);
-        new Trainer<float>(one, Losses.CrossEntropy, new Sgd(0.05, momentum: 0.9)).Fit(x, labels, new FitOptions { Epochs = 3, BatchSize = 16, Seed = 1 });
-        var trainer = new Trainer<float>(many, Losses.CrossEntropy, new Sgd(0.05, momentum: 0.9));
-        trainer.Fit(x, labels, new FitOptions { Epochs = 3, BatchSize = 16, Seed = 1 });
-        Properties.BitAssert.SameParameters(one, many, "every parameter");
-
-        float[] rowMajorX = x.ToRowMajorArray().AsSpan(0, 16 * 48).ToArray();
-        var y = new float[16 * 4];
-        for (int r = 0; r < 16; r++)
-        {
-            y[r * 4 + r % 4] = 1;
-        }
-
-        AllocationMeter.SteadyStateBytes(() => trainer.TrainBatch(rowMajorX, y)).Should().Be(0);
+        LayerTrainingChecks.AllocatesNothingAndIsBitIdentical(Make, threads, inputWidth: 48, epochs: 3);
     }
 
     [Fact]
