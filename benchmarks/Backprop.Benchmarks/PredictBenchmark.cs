@@ -155,15 +155,15 @@ internal static class PredictBenchmark
             maxDiff = Math.Max(maxDiff, Math.Abs(oursSingle[j] - ours[j]));
         }
 
-        double single = Median(singleUs), ortSingleMedian = Median(ortSingleUs);
-        double batch = Median(batchMs), matrix = Median(matrixMs), newMatrix = Median(newMatrixMs), ortBatch = Median(ortBatchMs);
+        double single = TrainingRun.Median(singleUs), ortSingleMedian = TrainingRun.Median(ortSingleUs);
+        double batch = TrainingRun.Median(batchMs), matrix = TrainingRun.Median(matrixMs), newMatrix = TrainingRun.Median(newMatrixMs), ortBatch = TrainingRun.Median(ortBatchMs);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"784-{hidden}-10 float, {threads} thread(s) each side, {rounds} alternating rounds ({singleCalls} single calls, {batchCalls} batch calls of {rows} rows per round)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"single sample: ours {single:F2} us, ONNX Runtime {ortSingleMedian:F2} us, ratio {single / ortSingleMedian:F2}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{rows} rows: ours {batch:F3} ms (span), {matrix:F3} ms (into a MathNet matrix), {newMatrix:F3} ms (Predict(matrix), a new result), ONNX Runtime {ortBatch:F3} ms, ratios {batch / ortBatch:F2}, {matrix / ortBatch:F2} and {newMatrix / ortBatch:F2}"));
-        double product = Median(productMs), chunked = Median(chunkedMs);
+        double product = TrainingRun.Median(productMs), chunked = TrainingRun.Median(chunkedMs);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"the first layer's product alone ({rows}×{Inputs}·{Inputs}×{hidden}, Gemm.Multiply): {product:F3} ms, {2.0 * rows * Inputs * hidden / product / 1e6:F0} GFLOP/s; in 128-row chunks as the prediction runs it: {chunked:F3} ms, {2.0 * rows * Inputs * hidden / chunked / 1e6:F0} GFLOP/s"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -182,12 +182,5 @@ internal static class PredictBenchmark
         }
 
         return Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = (double[])values.Clone();
-        Array.Sort(sorted);
-        return sorted[sorted.Length / 2];
     }
 }
