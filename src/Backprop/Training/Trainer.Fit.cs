@@ -24,10 +24,6 @@ public sealed partial class Trainer<T>
         return new FitLoop<T>(this).Run(data(Data), Data.FromValidation(validation), options, cancellationToken);
     }
 
-    // The set with one checked weight per row.
-    private static TrainingSet<T> WithWeights(TrainingSet<T> data, double[] sampleWeights) =>
-        data with { Weights = TrainingSetBuilder<T>.CheckedWeights(sampleWeights, data.Rows, nameof(sampleWeights)) };
-
     /// <summary>Trains on a data set with target rows (regression targets, or one-hot rows for classes), over shuffled mini-batches.</summary>
     /// <param name="inputs">The samples, rows × input size.</param>
     /// <param name="targets">The targets, rows × output size.</param>
@@ -84,7 +80,7 @@ public sealed partial class Trainer<T>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public TrainingHistory Fit(Matrix<T> inputs, Matrix<T> targets, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
-        FitOn(options, d => WithWeights(d.FromTargets(inputs, targets, nameof(inputs), nameof(targets)), sampleWeights), validation, cancellationToken);
+        FitOn(options, d => TrainingSetBuilder<T>.WithWeights(d.FromTargets(inputs, targets, nameof(inputs), nameof(targets)), sampleWeights, nameof(sampleWeights)), validation, cancellationToken);
 
     /// <summary>Trains a classifier on a data set with integer class labels and a weight per sample: each sample's loss
     /// counts in proportion to its weight (see <see cref="WeightedLoss"/>), as if it were repeated that many times.</summary>
@@ -104,7 +100,7 @@ public sealed partial class Trainer<T>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public TrainingHistory Fit(Matrix<T> inputs, int[] labels, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
-        FitOn(options, d => WithWeights(d.FromLabels(inputs, labels, nameof(inputs), nameof(labels)), sampleWeights), validation, cancellationToken);
+        FitOn(options, d => TrainingSetBuilder<T>.WithWeights(d.FromLabels(inputs, labels, nameof(inputs), nameof(labels)), sampleWeights, nameof(sampleWeights)), validation, cancellationToken);
 
     /// <summary>Trains a classifier on row-major samples with integer class labels, reading the samples where they are:
     /// no copy of them is made, so training starts at once and needs no memory for a second copy of the data.</summary>
@@ -171,7 +167,7 @@ public sealed partial class Trainer<T>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public TrainingHistory Fit(ReadOnlyMemory<T> inputs, int[] labels, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
-        FitOn(options, d => WithWeights(d.FromLabels(inputs, labels, nameof(inputs), nameof(labels)), sampleWeights), validation, cancellationToken);
+        FitOn(options, d => TrainingSetBuilder<T>.WithWeights(d.FromLabels(inputs, labels, nameof(inputs), nameof(labels)), sampleWeights, nameof(sampleWeights)), validation, cancellationToken);
 
     /// <summary>Trains on row-major samples and target rows with a weight per sample, reading both where they are, as
     /// <see cref="Fit(ReadOnlyMemory{T}, ReadOnlyMemory{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/> does.</summary>
@@ -191,7 +187,7 @@ public sealed partial class Trainer<T>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite; the weights are those before the failing step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public TrainingHistory Fit(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets, double[] sampleWeights, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
-        FitOn(options, d => WithWeights(d.FromTargets(inputs, targets, nameof(inputs), nameof(targets)), sampleWeights), validation, cancellationToken);
+        FitOn(options, d => TrainingSetBuilder<T>.WithWeights(d.FromTargets(inputs, targets, nameof(inputs), nameof(targets)), sampleWeights, nameof(sampleWeights)), validation, cancellationToken);
 
     /// <summary>Runs <see cref="Fit(Matrix{T}, Matrix{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/> on the thread pool.</summary>
     /// <param name="inputs">The samples, rows × input size.</param>

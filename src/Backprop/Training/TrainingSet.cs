@@ -145,8 +145,12 @@ internal sealed class TrainingSetBuilder<T>(Trainer<T> trainer)
             { Labels: { } labels } => FromLabels(validation.Inputs, labels, "validation.Inputs", "validation.Labels"),
             _ => FromTargets(validation.Inputs, validation.Targets!, "validation.Inputs", "validation.Targets"),
         };
-        return validation?.SampleWeights is { } weights ? data! with { Weights = CheckedWeights(weights, data!.Rows, "validation.SampleWeights") } : data;
+        return validation?.SampleWeights is { } weights ? WithWeights(data!, weights, "validation.SampleWeights") : data;
     }
+
+    /// <summary>The set with <see cref="CheckedWeights"/> of <paramref name="weights"/>, one per row.</summary>
+    public static TrainingSet<T> WithWeights(TrainingSet<T> data, double[] weights, string paramName) =>
+        data with { Weights = CheckedWeights(weights, data.Rows, paramName) };
 
     /// <summary>Sample weights as the element type, after checking one finite, non-negative weight per row, not all 0.</summary>
     public static T[] CheckedWeights(double[] weights, int rows, string paramName)
