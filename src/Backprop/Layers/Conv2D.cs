@@ -292,12 +292,7 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
             ReadOnlySpan<T> x = job.Inputs(s, InputSize);
             Span<T> z = job.PreActivations(s, OutputSize);
             Span<T> a = job.Activations(s, OutputSize);
-            ReadOnlySpan<T> columns = x;
-            if (!_g.IsPointwise)
-            {
-                Convolution.Im2Col(_g, x, 1, patches);
-                columns = patches;
-            }
+            ReadOnlySpan<T> columns = PatchColumns(x, patches);
 
             Gemm.MultiplyUnchecked<T>(weights, k, false, columns, positions, false, z, positions,
                 Filters, positions, k, accumulate: false, bias: default, 1, Context);
@@ -410,12 +405,7 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
             {
                 ReadOnlySpan<T> x = job.Inputs(s, InputSize);
                 ReadOnlySpan<T> delta = job.Gradients(s, OutputSize);
-                ReadOnlySpan<T> columns = x;
-                if (!_g.IsPointwise)
-                {
-                    Convolution.Im2Col(_g, x, 1, patches);
-                    columns = patches;
-                }
+                ReadOnlySpan<T> columns = PatchColumns(x, patches);
 
                 Gemm.MultiplyUnchecked<T>(delta, positions, false, columns, positions, true, weightSums, k,
                     Filters, k, positions, accumulate: s > firstSample, bias: default, 1, Context);
@@ -576,5 +566,18 @@ public sealed class Conv2D<T> : Layer<T>, ISerializableComponent, IOnnxExportabl
             OnnxAttribute.Ints("pads", _g.PadTop, _g.PadLeft, _g.PadBottom, _g.PadRight));
         string z = graph.AddFlatten(convolved);
         return _hasActivation ? graph.AddActivation(_activation, z) : z;
+    }
+
+    // One sample's patch matrix (patch size × positions): its im2col in `patches`, or the sample itself for a 1×1
+    // stride-1 kernel, whose patches are the input as it is.
+    private ReadOnlySpan<T> PatchColumns(ReadOnlySpan<T> x, Span<T> patches)
+    {
+        if (_g.IsPointwise)
+        {
+            return x;
+        }
+
+        Convolution.Im2Col(_g, x, 1, patches);
+        return patches;
     }
 }
