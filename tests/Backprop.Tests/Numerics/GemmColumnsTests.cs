@@ -126,7 +126,7 @@ public class GemmColumnsTests
                 T[] bias = withBias ? Fill<T>(random, n) : [];
                 string what = $"{m}×{n}·{k}, transposeA {transposeA}, transposeB {transposeB}, accumulate {accumulate}, bias {withBias}, padding {padding}";
 
-                T[] expected = Reference(a, lda, transposeA, b, ldb, transposeB, initial, ldc, m, n, k, accumulate, bias);
+                T[] expected = GemmReference.Product(a, lda, transposeA, b, ldb, transposeB, initial, ldc, m, n, k, accumulate, bias);
                 T[] columns = Run(allowColumns: true, threads: 1);
                 AssertClose(columns, expected, m, n, ldc, tolerance, what);
                 T[] rowBroadcast = Run(allowColumns: false, threads: 1);
@@ -151,40 +151,6 @@ public class GemmColumnsTests
                 }
             }
         }
-    }
-
-    // The textbook triple loop, summed in double; C's padding is left as it was.
-    private static T[] Reference<T>(T[] a, int lda, bool transposeA, T[] b, int ldb, bool transposeB, T[] c, int ldc, int m, int n, int k, bool accumulate, T[] bias)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        T[] result = (T[])c.Clone();
-        for (int i = 0; i < m; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                double sum = 0;
-                for (int p = 0; p < k; p++)
-                {
-                    T x = transposeA ? a[(p * lda) + i] : a[(i * lda) + p];
-                    T y = transposeB ? b[(j * ldb) + p] : b[(p * ldb) + j];
-                    sum += double.CreateTruncating(x) * double.CreateTruncating(y);
-                }
-
-                if (bias.Length > 0)
-                {
-                    sum += double.CreateTruncating(bias[j]);
-                }
-
-                if (accumulate)
-                {
-                    sum += double.CreateTruncating(c[(i * ldc) + j]);
-                }
-
-                result[(i * ldc) + j] = T.CreateTruncating(sum);
-            }
-        }
-
-        return result;
     }
 
     private static void AssertClose<T>(T[] actual, T[] expected, int m, int n, int ldc, double tolerance, string what)

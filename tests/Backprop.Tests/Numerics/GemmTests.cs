@@ -552,37 +552,7 @@ public class GemmTests
         public void ResetC() => _initialC.CopyTo(C, 0);
 
         // The product by the textbook triple loop, summed in double, from the current contents of C.
-        public T[] Reference()
-        {
-            T[] result = (T[])C.Clone();
-            for (int i = 0; i < M; i++)
-            {
-                for (int j = 0; j < N; j++)
-                {
-                    double sum = 0;
-                    for (int p = 0; p < K; p++)
-                    {
-                        T x = TransposeA ? A[(p * Lda) + i] : A[(i * Lda) + p];
-                        T y = TransposeB ? B[(j * Ldb) + p] : B[(p * Ldb) + j];
-                        sum += double.CreateTruncating(x) * double.CreateTruncating(y);
-                    }
-
-                    if (Bias.Length > 0)
-                    {
-                        sum += double.CreateTruncating(Bias[j]);
-                    }
-
-                    if (Accumulate)
-                    {
-                        sum += double.CreateTruncating(C[(i * Ldc) + j]);
-                    }
-
-                    result[(i * Ldc) + j] = T.CreateTruncating(sum);
-                }
-            }
-
-            return result;
-        }
+        public T[] Reference() => GemmReference.Product(A, Lda, TransposeA, B, Ldb, TransposeB, C, Ldc, M, N, K, Accumulate, Bias);
 
         public void FillPadding(T operandPadding, T cPadding)
         {
