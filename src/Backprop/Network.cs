@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using Backprop.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Storage;
 
@@ -36,6 +37,7 @@ public sealed class Network<T>
     private int _maxDegreeOfParallelism = 1;
     private ComputeContext _context = ComputeContext.Shared;
     private int _training;
+    private PredictionJob? _predictionJob;
 
     /// <summary>Creates and initialises a network with the default seed (<see cref="DefaultSeed"/>).</summary>
     /// <param name="inputs">The number of values per input sample; at least 1.</param>
@@ -149,9 +151,10 @@ public sealed class Network<T>
     /// <summary>The total number of trainable values (weights and biases) in all layers.</summary>
     public long ParameterCount => _layers.Sum(l => l.Parameters.Sum(p => (long)p.Length));
 
-    /// <summary>The most threads one matrix product may use, in training and batch prediction: at most this many, and at
-    /// most the <see cref="Context"/>'s <see cref="ComputeContext.MaxDegreeOfParallelism"/>. 1 by default.
-    /// Results are bit-identical whatever the value: work is split by output tiles, never inside a sum.</summary>
+    /// <summary>The most threads one matrix product may use in training, and one batch prediction: at most this many, and
+    /// at most the <see cref="Context"/>'s <see cref="ComputeContext.MaxDegreeOfParallelism"/>. 1 by default.
+    /// Results are bit-identical whatever the value: training splits its work by output tiles, never inside a sum, and a
+    /// prediction of more than 128 rows that is worth splitting runs whole chunks of 128 rows on each thread.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int MaxDegreeOfParallelism
     {
@@ -631,6 +634,11 @@ public sealed class Network<T>
     }
 
     /// <summary>Runs inference chunk by chunk with pooled ping-pong buffers: thread-safe, allocation-free.</summary>
+    /// <remarks>A batch of several chunks that is worth splitting (<see cref="ComputeContext.ParallelThresholdFlops"/>)
+    /// runs its chunks on up to <see cref="MaxDegreeOfParallelism"/> threads of the context at once, each chunk whole on
+    /// one thread (its products then run on that thread alone): a chunk's values then stay in one core's cache from
+    /// layer to layer, and only one hand-over per call is paid instead of one per product. Every chunk is computed
+    /// exactly as on one thread, so the result is bit-identical whatever the number of threads.</remarks>
     /// <param name="inputs">rows × <see cref="InputSize"/>: row-major, or with <paramref name="inputColumnMajor"/> a
     /// column-major matrix's storage (element (r, c) at c·rows + r).</param>
     /// <param name="inputColumnMajor">Whether <paramref name="inputs"/> is column-major storage.</param>
@@ -645,93 +653,252 @@ public sealed class Network<T>
             inputColumnMajor = false;
         }
 
-        int width = OutputSize;
-        int chunk = Math.Max(1, Math.Min(rows, PredictionChunkRows));
-        var firstDense = inputColumnMajor ? _layers[0] as Dense<T> : null;
-        T[] first = ArrayPool<T>.Shared.Rent(chunk * _maxWidth);
-        T[] second = ArrayPool<T>.Shared.Rent(chunk * _maxWidth);
-        T[]? transposed = inputColumnMajor && firstDense is null ? ArrayPool<T>.Shared.Rent(chunk * InputSize) : null;
-        try
+        var batch = new PredictionBatch(inputColumnMajor, outputColumnMajor, rows, Math.Max(1, Math.Min(rows, PredictionChunkRows)));
+        int parts = Math.Min(batch.Chunks, _context.PartsFor(_maxDegreeOfParallelism));
+        if (parts > 1 && _context.WouldSplit((double)FlopsPerSample * rows) && PredictInParallel(inputs, outputs, batch, parts))
         {
-            for (int start = 0; start < rows; start += chunk)
+            return;
+        }
+
+        using var scratch = new PredictionScratch(this, batch);
+        for (int index = 0; index < batch.Chunks; index++)
+        {
+            PredictChunk(inputs, outputs, batch, index, scratch);
+        }
+    }
+
+    /// <summary>The forward cost of one sample through every layer (<see cref="Layer{T}.FlopsPerSample"/>), in floating-point operations.</summary>
+    private long FlopsPerSample
+    {
+        get
+        {
+            long total = 0;
+            foreach (var layer in _layers)
             {
-                int count = Math.Min(chunk, rows - start);
-                ReadOnlySpan<T> current;
-                int firstLayer = 0;
-                if (!inputColumnMajor)
+                total += layer.FlopsPerSample;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Runs the chunks of a batch on <paramref name="parts"/> threads of the context's pool: each thread claims
+    /// the next chunk nobody has taken until none is left. The inputs and outputs stay pinned while the workers run, as
+    /// the caller waits for every part before it leaves the fixed block.</summary>
+    /// <returns>False, having done nothing, when the pool is held by another job (the caller then runs the chunks alone).</returns>
+    private unsafe bool PredictInParallel(ReadOnlySpan<T> inputs, Span<T> outputs, PredictionBatch batch, int parts)
+    {
+        var pool = _context.Pool;
+        if (!pool.TryAcquire())
+        {
+            return false;
+        }
+
+        // Only the holder of the pool uses the job, so one per network serves every caller.
+        var job = _predictionJob ??= new PredictionJob(this);
+        fixed (T* input = inputs)
+        fixed (T* output = outputs)
+        {
+            job.Begin(input, inputs.Length, output, outputs.Length, batch);
+            try
+            {
+                pool.Start(job, parts);
+                job.RunPart(0);
+                int part;
+                while ((part = pool.ClaimNext()) > 0)
                 {
-                    current = inputs.Slice(start * InputSize, count * InputSize);
+                    job.RunPart(part);
                 }
-                else if (firstDense is not null)
+            }
+            finally
+            {
+                pool.End();
+                job.End();
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Predicts the rows of chunk <paramref name="index"/> of a batch into their place in <paramref name="outputs"/>.</summary>
+    private void PredictChunk(ReadOnlySpan<T> inputs, Span<T> outputs, PredictionBatch batch, int index, PredictionScratch scratch)
+    {
+        int rows = batch.Rows;
+        int start = index * batch.ChunkRows;
+        int count = Math.Min(batch.ChunkRows, rows - start);
+        int width = OutputSize;
+        ReadOnlySpan<T> current;
+        int firstLayer = 0;
+        if (!batch.InputColumnMajor)
+        {
+            current = inputs.Slice(start * InputSize, count * InputSize);
+        }
+        else if (_layers[0] is Dense<T> firstDense)
+        {
+            // The first product reads the column-major batch as it is: Xᵀ, inputs × rows row-major.
+            Span<T> target = scratch.First.AsSpan(0, count * firstDense.OutputSize);
+            firstDense.Predict(inputs[start..], rows, true, target, count);
+            current = target;
+            firstLayer = 1;
+        }
+        else
+        {
+            Span<T> copy = scratch.Transposed.AsSpan(0, count * InputSize);
+            for (int r = 0; r < count; r++)
+            {
+                for (int c = 0; c < InputSize; c++)
                 {
-                    // The first product reads the column-major batch as it is: Xᵀ, inputs × rows row-major.
-                    Span<T> target = first.AsSpan(0, count * firstDense.OutputSize);
-                    firstDense.Predict(inputs[start..], rows, true, target, count);
-                    current = target;
-                    firstLayer = 1;
+                    copy[(r * InputSize) + c] = inputs[(c * rows) + start + r];
+                }
+            }
+
+            current = copy;
+        }
+
+        for (int l = firstLayer; l < _layers.Length; l++)
+        {
+            var layer = _layers[l];
+            Span<T> target = (l % 2 == 0 ? scratch.First : scratch.Second).AsSpan(0, count * layer.OutputSize);
+            try
+            {
+                if (layer is Dense<T> dense)
+                {
+                    dense.Predict(current, layer.InputSize, false, target, count);
                 }
                 else
                 {
-                    Span<T> copy = transposed.AsSpan(0, count * InputSize);
-                    for (int r = 0; r < count; r++)
-                    {
-                        for (int c = 0; c < InputSize; c++)
-                        {
-                            copy[(r * InputSize) + c] = inputs[(c * rows) + start + r];
-                        }
-                    }
-
-                    current = copy;
+                    layer.Forward(current, default, target, count, training: false);
                 }
+            }
+            catch (InvalidIdException e) when (start > 0)
+            {
+                // An embedding names the row of the chunk it was given: name the row of the caller's input.
+                throw e.AtRowOffset(start);
+            }
 
-                for (int l = firstLayer; l < _layers.Length; l++)
-                {
-                    var layer = _layers[l];
-                    Span<T> target = (l % 2 == 0 ? first : second).AsSpan(0, count * layer.OutputSize);
-                    try
-                    {
-                        if (layer is Dense<T> dense)
-                        {
-                            dense.Predict(current, layer.InputSize, false, target, count);
-                        }
-                        else
-                        {
-                            layer.Forward(current, default, target, count, training: false);
-                        }
-                    }
-                    catch (InvalidIdException e) when (start > 0)
-                    {
-                        // An embedding names the row of the chunk it was given: name the row of the caller's input.
-                        throw e.AtRowOffset(start);
-                    }
+            current = target;
+        }
 
-                    current = target;
-                }
-
-                if (!outputColumnMajor)
+        if (!batch.OutputColumnMajor)
+        {
+            current.CopyTo(outputs.Slice(start * width, count * width));
+        }
+        else
+        {
+            for (int j = 0; j < width; j++)
+            {
+                Span<T> column = outputs.Slice((j * rows) + start, count);
+                for (int r = 0; r < count; r++)
                 {
-                    current.CopyTo(outputs.Slice(start * width, count * width));
-                }
-                else
-                {
-                    for (int j = 0; j < width; j++)
-                    {
-                        Span<T> column = outputs.Slice((j * rows) + start, count);
-                        for (int r = 0; r < count; r++)
-                        {
-                            column[r] = current[(r * width) + j];
-                        }
-                    }
+                    column[r] = current[(r * width) + j];
                 }
             }
         }
-        finally
+    }
+
+    /// <summary>The layout of one prediction call and how it is cut into chunks of <see cref="ChunkRows"/> rows.</summary>
+    private readonly record struct PredictionBatch(bool InputColumnMajor, bool OutputColumnMajor, int Rows, int ChunkRows)
+    {
+        public int Chunks => (Rows + ChunkRows - 1) / ChunkRows;
+    }
+
+    /// <summary>One thread's ping-pong buffers for the chunks it predicts, rented from the shared array pool and
+    /// returned on disposal.</summary>
+    private readonly struct PredictionScratch : IDisposable
+    {
+        public PredictionScratch(Network<T> network, PredictionBatch batch)
         {
-            ArrayPool<T>.Shared.Return(first);
-            ArrayPool<T>.Shared.Return(second);
-            if (transposed is not null)
+            First = ArrayPool<T>.Shared.Rent(batch.ChunkRows * network._maxWidth);
+            Second = ArrayPool<T>.Shared.Rent(batch.ChunkRows * network._maxWidth);
+            Transposed = batch.InputColumnMajor && network._layers[0] is not Dense<T> ? ArrayPool<T>.Shared.Rent(batch.ChunkRows * network.InputSize) : [];
+        }
+
+        public T[] First { get; }
+
+        public T[] Second { get; }
+
+        public T[] Transposed { get; }
+
+        public void Dispose()
+        {
+            ArrayPool<T>.Shared.Return(First);
+            ArrayPool<T>.Shared.Return(Second);
+            if (Transposed.Length > 0)
             {
-                ArrayPool<T>.Shared.Return(transposed);
+                ArrayPool<T>.Shared.Return(Transposed);
+            }
+        }
+    }
+
+    /// <summary>The chunks of one batch prediction shared out among the threads of the context's pool: each part claims
+    /// chunks from one counter until none is left. An exception in a chunk stops the claiming of later chunks, and the
+    /// call rethrows the exception of the earliest chunk that failed, the one a prediction on one thread throws.</summary>
+    private sealed unsafe class PredictionJob(Network<T> network) : ParallelWork
+    {
+        private T* _inputs;
+        private int _inputsLength;
+        private T* _outputs;
+        private int _outputsLength;
+        private PredictionBatch _batch;
+        private int _next;
+        private int _failedChunk;
+        private Exception? _error;
+        private readonly Lock _errorLock = new();
+
+        public void Begin(T* inputs, int inputsLength, T* outputs, int outputsLength, PredictionBatch batch)
+        {
+            _inputs = inputs;
+            _inputsLength = inputsLength;
+            _outputs = outputs;
+            _outputsLength = outputsLength;
+            _batch = batch;
+            _next = 0;
+            _failedChunk = int.MaxValue;
+            _error = null;
+        }
+
+        /// <summary>Forgets the caller's buffers and rethrows the earliest chunk's exception, if any.</summary>
+        public void End()
+        {
+            _inputs = null;
+            _outputs = null;
+            Exception? error = _error;
+            _error = null;
+            if (error is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            }
+        }
+
+        internal override bool Execute(int part)
+        {
+            RunPart(part);
+            return true;
+        }
+
+        public void RunPart(int part)
+        {
+            var inputs = new ReadOnlySpan<T>(_inputs, _inputsLength);
+            var outputs = new Span<T>(_outputs, _outputsLength);
+            using var scratch = new PredictionScratch(network, _batch);
+            int index;
+            while ((index = Interlocked.Increment(ref _next) - 1) < _batch.Chunks && index < Volatile.Read(ref _failedChunk))
+            {
+                try
+                {
+                    network.PredictChunk(inputs, outputs, _batch, index, scratch);
+                }
+                catch (Exception e)
+                {
+                    lock (_errorLock)
+                    {
+                        if (index < _failedChunk)
+                        {
+                            _failedChunk = index;
+                            _error = e;
+                        }
+                    }
+                }
             }
         }
     }

@@ -308,6 +308,163 @@ public class PredictionOverloadTests
         failures.Should().BeEmpty();
     }
 
+    /// <summary>Batches of one chunk (128 rows), of two with a short one, and of many; float and double.</summary>
+    public static TheoryData<int, bool> ParallelBatches => new()
+    {
+        { 100, false },
+        { 129, false },
+        { 300, true },
+        { 1000, false },
+        { 1000, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(ParallelBatches))]
+    public void A_batch_predicted_on_two_threads_has_the_bits_of_one_thread(int rows, bool useDouble)
+    {
+        if (useDouble)
+        {
+            PredictsTheSameOnTwoThreads<double>(rows);
+        }
+        else
+        {
+            PredictsTheSameOnTwoThreads<float>(rows);
+        }
+    }
+
+    private static void PredictsTheSameOnTwoThreads<T>(int rows)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var one = new Network<T>(40, 3, new Dense<T>(33, Activations.ReLU), new Dense<T>(7, Activations.Softmax));
+        Train(one, 40, 7);
+        using var context = new ComputeContext(2) { ParallelThresholdFlops = 1 };
+        var two = Clone(one);
+        two.Context = context;
+        two.MaxDegreeOfParallelism = 2;
+        var x = TestData.Random<T>(rows, 40, seed: 12);
+        T[] rowMajor = x.ToRowMajorArray();
+
+        // Twice each: the first prediction at these weights transposes them per call, the second reads the layers' copy.
+        for (int pass = 0; pass < 2; pass++)
+        {
+            T[] expected = one.Predict(x).ToRowMajorArray();
+            BitAssert.Identical<T>(expected, two.Predict(x).ToRowMajorArray(), $"Predict(matrix), pass {pass}");
+            var spans = new T[rows * 7];
+            two.Predict(rowMajor, rows, spans);
+            BitAssert.Identical<T>(expected, spans, $"Predict(span, rows, span), pass {pass}");
+            var into = Matrix<T>.Build.Dense(rows, 7);
+            two.Predict(x, into);
+            BitAssert.Identical<T>(expected, into.ToRowMajorArray(), $"Predict(matrix, matrix), pass {pass}");
+        }
+    }
+
+    [Fact]
+    public void A_network_whose_first_layer_is_not_dense_predicts_a_matrix_on_two_threads_with_the_bits_of_one()
+    {
+        var one = new Network<float>(new TensorShape(1, 6, 6), 2,
+            new Conv2D<float>(3, 3, 3, activation: Activations.ReLU),
+            new Dense<float>(4, Activations.Softmax));
+        using var context = new ComputeContext(2) { ParallelThresholdFlops = 1 };
+        var two = new Network<float>(new TensorShape(1, 6, 6), 2,
+            new Conv2D<float>(3, 3, 3, activation: Activations.ReLU),
+            new Dense<float>(4, Activations.Softmax))
+        {
+            Context = context,
+            MaxDegreeOfParallelism = 2,
+        };
+        var x = TestData.Random<float>(700, 36, seed: 8);
+        BitAssert.Identical<float>(one.Predict(x).ToRowMajorArray(), two.Predict(x).ToRowMajorArray(), "Predict(matrix) of a convolutional network on two threads");
+    }
+
+    [Fact]
+    public void A_batch_on_two_threads_shares_its_chunks_between_both_threads()
+    {
+        var recorder = new ThreadRecorder();
+        using var context = new ComputeContext(2) { ParallelThresholdFlops = 1 };
+        var network = new Network<double>(3, 1, recorder, new Dense<double>(2)) { Context = context, MaxDegreeOfParallelism = 2 };
+        var x = TestData.Random<double>(128 * 32, 3, seed: 4);
+        double[] expected = new Network<double>(3, 1, new ThreadRecorder(), new Dense<double>(2)).Predict(x).ToRowMajorArray();
+
+        double[] outputs = network.Predict(x).ToRowMajorArray();
+
+        BitAssert.Identical<double>(expected, outputs, "the outputs of 32 chunks on two threads");
+        recorder.Chunks.Should().Be(32, "each chunk of 128 rows passes through the layer once");
+        recorder.Threads.Should().HaveCount(2, "a worker that wakes within 32 chunks of 1 ms each takes some of them");
+    }
+
+    [Fact]
+    public void A_batch_on_two_threads_allocates_nothing_per_call()
+    {
+        using var context = new ComputeContext(2) { ParallelThresholdFlops = 1 };
+        var network = new Network<float>(50, 2, new Dense<float>(20, Activations.ReLU), new Dense<float>(5, Activations.Softmax))
+        {
+            Context = context,
+            MaxDegreeOfParallelism = 2,
+        };
+        var inputs = TestData.Random<float>(600, 50, seed: 9).ToRowMajorArray();
+        var outputs = new float[600 * 5];
+        AllocationMeter.SteadyStateBytes(() => network.Predict(inputs, 600, outputs)).Should().Be(0);
+    }
+
+    [Fact]
+    public void A_non_finite_input_is_named_before_any_chunk_runs_on_two_threads()
+    {
+        using var context = new ComputeContext(2) { ParallelThresholdFlops = 1 };
+        var network = new Network<float>(4, new Dense<float>(3)) { Context = context, MaxDegreeOfParallelism = 2 };
+        var inputs = new float[900 * 4];
+        inputs[(700 * 4) + 2] = float.NaN;
+        inputs[(300 * 4) + 1] = float.PositiveInfinity;
+        var outputs = new float[900 * 3];
+        FluentActions.Invoking(() => network.Predict(inputs, 900, outputs)).Should().Throw<ArgumentException>()
+            .WithParameterName("inputs").WithMessage("*row 300, column 1 is Infinity*");
+        outputs.Should().OnlyContain(v => v == 0, "nothing is predicted from a batch that holds a non-finite value");
+    }
+
+    /// <summary>A layer that passes its input through and records, under a lock, how many chunks it saw and on which
+    /// threads, taking a millisecond per chunk so that a second thread has time to join.</summary>
+    private sealed class ThreadRecorder : Layer<double>
+    {
+        private readonly Lock _lock = new();
+        private readonly HashSet<int> _threads = [];
+
+        public int Chunks { get; private set; }
+
+        public IReadOnlyCollection<int> Threads
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _threads.ToArray();
+                }
+            }
+        }
+
+        public override string SavedForBackwardName => "none";
+
+        public override int SavedForBackwardSize => 0;
+
+        protected override TensorShape OnBuild(TensorShape inputShape, DeterministicRandom random) => inputShape;
+
+        protected override void OnForward(ReadOnlySpan<double> inputs, Span<double> preActivations, Span<double> activations, int rows, bool training)
+        {
+            inputs.CopyTo(activations);
+            lock (_lock)
+            {
+                Chunks++;
+                _threads.Add(Environment.CurrentManagedThreadId);
+            }
+
+            Thread.Sleep(1);
+        }
+
+        protected override void OnComputeLocalGradients(ReadOnlySpan<double> preActivations, ReadOnlySpan<double> activations, ReadOnlySpan<double> outputGradients, Span<double> localGradients, int rows) =>
+            outputGradients.CopyTo(localGradients);
+
+        protected override void OnBackpropagate(ReadOnlySpan<double> inputs, ReadOnlySpan<double> localGradients, Span<double> inputGradients, int rows) =>
+            localGradients.CopyTo(inputGradients);
+    }
+
     private static void Train<T>(Network<T> network, int inputs, int outputs)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -102,6 +102,22 @@ public class EmbeddingTests
         network.Predict(x).RowCount.Should().Be(600);
     }
 
+    [Fact]
+    public void Predict_on_two_threads_names_the_first_invalid_row_as_one_thread_does()
+    {
+        using var context = new ComputeContext(2) { ParallelThresholdFlops = 1 };
+        var network = new Network<float>(5, seed: 1, Mixed<float>(), new Dense<float>(3)) { Context = context, MaxDegreeOfParallelism = 2 };
+        var x = Ids<float>(1500, 5, MixedVocabularies, seed: 8);
+        x[1400, 3] = 4;   // table 1 has 4 ids: 0 … 3
+        x[433, 3] = 9;
+        x[1100, 3] = 5;
+        for (int i = 0; i < 20; i++)
+        {
+            var act = () => network.Predict(x);
+            act.Should().Throw<ArgumentException>().WithMessage("Row 433, column 3: the id 9 is not an integer in [0, 4) (the vocabulary of embedding table 1).*");
+        }
+    }
+
     [Theory]
     [InlineData(1, 1, 1)]
     [InlineData(1, 3, 2)]
