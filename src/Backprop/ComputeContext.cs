@@ -39,12 +39,15 @@ public sealed class ComputeContext : IDisposable
     /// lower threshold).</remarks>
     public const long DefaultParallelThresholdFlops = 1L << 21;
 
+    // The contention backoff of every context's pool (WorkerPool). Declared before _shared: static fields are initialised
+    // in the order they are written, and the shared context read them while they were still zero, which left it a
+    // backoff of one timer tick, that is none.
+    private static readonly TimeSpan _minBackoff = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan _maxBackoff = TimeSpan.FromMilliseconds(250);
+
     // Immutable in the sense that matters: its threads and thresholds are fixed; its pool serves one job at a time and
     // a job that finds it busy runs alone with the same result (the no-static-mutable-state test names it).
     private static readonly ComputeContext _shared = new(DefaultThreads(), isShared: true);
-
-    private static readonly TimeSpan _minBackoff = TimeSpan.FromMilliseconds(1);
-    private static readonly TimeSpan _maxBackoff = TimeSpan.FromMilliseconds(250);
 
     private readonly WorkerPool _pool;
     private readonly bool _isShared;

@@ -115,6 +115,11 @@ internal sealed class WorkerPool
         _backoffTicks = _minBackoffTicks;
     }
 
+    // The contention backoff's bounds: how long callers first run alone, and the most that doubles up to.
+    internal TimeSpan MinBackoff => Stopwatch.GetElapsedTime(0, _minBackoffTicks);
+
+    internal TimeSpan MaxBackoff => Stopwatch.GetElapsedTime(0, _maxBackoffTicks);
+
     // Whether a caller holds the pool for a job now.
     internal bool IsHeld => Volatile.Read(ref _busy) != 0;
 

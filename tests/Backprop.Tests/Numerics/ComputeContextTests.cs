@@ -110,6 +110,16 @@ public class ComputeContextTests
     }
 
     [Fact]
+    public void The_shared_context_backs_off_from_contention_as_long_as_a_context_of_ones_own()
+    {
+        using var own = new ComputeContext(2);
+        own.Pool.MinBackoff.Should().Be(TimeSpan.FromMilliseconds(1));
+        own.Pool.MaxBackoff.Should().Be(TimeSpan.FromMilliseconds(250));
+        ComputeContext.Shared.Pool.MinBackoff.Should().Be(own.Pool.MinBackoff, "the shared context is made by the same constructor, after the bounds are set");
+        ComputeContext.Shared.Pool.MaxBackoff.Should().Be(own.Pool.MaxBackoff);
+    }
+
+    [Fact]
     public void A_network_uses_its_context_and_at_most_its_threads()
     {
         using var single = new ComputeContext(1);
