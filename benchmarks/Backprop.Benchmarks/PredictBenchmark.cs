@@ -192,7 +192,7 @@ internal static class PredictBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"max |ours - ONNX Runtime| {maxDiff:E2}; our calls allocate {allocated} bytes per round of three"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT {{\"hidden\":{hidden},\"rows\":{rows},\"threads\":{threads},\"single_us\":{single:F2},\"ort_single_us\":{ortSingleMedian:F2},\"batch{rows}_ms\":{batch:F3},\"batch{rows}_matrix_ms\":{matrix:F3},\"batch{rows}_new_matrix_ms\":{newMatrix:F3},\"ort_batch{rows}_ms\":{ortBatch:F3},\"ort_spinning_single_us\":{ortSpinningSingle:F2},\"ort_spinning_batch{rows}_ms\":{ortSpinningBatch:F3},\"single_ratio\":{single / ortSingleMedian:F3},\"batch_ratio\":{batch / ortBatch:F3},\"matrix_ratio\":{matrix / ortBatch:F3},\"max_abs_diff\":{maxDiff:E2},\"allocated_bytes\":{allocated}}}"));
+            $"RESULT {{\"hidden\":{hidden},\"rows\":{rows},\"threads\":{threads},\"single_us\":{single:F2},\"ort_single_us\":{ortSingleMedian:F2},\"batch{rows}_ms\":{batch:F3},\"batch{rows}_matrix_ms\":{matrix:F3},\"batch{rows}_new_matrix_ms\":{newMatrix:F3},\"ort_batch{rows}_ms\":{ortBatch:F3},\"ort_spinning_single_us\":{JsonNumber(ortSpinningSingle, "F2")},\"ort_spinning_batch{rows}_ms\":{JsonNumber(ortSpinningBatch, "F3")},\"single_ratio\":{single / ortSingleMedian:F3},\"batch_ratio\":{batch / ortBatch:F3},\"matrix_ratio\":{matrix / ortBatch:F3},\"max_abs_diff\":{maxDiff:E2},\"allocated_bytes\":{allocated}}}"));
         return 0;
     }
 
@@ -240,6 +240,10 @@ internal static class PredictBenchmark
 
         return (TrainingRun.Median(singleUs), TrainingRun.Median(batchMs));
     }
+
+    // A number for the RESULT line, or null where nothing was measured (NaN is not JSON).
+    private static string JsonNumber(double value, string format) =>
+        double.IsNaN(value) ? "null" : value.ToString(format, CultureInfo.InvariantCulture);
 
     private static double PerCall(Action call, int calls)
     {

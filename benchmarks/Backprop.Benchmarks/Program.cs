@@ -78,7 +78,9 @@ Console.Error.WriteLine("""
             the FMA peak per core, then every product of a training step (big, tiny, wide MLPs; float and double;
             1 and 2 threads) as GFLOP/s and as a fraction of that peak
       predict [--hidden 128] [--rows 1000] [--threads 1] [--rounds 31] [--seed 1]
-            our Predict against ONNX Runtime on the exported 784-hidden-10 model (one sample, a batch); the last line is RESULT {json}
+            our Predict against ONNX Runtime on the exported 784-hidden-10 model (one sample, a batch); the last line is RESULT {json};
+            with --threads above 1, ONNX Runtime alternates with ours with its workers' spinning off, and is timed again alone
+            afterwards with its default spinning; the ratios are against the faster of the two
       micro [BenchmarkDotNet arguments, e.g. --filter *Gemm*]
             micro-benchmarks of the kernels and of one training step
     """);
