@@ -83,6 +83,8 @@ public static class TrainBenchmark
         double[] epochCpu = [warmup.CpuSeconds[0], .. measured.CpuSeconds];
         double cpuTax = TrainingRun.WarmupTax(epochCpu, TrainingRun.Median(measured.CpuSeconds));
         Console.WriteLine($"first batch of the measured Fit after {measured.FitStartSeconds:F3} s; warm-up tax (first six epochs) {tax:F3} s");
+        double twoCores = TrainingRun.TwoCoreRatio();
+        Console.WriteLine($"two-core check: the FMA loop on two threads at once runs {twoCores:F2}× one thread (2 on two free cores, 1 where the host gives the vCPUs one core's time)");
         var result = new
         {
             workload = "fashion-mnist",
@@ -105,6 +107,7 @@ public static class TrainBenchmark
             samples_per_second = Math.Round(set.TrainCount / median),
             test_accuracy = Math.Round(accuracy, 4),
             allocated_bytes_per_step = measured.AllocatedBytesPerStep,
+            two_core_fma_ratio = twoCores,
         };
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
         return 0;

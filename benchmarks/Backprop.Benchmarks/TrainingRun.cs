@@ -154,6 +154,15 @@ internal static class TrainingRun
         return double.NaN;
     }
 
+    /// <summary>Whether this machine gave the process two cores just now: the FMA throughput of the register-only loop on
+    /// two threads at once over that of one thread (<see cref="GemmShapes.FmaPeakConcurrent"/> over
+    /// <see cref="GemmShapes.FmaPeak{T}"/>), about 2 where the two vCPUs run on two cores and about 1 where the host gives
+    /// them one core's time between them. On the cloud machines this was written on it changed within the hour (2.0 at
+    /// one time, 1.0 an hour later), and with it whether a second thread shortens an epoch at all; the train RESULT lines
+    /// carry it (measured after the run) so that a two-thread figure can be read for what it is.</summary>
+    public static double TwoCoreRatio() =>
+        Math.Round(GemmShapes.FmaPeakConcurrent(1) / GemmShapes.FmaPeak<float>(1), 2);
+
     /// <summary>The JIT mode the process runs in: "off" (tiered compilation off, as the project file sets it, so that
     /// every method is compiled fully optimised at its first call) or "default" (the runtime's defaults, as in every
     /// application: tiered compilation and tiered PGO on).</summary>
