@@ -71,7 +71,7 @@ compare_workload() {
       o=$(dotnet benchmarks/Backprop.Benchmarks/bin/Release/net10.0/Backprop.Benchmarks.dll $ours_args \
             --epochs "$epochs" --threads "$t" --data "$data" --seed "$round" | tail -n 1)
       echo "$name round $round, $t thread(s): ours  $o"
-      ours[$t]+="$(json "$o" seconds_per_epoch) "; ours_acc[$t]+="$(json "$o" test_accuracy) "; cores+="$(json "$o" two_core_fma_ratio) "
+      ours[$t]+="$(json "$o" seconds_per_epoch) "; ours_acc[$t]+="$(json "$o" test_accuracy) "; cores+="$(json "$o" two_core_fma_ratio)/$(json "$o" two_core_cache_ratio) "
       if [ "${ours_args%% *}" = train ]; then
         # The same run with the runtime's default JIT settings (tiered compilation on, as in every application): its
         # first epochs show the warm-up an application pays, which the mode above hides.
@@ -94,7 +94,7 @@ compare_workload() {
   for t2 in $threads; do spec+="$t2:${ours[$t2]}:${theirs[$t2]-}:${ours_acc[$t2]}:${theirs_acc[$t2]-};"; done
   /usr/bin/python3 - "$name" "$spec" "$(uptime)" "$cores" <<'PY'
 import statistics, sys
-name, spec, load, cores = sys.argv[1], sys.argv[2], sys.argv[3], [float(c) for c in sys.argv[4].split()]
+name, spec, load, cores = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
 rows = {}
 for part in filter(None, spec.split(";")):
     t, o, n, oa, na = part.split(":")
@@ -113,7 +113,7 @@ for t, (o, n) in sorted(med.items()):
 if 1 in med and 2 in med:
     print(f"   ours 2 threads / ours 1 thread = {med[2][0] / med[1][0]:.2f}")
 if cores:
-    print(f"   two-core check after each of our runs (FMA loop on 2 threads at once / 1 thread; 2 = two free cores, 1 = one core's time): {' '.join(f'{c:.2f}' for c in cores)}")
+    print(f"   two-core check after each of our runs, FMA/cache (FMA loop on 2 threads at once over 1 thread: 2 on two free cores, 1 on one core's time; two threads reading their L2 at once over one alone: 1 when they do not slow each other down): {' '.join(cores)}")
 acc = [a for (_, _, oa, _) in rows.values() for a in oa]
 nacc = [a for (_, _, _, na) in rows.values() for a in na]
 print(f"   test accuracy: ours mean {statistics.mean(acc):.4f} (min {min(acc):.4f})"

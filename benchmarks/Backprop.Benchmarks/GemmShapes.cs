@@ -139,6 +139,92 @@ public static class GemmShapes
         return 2.0 * 12 * lanes * Iterations / Percentile10(samples) / 1e9 + (sink == 12345.678 ? 1e-9 : 0);
     }
 
+    /// <summary>How much two threads slow each other down reading their caches: each sums a private 400 KB array (it
+    /// stays in a core's L2) for about 1 ms, first thread 0 alone, then both at once; the median over
+    /// <paramref name="samples"/> samples of the slower thread's rate together over thread 0's rate alone. About 1 where
+    /// the two vCPUs are two cores; about 0.5 (or lower) where the host gives them one core's time, even at moments when
+    /// the register-only FMA loop still runs twice as fast on two threads.</summary>
+    public static double CacheReadConcurrent(int samples = 15)
+    {
+        const int Length = 100_000;
+        const int Passes = 8;
+        var buffers = new[] { new float[Length], new float[Length] };
+        buffers[0].AsSpan().Fill(1f);
+        buffers[1].AsSpan().Fill(1f);
+        var alone = new double[samples];
+        var together = new double[samples];
+        int go = 0, done = 0;
+        for (int s = 0; s < samples; s++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Sum(buffers[0], Passes);
+            alone[s] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
+
+        var seconds = new double[2, samples];
+        var helper = new Thread(() => Worker(1));
+        helper.Start();
+        Worker(0);
+        helper.Join();
+        for (int s = 0; s < samples; s++)
+        {
+            together[s] = Math.Max(seconds[0, s], seconds[1, s]);
+        }
+
+        Array.Sort(alone);
+        Array.Sort(together);
+        return alone[samples / 2] / together[samples / 2];
+
+        void Worker(int id)
+        {
+            for (int s = 0; s < samples; s++)
+            {
+                if (id == 0)
+                {
+                    while (Volatile.Read(ref done) < 2 * s)
+                    {
+                        Thread.SpinWait(1);
+                    }
+
+                    Volatile.Write(ref go, s + 1);
+                }
+                else
+                {
+                    while (Volatile.Read(ref go) < s + 1)
+                    {
+                        Thread.SpinWait(1);
+                    }
+                }
+
+                long t0 = Stopwatch.GetTimestamp();
+                Sum(buffers[id], Passes);
+                seconds[id, s] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                Interlocked.Increment(ref done);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static float Sum(float[] values, int passes)
+    {
+        var total = Vector512<float>.Zero;
+        for (int pass = 0; pass < passes; pass++)
+        {
+            var a = Vector512<float>.Zero;
+            var b = Vector512<float>.Zero;
+            int i = 0;
+            for (; i + 32 <= values.Length; i += 32)
+            {
+                a += Vector512.LoadUnsafe(ref values[i]);
+                b += Vector512.LoadUnsafe(ref values[i + 16]);
+            }
+
+            total += a + b;
+        }
+
+        return Vector512.Sum(total);
+    }
+
     /// <summary>The float FMA throughput of two threads running the register-only loop at once, in GFLOP/s for the
     /// two together: per sample (about 40 µs, both threads released together), the slower thread's rate times two; the
     /// 95th percentile over the samples, as those are the samples in which no other process took either core.</summary>

@@ -83,8 +83,8 @@ public static class TrainBenchmark
         double[] epochCpu = [warmup.CpuSeconds[0], .. measured.CpuSeconds];
         double cpuTax = TrainingRun.WarmupTax(epochCpu, TrainingRun.Median(measured.CpuSeconds));
         Console.WriteLine($"first batch of the measured Fit after {measured.FitStartSeconds:F3} s; warm-up tax (first six epochs) {tax:F3} s");
-        double twoCores = TrainingRun.TwoCoreRatio();
-        Console.WriteLine($"two-core check: the FMA loop on two threads at once runs {twoCores:F2}× one thread (2 on two free cores, 1 where the host gives the vCPUs one core's time)");
+        double twoCores = TrainingRun.TwoCoreRatio(), twoCoreCaches = TrainingRun.TwoCoreCacheRatio();
+        Console.WriteLine($"two-core check: the FMA loop on two threads at once runs {twoCores:F2}× one thread (2 on two free cores, 1 where the host gives the vCPUs one core's time); two threads reading their L2 at once each run {twoCoreCaches:F2}× one alone");
         var result = new
         {
             workload = "fashion-mnist",
@@ -108,6 +108,7 @@ public static class TrainBenchmark
             test_accuracy = Math.Round(accuracy, 4),
             allocated_bytes_per_step = measured.AllocatedBytesPerStep,
             two_core_fma_ratio = twoCores,
+            two_core_cache_ratio = twoCoreCaches,
         };
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
         return 0;
