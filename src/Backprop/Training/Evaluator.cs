@@ -26,7 +26,7 @@ internal readonly record struct EvaluationScores(double Loss, double? Accuracy, 
 /// <summary>
 /// Evaluates a trainer's network on a data set in inference mode, chunk by chunk in a pass kept from call to call: the
 /// objective and the accuracies the training history records (for <c>Fit</c>'s validation and
-/// <see cref="Trainer{T}.Evaluate"/>), and the metrics of <see cref="Trainer{T}.EvaluateMetrics(Matrix{T}, Matrix{T})"/>.
+/// <see cref="Trainer{T}.Evaluate(Matrix{T}, Matrix{T})"/>), and the metrics of <see cref="Trainer{T}.EvaluateMetrics(Matrix{T}, Matrix{T})"/>.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 internal sealed class Evaluator<T>(Trainer<T> trainer)

@@ -209,6 +209,28 @@ public sealed partial class Trainer<T>
     public Task<TrainingHistory> FitAsync(Matrix<T> inputs, int[] labels, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
         Task.Run(() => Fit(inputs, labels, options, validation, cancellationToken), cancellationToken);
 
+    /// <summary>Runs <see cref="Fit(ReadOnlyMemory{T}, ReadOnlyMemory{T}, FitOptions?, ValidationData{T}?, CancellationToken)"/>
+    /// on the thread pool: the memory is read in place until the task completes, and must not change before then.</summary>
+    /// <param name="inputs">The samples one after another, rows × input size values, row-major.</param>
+    /// <param name="targets">The targets one row after another, rows × output size values, row-major.</param>
+    /// <param name="options">The training settings; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch, or null.</param>
+    /// <param name="cancellationToken">Stops training between two batches.</param>
+    /// <returns>A task whose result is the training history; it faults with the exceptions <c>Fit</c> documents.</returns>
+    public Task<TrainingHistory> FitAsync(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Fit(inputs, targets, options, validation, cancellationToken), cancellationToken);
+
+    /// <summary>Runs <see cref="Fit(ReadOnlyMemory{T}, int[], FitOptions?, ValidationData{T}?, CancellationToken)"/> on the
+    /// thread pool: the memory is read in place until the task completes, and must not change before then.</summary>
+    /// <param name="inputs">The samples one after another, rows × input size values, row-major.</param>
+    /// <param name="labels">One class per row.</param>
+    /// <param name="options">The training settings; the defaults of <see cref="FitOptions"/> when null.</param>
+    /// <param name="validation">Held-out data evaluated after every epoch, or null.</param>
+    /// <param name="cancellationToken">Stops training between two batches.</param>
+    /// <returns>A task whose result is the training history; it faults with the exceptions <c>Fit</c> documents.</returns>
+    public Task<TrainingHistory> FitAsync(ReadOnlyMemory<T> inputs, int[] labels, FitOptions? options = null, ValidationData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Fit(inputs, labels, options, validation, cancellationToken), cancellationToken);
+
     /// <summary>Computes the loss of the network on a data set without training, batch by batch.</summary>
     /// <param name="inputs">The samples, rows × input size.</param>
     /// <param name="targets">The targets, rows × output size.</param>
@@ -217,6 +239,16 @@ public sealed partial class Trainer<T>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">A matrix has the wrong shape or a non-finite value.</exception>
     public double Evaluate(Matrix<T> inputs, Matrix<T> targets) =>
+        Evaluator.Score(Data.FromTargets(inputs, targets, nameof(inputs), nameof(targets))).Loss;
+
+    /// <summary>Computes the loss of the network on row-major samples and targets without training, reading both where
+    /// they are (no copy), with the result <see cref="Evaluate(Matrix{T}, Matrix{T})"/> gives on the same rows.</summary>
+    /// <param name="inputs">The samples one after another, rows × input size values, row-major.</param>
+    /// <param name="targets">The targets one row after another, rows × output size values, row-major.</param>
+    /// <returns>The loss over the whole set plus the layers' regularisation penalties.</returns>
+    /// <exception cref="ArgumentException">The lengths are not whole rows of the same count, or a value is not finite (the
+    /// message names its row and column).</exception>
+    public double Evaluate(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets) =>
         Evaluator.Score(Data.FromTargets(inputs, targets, nameof(inputs), nameof(targets))).Loss;
 
     /// <summary>Evaluates the network on a data set with target rows without training: the loss, and the metrics that fit
@@ -242,5 +274,27 @@ public sealed partial class Trainer<T>
     /// <exception cref="ArgumentException">The counts of rows and labels differ, or a value is not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, output size) (outside {0, 1} for a binary classifier).</exception>
     public EvaluationResult EvaluateMetrics(Matrix<T> inputs, int[] labels) =>
+        Evaluator.Measure(Data.FromLabels(inputs, labels, nameof(inputs), nameof(labels)));
+
+    /// <summary>Evaluates the network on row-major samples and targets without training, reading both where they are
+    /// (no copy): the result <see cref="EvaluateMetrics(Matrix{T}, Matrix{T})"/> gives on the same rows.</summary>
+    /// <param name="inputs">The samples one after another, rows × input size values, row-major.</param>
+    /// <param name="targets">The targets one row after another, rows × output size values, row-major.</param>
+    /// <returns>The loss and the metrics.</returns>
+    /// <exception cref="ArgumentException">The lengths are not whole rows of the same count, a value is not finite, or a
+    /// target is outside the loss's domain.</exception>
+    public EvaluationResult EvaluateMetrics(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets) =>
+        Evaluator.Measure(Data.FromTargets(inputs, targets, nameof(inputs), nameof(targets)));
+
+    /// <summary>Evaluates a classifier on row-major samples with integer class labels without training, reading the
+    /// samples where they are (no copy): the result <see cref="EvaluateMetrics(Matrix{T}, int[])"/> gives on the same rows.</summary>
+    /// <param name="inputs">The samples one after another, rows × input size values, row-major; the number of rows is
+    /// the number of labels.</param>
+    /// <param name="labels">One class per row.</param>
+    /// <returns>The loss and the metrics.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="labels"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> does not hold labels × input size values, or a value is not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, output size) (outside {0, 1} for a binary classifier).</exception>
+    public EvaluationResult EvaluateMetrics(ReadOnlyMemory<T> inputs, int[] labels) =>
         Evaluator.Measure(Data.FromLabels(inputs, labels, nameof(inputs), nameof(labels)));
 }

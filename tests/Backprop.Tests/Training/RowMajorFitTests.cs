@@ -202,6 +202,70 @@ public class RowMajorFitTests
         meter.Least.Should().Be(0, "a steady-state step (batch copy from the caller's memory included) allocates nothing");
     }
 
+    [Fact]
+    public void Evaluation_on_row_major_memory_gives_the_bits_of_the_matrix_evaluation()
+    {
+        var (rows, labels) = Data(53, seed: 12);
+        var targets = new double[labels.Length * Classes];
+        for (int r = 0; r < labels.Length; r++)
+        {
+            targets[r * Classes + labels[r]] = 1;
+        }
+
+        var (_, trainer) = Make(1, wide: false);
+        trainer.Fit(rows, labels, new FitOptions { Epochs = 2, BatchSize = 8, Seed = 4 });
+        var x = Matrix<double>.Build.DenseOfRowMajor(labels.Length, Inputs, rows);
+        var y = Matrix<double>.Build.DenseOfRowMajor(labels.Length, Classes, targets);
+
+        BitConverter.DoubleToInt64Bits(trainer.Evaluate(rows.AsMemory(), targets.AsMemory()))
+            .Should().Be(BitConverter.DoubleToInt64Bits(trainer.Evaluate(x, y)), "Evaluate on memory against the matrices");
+        SameResult(trainer.EvaluateMetrics(x, y), trainer.EvaluateMetrics(rows.AsMemory(), targets.AsMemory()), "EvaluateMetrics with target rows");
+        SameResult(trainer.EvaluateMetrics(x, labels), trainer.EvaluateMetrics(rows, labels), "EvaluateMetrics with labels");
+
+        FluentActions.Invoking(() => trainer.Evaluate(rows.AsMemory(0, 50), targets.AsMemory()))
+            .Should().Throw<ArgumentException>().WithParameterName("inputs").WithMessage("inputs must hold whole rows*but it holds 50*");
+        FluentActions.Invoking(() => trainer.EvaluateMetrics(rows.AsMemory(), targets.AsMemory(1)))
+            .Should().Throw<ArgumentException>().WithParameterName("targets");
+        FluentActions.Invoking(() => trainer.EvaluateMetrics(rows, labels[..50]))
+            .Should().Throw<ArgumentException>().WithParameterName("inputs");
+        rows[7] = double.NaN;
+        FluentActions.Invoking(() => trainer.EvaluateMetrics(rows, labels))
+            .Should().Throw<ArgumentException>().WithParameterName("inputs").WithMessage("*row 0, column 7 is NaN*");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task FitAsync_on_row_major_memory_trains_as_Fit_does(bool useTargets)
+    {
+        var (rows, labels) = Data(45, seed: 13);
+        var targets = new double[labels.Length * Classes];
+        for (int r = 0; r < labels.Length; r++)
+        {
+            targets[r * Classes + labels[r]] = 1;
+        }
+
+        var options = new FitOptions { Epochs = 2, BatchSize = 6, Seed = 8 };
+        var (expectedNetwork, expectedTrainer) = Make(1, wide: false);
+        var expected = useTargets ? expectedTrainer.Fit(rows.AsMemory(), targets.AsMemory(), options) : expectedTrainer.Fit(rows, labels, options);
+        var (actualNetwork, actualTrainer) = Make(1, wide: false);
+        var actual = useTargets
+            ? await actualTrainer.FitAsync(rows.AsMemory(), targets.AsMemory(), options)
+            : await actualTrainer.FitAsync(rows, labels, options);
+
+        SameHistory(expected, actual);
+        BitAssert.SameParameters(expectedNetwork, actualNetwork, "weights after FitAsync on memory");
+    }
+
+    private static void SameResult(EvaluationResult expected, EvaluationResult actual, string what)
+    {
+        actual.SampleCount.Should().Be(expected.SampleCount, what);
+        BitConverter.DoubleToInt64Bits(actual.Loss).Should().Be(BitConverter.DoubleToInt64Bits(expected.Loss), what);
+        actual.Accuracy.Should().Be(expected.Accuracy, what);
+        actual.BalancedAccuracy.Should().Be(expected.BalancedAccuracy, what);
+        actual.Kind.Should().Be(expected.Kind, what);
+    }
+
     private static void SameHistory(TrainingHistory expected, TrainingHistory actual)
     {
         actual.Epochs.Should().HaveCount(expected.Epochs.Count);
