@@ -152,8 +152,6 @@ public static class GemmShapes
         buffers[0].AsSpan().Fill(1f);
         buffers[1].AsSpan().Fill(1f);
         var alone = new double[samples];
-        var together = new double[samples];
-        int go = 0, done = 0;
         for (int s = 0; s < samples; s++)
         {
             long t0 = Stopwatch.GetTimestamp();
@@ -161,47 +159,10 @@ public static class GemmShapes
             alone[s] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         }
 
-        var seconds = new double[2, samples];
-        var helper = new Thread(() => Worker(1));
-        helper.Start();
-        Worker(0);
-        helper.Join();
-        for (int s = 0; s < samples; s++)
-        {
-            together[s] = Math.Max(seconds[0, s], seconds[1, s]);
-        }
-
+        double[] together = SlowerOfTwo(samples, id => Sum(buffers[id], Passes));
         Array.Sort(alone);
         Array.Sort(together);
         return alone[samples / 2] / together[samples / 2];
-
-        void Worker(int id)
-        {
-            for (int s = 0; s < samples; s++)
-            {
-                if (id == 0)
-                {
-                    while (Volatile.Read(ref done) < 2 * s)
-                    {
-                        Thread.SpinWait(1);
-                    }
-
-                    Volatile.Write(ref go, s + 1);
-                }
-                else
-                {
-                    while (Volatile.Read(ref go) < s + 1)
-                    {
-                        Thread.SpinWait(1);
-                    }
-                }
-
-                long t0 = Stopwatch.GetTimestamp();
-                Sum(buffers[id], Passes);
-                seconds[id, s] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-                Interlocked.Increment(ref done);
-            }
-        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -233,26 +194,42 @@ public static class GemmShapes
         const long Iterations = 12_000;
         int lanes = Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count;
         int samples = 200 * rounds;
+        double[] slower = SlowerOfTwo(samples, _ => Vector512.IsHardwareAccelerated ? Loop512<float>(Iterations) : Loop256<float>(Iterations));
+        var rates = new double[samples];
+        for (int s = 0; s < samples; s++)
+        {
+            rates[s] = 2.0 * 2 * 12 * lanes * Iterations / slower[s] / 1e9;
+        }
+
+        Array.Sort(rates);
+        return rates[samples * 95 / 100];
+    }
+
+    /// <summary>Runs <paramref name="work"/> on two threads at once, <paramref name="samples"/> times, both threads released
+    /// together for each sample (by thread 0, once both finished the previous one); per sample, the seconds of the slower
+    /// thread. <paramref name="work"/> gets the thread's index (0 or 1) and returns a value that is kept, so that the
+    /// work cannot be optimised away.</summary>
+    private static double[] SlowerOfTwo(int samples, Func<int, double> work)
+    {
         var seconds = new double[2, samples];
+        double[] sinks = new double[2];
         int go = 0, done = 0;
         var helper = new Thread(() => Worker(1));
         helper.Start();
         Worker(0);
         helper.Join();
-        var rates = new double[samples];
+        var slower = new double[samples];
         for (int s = 0; s < samples; s++)
         {
-            rates[s] = 2.0 * 2 * 12 * lanes * Iterations / Math.Max(seconds[0, s], seconds[1, s]) / 1e9;
+            slower[s] = Math.Max(seconds[0, s], seconds[1, s]) + (sinks[0] + sinks[1] == 12345.678 ? 1e-9 : 0);
         }
 
-        Array.Sort(rates);
-        return rates[samples * 95 / 100];
+        return slower;
 
         void Worker(int id)
         {
             for (int s = 0; s < samples; s++)
             {
-                // Both threads wait for sample s to be released (by thread 0 once both finished sample s − 1).
                 if (id == 0)
                 {
                     while (Volatile.Read(ref done) < 2 * s)
@@ -271,8 +248,8 @@ public static class GemmShapes
                 }
 
                 long t0 = Stopwatch.GetTimestamp();
-                double sink = Vector512.IsHardwareAccelerated ? Loop512<float>(Iterations) : Loop256<float>(Iterations);
-                seconds[id, s] = Stopwatch.GetElapsedTime(t0).TotalSeconds + (sink == 12345.678 ? 1e-9 : 0);
+                sinks[id] += work(id);
+                seconds[id, s] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
                 Interlocked.Increment(ref done);
             }
         }
