@@ -55,42 +55,18 @@ internal static class PredictBenchmark
         var ort = new float[rows * Outputs];
         var ortSingle = new float[Outputs];
 
-        using var options = new SessionOptions
-        {
-            IntraOpNumThreads = threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
-
         // With more than one thread, ONNX Runtime's idle workers spin by default, and in this process they kept the second
         // core from our worker for the rest of the run (ours then ran on one thread even 300 ms after ONNX Runtime's last
         // call). The alternating rounds therefore run it with spinning off; its default, spinning, is timed on its own
         // after them, and each ratio is taken against the faster of the two.
-        if (threads > 1)
-        {
-            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        }
-
-        using var session = new InferenceSession(network.ToOnnxBytes(), options);
-        using var runOptions = new RunOptions();
-        using var batchInput = OrtValue.CreateTensorValueFromMemory(rowMajor, [rows, Inputs]);
-        using var batchOutput = OrtValue.CreateTensorValueFromMemory(ort, [rows, Outputs]);
-        using var singleInput = OrtValue.CreateTensorValueFromMemory(sample, [1, Inputs]);
-        using var singleOutput = OrtValue.CreateTensorValueFromMemory(ortSingle, [1, Outputs]);
-        using var batchBinding = session.CreateIoBinding();
-        batchBinding.BindInput("input", batchInput);
-        batchBinding.BindOutput("output", batchOutput);
-        using var singleBinding = session.CreateIoBinding();
-        singleBinding.BindInput("input", singleInput);
-        singleBinding.BindOutput("output", singleOutput);
+        using var onnx = new OrtModel(network, threads, spinning: threads == 1, rowMajor, ort, rows, sample, ortSingle);
 
         void OurSingle() => network.Predict(sample, oursSingle);
         void OurBatch() => network.Predict(rowMajor, rows, ours);
         void OurMatrix() => network.Predict(x, oursMatrix);
         void OurNewMatrix() => oursMatrix = network.Predict(x);
-        void OrtSingle() => session.RunWithBinding(runOptions, singleBinding);
-        void OrtBatch() => session.RunWithBinding(runOptions, batchBinding);
+        void OrtSingle() => onnx.RunSingle();
+        void OrtBatch() => onnx.RunBatch();
 
         // The first layer's product alone, as the batch prediction runs it (row-major X times W laid out inputs × units),
         // to show what the rest of a call costs.
@@ -145,7 +121,7 @@ internal static class PredictBenchmark
         double ortSpinningSingle = double.NaN, ortSpinningBatch = double.NaN;
         if (threads > 1)
         {
-            (ortSpinningSingle, ortSpinningBatch) = TimeSpinningOrt(network, threads, rounds, rowMajor, rows, Inputs, Outputs, sample, singleCalls, batchCalls);
+            (ortSpinningSingle, ortSpinningBatch) = TimeSpinningOrt(network, threads, rounds, rowMajor, rows, Outputs, sample, singleCalls, batchCalls);
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -199,43 +175,21 @@ internal static class PredictBenchmark
     /// <summary>ONNX Runtime with its default thread settings (idle workers spin): medians over rounds of the single-sample
     /// and batch calls, in µs and ms.</summary>
     private static (double SingleUs, double BatchMs) TimeSpinningOrt(
-        Network<float> network, int threads, int rounds, float[] rowMajor, int rows, int inputs, int outputs, float[] sample, int singleCalls, int batchCalls)
+        Network<float> network, int threads, int rounds, float[] rowMajor, int rows, int outputs, float[] sample, int singleCalls, int batchCalls)
     {
-        using var options = new SessionOptions
-        {
-            IntraOpNumThreads = threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
-        using var session = new InferenceSession(network.ToOnnxBytes(), options);
-        using var runOptions = new RunOptions();
-        var output = new float[rows * outputs];
-        var singleOutput = new float[outputs];
-        using var batchInput = OrtValue.CreateTensorValueFromMemory(rowMajor, [rows, inputs]);
-        using var batchOutput = OrtValue.CreateTensorValueFromMemory(output, [rows, outputs]);
-        using var singleInput = OrtValue.CreateTensorValueFromMemory(sample, [1, inputs]);
-        using var singleOut = OrtValue.CreateTensorValueFromMemory(singleOutput, [1, outputs]);
-        using var batchBinding = session.CreateIoBinding();
-        batchBinding.BindInput("input", batchInput);
-        batchBinding.BindOutput("output", batchOutput);
-        using var singleBinding = session.CreateIoBinding();
-        singleBinding.BindInput("input", singleInput);
-        singleBinding.BindOutput("output", singleOut);
-        void Single() => session.RunWithBinding(runOptions, singleBinding);
-        void Batch() => session.RunWithBinding(runOptions, batchBinding);
+        using var onnx = new OrtModel(network, threads, spinning: true, rowMajor, new float[rows * outputs], rows, sample, new float[outputs]);
         for (int i = 0; i < 20; i++)
         {
-            Single();
-            Batch();
+            onnx.RunSingle();
+            onnx.RunBatch();
         }
 
         var singleUs = new double[rounds];
         var batchMs = new double[rounds];
         for (int r = 0; r < rounds; r++)
         {
-            singleUs[r] = PerCall(Single, singleCalls) * 1e6;
-            batchMs[r] = PerCall(Batch, batchCalls) * 1e3;
+            singleUs[r] = PerCall(onnx.RunSingle, singleCalls) * 1e6;
+            batchMs[r] = PerCall(onnx.RunBatch, batchCalls) * 1e3;
         }
 
         return (TrainingRun.Median(singleUs), TrainingRun.Median(batchMs));
@@ -254,5 +208,67 @@ internal static class PredictBenchmark
         }
 
         return Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
+    }
+
+    /// <summary>The exported network in an ONNX Runtime session on caller buffers: a batch of rows × inputs and one sample,
+    /// bound once to their outputs; sequential execution, every graph optimisation, <c>threads</c> intra-op threads whose
+    /// idle spinning is on or off.</summary>
+    private sealed class OrtModel : IDisposable
+    {
+        private readonly SessionOptions _options;
+        private readonly InferenceSession _session;
+        private readonly RunOptions _run = new();
+        private readonly OrtValue[] _values;
+        private readonly OrtIoBinding _batch;
+        private readonly OrtIoBinding _single;
+
+        public OrtModel(Network<float> network, int threads, bool spinning, float[] batchInput, float[] batchOutput, int rows, float[] sample, float[] sampleOutput)
+        {
+            _options = new SessionOptions
+            {
+                IntraOpNumThreads = threads,
+                InterOpNumThreads = 1,
+                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            };
+            if (!spinning)
+            {
+                _options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            }
+
+            _session = new InferenceSession(network.ToOnnxBytes(), _options);
+            int inputs = sample.Length, outputs = sampleOutput.Length;
+            _values =
+            [
+                OrtValue.CreateTensorValueFromMemory(batchInput, [rows, inputs]),
+                OrtValue.CreateTensorValueFromMemory(batchOutput, [rows, outputs]),
+                OrtValue.CreateTensorValueFromMemory(sample, [1, inputs]),
+                OrtValue.CreateTensorValueFromMemory(sampleOutput, [1, outputs]),
+            ];
+            _batch = _session.CreateIoBinding();
+            _batch.BindInput("input", _values[0]);
+            _batch.BindOutput("output", _values[1]);
+            _single = _session.CreateIoBinding();
+            _single.BindInput("input", _values[2]);
+            _single.BindOutput("output", _values[3]);
+        }
+
+        public void RunBatch() => _session.RunWithBinding(_run, _batch);
+
+        public void RunSingle() => _session.RunWithBinding(_run, _single);
+
+        public void Dispose()
+        {
+            _single.Dispose();
+            _batch.Dispose();
+            foreach (var value in _values)
+            {
+                value.Dispose();
+            }
+
+            _run.Dispose();
+            _session.Dispose();
+            _options.Dispose();
+        }
     }
 }
