@@ -111,39 +111,33 @@ internal static class GemmColumns<T>
     {
         if (twoVectors)
         {
-            switch (n)
-            {
-                case 12: Kernel<GemmRows12, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 11: Kernel<GemmRows11, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 10: Kernel<GemmRows10, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 9: Kernel<GemmRows9, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 8: Kernel<GemmRows8, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 7: Kernel<GemmRows7, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 6: Kernel<GemmRows6, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 5: Kernel<GemmRows5, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 4: Kernel<GemmRows4, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 3: Kernel<GemmRows3, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 2: Kernel<GemmRows2, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                default: Kernel<GemmRows1, GemmRows2>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-            }
+            Multiply<GemmRows2>(n, ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width);
         }
         else
         {
-            switch (n)
-            {
-                case 12: Kernel<GemmRows12, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 11: Kernel<GemmRows11, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 10: Kernel<GemmRows10, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 9: Kernel<GemmRows9, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 8: Kernel<GemmRows8, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 7: Kernel<GemmRows7, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 6: Kernel<GemmRows6, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 5: Kernel<GemmRows5, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 4: Kernel<GemmRows4, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 3: Kernel<GemmRows3, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                case 2: Kernel<GemmRows2, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-                default: Kernel<GemmRows1, GemmRows1>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
-            }
+            Multiply<GemmRows1>(n, ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width);
+        }
+    }
+
+    // The kernel for n columns (1 to 12) and TTiles vectors of rows: each count a type, so that the kernel's column
+    // ladder is resolved when it is compiled.
+    private static void Multiply<TTiles>(int n, ref T a, nint aStep, ref T b, nint bStep, nint bCol, int kc, ref T scratch, nint width)
+        where TTiles : struct, IGemmRows
+    {
+        switch (n)
+        {
+            case 12: Kernel<GemmRows12, TTiles>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+            case 11: Kernel<GemmRows11, TTiles>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+            case 10: Kernel<GemmRows10, TTiles>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+            case 9: Kernel<GemmRows9, TTiles>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+            case 8: Kernel<GemmRows8, TTiles>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+            case 7: Kernel<GemmRows7, TTiles>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+            case 6: Kernel<GemmRows6, TTiles>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+            case 5: Kernel<GemmRows5, TTiles>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+            case 4: Kernel<GemmRows4, TTiles>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+            case 3: Kernel<GemmRows3, TTiles>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+            case 2: Kernel<GemmRows2, TTiles>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
+            default: Kernel<GemmRows1, TTiles>(ref a, aStep, ref b, bStep, bCol, kc, ref scratch, width); break;
         }
     }
 
