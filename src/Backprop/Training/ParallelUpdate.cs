@@ -26,6 +26,10 @@ internal sealed class ParallelUpdate<T> : PartitionedWork
     private readonly bool[] _large;
     private IOptimizer? _optimizer;
     private int _parts;
+    private bool _checking;
+
+    // Per part of the check: whether its ranges hold a NaN or ±∞ (each part writes its own entry).
+    private bool[] _nonFinite = [];
 
     internal ParallelUpdate(IReadOnlyList<Layer<T>> layers)
     {
@@ -38,9 +42,15 @@ internal sealed class ParallelUpdate<T> : PartitionedWork
     }
 
     // Updates every parameter, the large ones on up to maxDegreeOfParallelism threads of the context (on the caller
-    // alone when its pool is busy with another caller's job: the same ranges, the same result); false, having done
+    // alone when its pool is busy with another caller's job: the same ranges, the same result); NotSplit, having done
     // nothing, when no parameter is worth splitting for a batch of `rows` rows.
-    internal bool Run(IOptimizer optimizer, ComputeContext context, int maxDegreeOfParallelism, int rows)
+    //
+    // With checkFinite, every gradient is first checked for NaN and ±∞, each large one by range on the thread that will
+    // update that range (the same ranges), so that a gradient computed on a worker is read by that worker alone; the
+    // caller checks the small ones. NonFinite, having updated nothing, when one is not finite: the caller then names it
+    // (GradientHealth). Checked on the caller instead, the worker's share of the largest gradient crossed between the
+    // cores' caches every step.
+    internal UpdateOutcome Run(IOptimizer optimizer, ComputeContext context, int maxDegreeOfParallelism, int rows, bool checkFinite = false)
     {
         int parts = context.PartsFor(maxDegreeOfParallelism);
         bool any = false;
@@ -58,7 +68,12 @@ internal sealed class ParallelUpdate<T> : PartitionedWork
 
         if (!any)
         {
-            return false;
+            return UpdateOutcome.NotSplit;
+        }
+
+        if (checkFinite && !AllFinite(context, parts))
+        {
+            return UpdateOutcome.NonFinite;
         }
 
         // Every state is found (or created, in parameter order, as a sequential update would) on this thread first,
@@ -90,11 +105,67 @@ internal sealed class ParallelUpdate<T> : PartitionedWork
             _optimizer = null;
         }
 
+        return UpdateOutcome.Updated;
+    }
+
+    // Whether every gradient is finite: the large ones checked by range on the threads that update those ranges, the
+    // others here. Exact (no sum that could overflow): a value is finite or it is not.
+    private bool AllFinite(ComputeContext context, int parts)
+    {
+        for (int i = 0; i < _all.Length; i++)
+        {
+            if (!_large[i] && Guard.IndexOfNonFinite<T>(_all[i].GradientArray) >= 0)
+            {
+                return false;
+            }
+        }
+
+        if (_nonFinite.Length < parts)
+        {
+            _nonFinite = new bool[parts];
+        }
+
+        Array.Clear(_nonFinite);
+        _parts = parts;
+        _checking = true;
+        try
+        {
+            RunOn(context.Pool, parts);
+        }
+        finally
+        {
+            _checking = false;
+        }
+
+        for (int part = 0; part < parts; part++)
+        {
+            if (_nonFinite[part])
+            {
+                return false;
+            }
+        }
+
         return true;
     }
 
     protected override void RunPart(int part)
     {
+        if (_checking)
+        {
+            bool nonFinite = false;
+            for (int i = 0; i < _all.Length && !nonFinite; i++)
+            {
+                if (_large[i])
+                {
+                    (int start, int length) = Range(_all[i].Length, part, _parts);
+                    nonFinite = Guard.IndexOfNonFinite<T>(_all[i].GradientArray.AsSpan(start, length)) >= 0;
+                }
+            }
+
+            _nonFinite[part] = nonFinite;
+            return;
+        }
+
         for (int i = 0; i < _all.Length; i++)
         {
             if (_large[i])
@@ -114,4 +185,17 @@ internal sealed class ParallelUpdate<T> : PartitionedWork
 
     private static int Boundary(int total, int part, int parts) =>
         part == parts ? total : (int)((long)total * part / parts) / Alignment * Alignment;
+}
+
+/// <summary>What <see cref="ParallelUpdate{T}.Run"/> did.</summary>
+internal enum UpdateOutcome
+{
+    /// <summary>Nothing: no parameter is worth splitting; the caller updates them all.</summary>
+    NotSplit,
+
+    /// <summary>Every parameter was updated.</summary>
+    Updated,
+
+    /// <summary>Nothing: a gradient is NaN or infinite.</summary>
+    NonFinite,
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using MathNet.Numerics.LinearAlgebra;
@@ -247,9 +248,40 @@ public sealed partial class Trainer<T>
         }
 
         BackpropagateCore(pass, computeInputGradients: false);
+        if (maxNorm is null && ParallelCheckedUpdate(rows, epoch, batch))
+        {
+            return loss;
+        }
+
         GradientHealth.CheckAndClip(Network.Layers, epoch, batch, maxNorm);
         UpdateCore(rows);
         return loss;
+    }
+
+    /// <summary>The health check without clipping and the update, both split across the network's threads, each thread
+    /// checking the ranges of the gradients it then applies; false, having done nothing, when the update would not be
+    /// split (the caller then checks and updates as one thread does). A non-finite gradient is named by
+    /// <see cref="GradientHealth.CheckAndClip"/>, exactly as on one thread.</summary>
+    /// <exception cref="TrainingDivergedException">A gradient is NaN or infinite; nothing was updated.</exception>
+    private bool ParallelCheckedUpdate(int rows, int epoch, int batch)
+    {
+        if (!Optimizer.IsElementwise || Network.MaxDegreeOfParallelism < 2)
+        {
+            return false;
+        }
+
+        _parallelUpdate ??= new ParallelUpdate<T>(Network.Layers);
+        switch (_parallelUpdate.Run(Optimizer, Network.Context, Network.MaxDegreeOfParallelism, rows, checkFinite: true))
+        {
+            case UpdateOutcome.Updated:
+                Network.MarkWeightsChanged();
+                return true;
+            case UpdateOutcome.NonFinite:
+                GradientHealth.CheckAndClip(Network.Layers, epoch, batch, maxNorm: null);
+                throw new UnreachableException("A gradient held a value that is not finite, but the health check found none.");
+            default:
+                return false;
+        }
     }
 
     /// <summary>When set, the step <c>Fit</c>'s epoch loop runs instead of <see cref="StepCore"/>, with the same arguments
@@ -393,7 +425,7 @@ public sealed partial class Trainer<T>
         if (Optimizer.IsElementwise && Network.MaxDegreeOfParallelism > 1)
         {
             _parallelUpdate ??= new ParallelUpdate<T>(Network.Layers);
-            if (_parallelUpdate.Run(Optimizer, Network.Context, Network.MaxDegreeOfParallelism, rows))
+            if (_parallelUpdate.Run(Optimizer, Network.Context, Network.MaxDegreeOfParallelism, rows) == UpdateOutcome.Updated)
             {
                 Network.MarkWeightsChanged();
                 return;
