@@ -116,7 +116,12 @@ internal sealed class FitLoop<T>(Trainer<T> trainer)
                 classes = new int[batchSize];
             }
 
-            var batchInputs = pass.Input.AsSpan(0, batchSize * inputWidth);
+            if (feeder is InMemoryFeeder<T> inMemory)
+            {
+                // It may hand a batch over by exchanging the pass's input array: the loop reads the input from the pass.
+                inMemory.Pass = pass;
+            }
+
             var batchTargets = pass.Targets.AsSpan(0, batchSize * outputWidth);
             var batchClasses = feeder.HasClasses ? classes.AsSpan(0, batchSize) : default;
             double total = 0;
@@ -124,7 +129,7 @@ internal sealed class FitLoop<T>(Trainer<T> trainer)
             long rows = 0;
             double weightTotal = 0;
             int batch = 0, count;
-            while ((count = feeder.NextBatch(batchInputs, batchTargets, batchClasses)) > 0)
+            while ((count = feeder.NextBatch(pass.Input.AsSpan(0, batchSize * inputWidth), batchTargets, batchClasses)) > 0)
             {
                 // Before every step; copying the batch into the pass before it changes nothing a caller can see.
                 cancellationToken.ThrowIfCancellationRequested();

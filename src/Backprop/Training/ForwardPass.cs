@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using MathNet.Numerics.LinearAlgebra;
@@ -54,7 +55,17 @@ public sealed class ForwardPass<T>
 
     internal int Capacity { get; }
 
-    internal T[] Input { get; }
+    internal T[] Input { get; private set; }
+
+    /// <summary>Makes <paramref name="filled"/>, an array of the input's length that already holds the next batch, the
+    /// pass's input, and returns the previous input array for the caller to fill next: a batch staged in the background
+    /// is taken over instead of copied.</summary>
+    internal T[] ExchangeInput(T[] filled)
+    {
+        Debug.Assert(filled.Length == Input.Length, "the staged batch array has the input's length");
+        (Input, filled) = (filled, Input);
+        return filled;
+    }
 
     internal T[] Targets { get; }
 

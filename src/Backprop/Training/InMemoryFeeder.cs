@@ -90,6 +90,11 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     /// the size of its products.</summary>
     public GatherMode Gather { get; init; }
 
+    /// <summary>The pass whose input the batches are copied into, when the caller reads that input from the pass after
+    /// each <see cref="NextBatch"/> (which may then exchange the pass's input array for a staged one instead of copying
+    /// it); null when the spans given to <see cref="NextBatch"/> are all the caller reads.</summary>
+    public ForwardPass<T>? Pass { get; set; }
+
     /// <summary>Whose worker copies rows in the <see cref="GatherMode.Shared"/> and <see cref="GatherMode.Background"/>
     /// modes: the network's context.</summary>
     public ComputeContext Context { get; init; } = ComputeContext.Shared;
@@ -102,7 +107,16 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
         FinishBackgroundCopy();
         if (_staged == _next && _stagedCount == count && count > 0)
         {
-            _staging.AsSpan(0, count * _inputWidth).CopyTo(inputs);
+            if (Pass is { } pass && _staging.Length == pass.Input.Length && inputs.Overlaps(pass.Input))
+            {
+                // The staged batch becomes the pass's input, and the previous input the next staging buffer: no copy.
+                _staging = pass.ExchangeInput(_staging);
+            }
+            else
+            {
+                _staging.AsSpan(0, count * _inputWidth).CopyTo(inputs);
+            }
+
             _staged = -1;
         }
         else if (Gather == GatherMode.Shared && Context.Pool.TryAcquire())
@@ -197,9 +211,10 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
             return false;
         }
 
-        if (_staging.Length < batchRows * _inputWidth)
+        if (Pass is { } pass ? _staging.Length != pass.Input.Length : _staging.Length < batchRows * _inputWidth)
         {
-            _staging = new T[batchRows * _inputWidth];
+            // Of the pass's input length when batches are handed over by exchanging the arrays.
+            _staging = new T[Pass?.Input.Length ?? batchRows * _inputWidth];
         }
 
         // The job writes the staging array through the feeder's field, not a pointer: nothing needs to stay pinned
