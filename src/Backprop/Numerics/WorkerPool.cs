@@ -82,10 +82,17 @@ internal sealed class WorkerPool
     private static readonly long _busySpinTicks = Stopwatch.Frequency / 100_000;
     private static readonly long _spinTicks = Stopwatch.Frequency / 10_000;
 
-    // Contention backoff: a caller that had to wait for a worker longer than half its own share took (the worker was
-    // descheduled: more runnable threads than cores) runs alone for a while, _minBackoffTicks at first and doubling up
-    // to _maxBackoffTicks while it keeps happening, and the workers block meanwhile, so an oversubscribed machine costs
-    // a rare probe. The state is this pool's: another context's callers are not slowed down by it.
+    // Contention backoff: a caller that had to wait for a worker longer than half its own share took, in
+    // SlowJobsBeforeBackoff jobs in a row (the worker keeps being descheduled: more runnable threads than cores), runs
+    // alone for a while, _minBackoffTicks at first and doubling up to _maxBackoffTicks while it keeps happening, and the
+    // workers block meanwhile, so an oversubscribed machine costs a rare probe. The state is this pool's: another
+    // context's callers are not slowed down by it.
+    //
+    // One slow job alone is not enough: on a quiet 2-vCPU guest a worker is late now and then (a wake-up, an
+    // interrupt), and backing off on every such job ran up to a sixth of the 784-1024-1024-10 network's products alone
+    // (its epoch 2.41-2.63 s on two threads against 2.37-2.46 s with three in a row required, four alternating runs
+    // each), and 784-128-10's took 0.192-0.198 s against 0.188-0.195 s. A descheduled worker is late in every job, so
+    // three in a row still back off within a few jobs.
     private static readonly long _minWaitTicks = Stopwatch.Frequency / 50_000;
     private readonly long _minBackoffTicks;
     private readonly long _maxBackoffTicks;
@@ -94,6 +101,10 @@ internal sealed class WorkerPool
     private long _startTicks;
     private long _ownShareTicks;
     private long _waitTicks;
+
+    // Jobs in a row whose caller waited on a worker for over half its own share; the backoff starts at this many.
+    internal const int SlowJobsBeforeBackoff = 3;
+    private int _slowJobs;
 
     private readonly Worker?[] _workers;
     private readonly long[] _states;
@@ -119,6 +130,9 @@ internal sealed class WorkerPool
     internal TimeSpan MinBackoff => Stopwatch.GetElapsedTime(0, _minBackoffTicks);
 
     internal TimeSpan MaxBackoff => Stopwatch.GetElapsedTime(0, _maxBackoffTicks);
+
+    // Whether callers run their jobs alone now (contention backoff), for tests.
+    internal bool IsBackingOff => Stopwatch.GetTimestamp() < Volatile.Read(ref _aloneUntil);
 
     // Whether a caller holds the pool for a job now.
     internal bool IsHeld => Volatile.Read(ref _busy) != 0;
@@ -215,14 +229,19 @@ internal sealed class WorkerPool
             }
         }
 
-        // Waiting on a worker for over half as long as the caller's own share took: the worker lost its core meanwhile.
+        // Waiting on a worker for over half as long as the caller's own share took, in SlowJobsBeforeBackoff jobs in a
+        // row: the worker keeps losing its core.
         if (_ownShareTicks > 0 && _waitTicks > Math.Max(_minWaitTicks, _ownShareTicks / 2))
         {
-            Volatile.Write(ref _aloneUntil, Stopwatch.GetTimestamp() + _backoffTicks);
-            _backoffTicks = Math.Min(_maxBackoffTicks, 2 * _backoffTicks);
+            if (++_slowJobs >= SlowJobsBeforeBackoff)
+            {
+                Volatile.Write(ref _aloneUntil, Stopwatch.GetTimestamp() + _backoffTicks);
+                _backoffTicks = Math.Min(_maxBackoffTicks, 2 * _backoffTicks);
+            }
         }
         else if (_ownShareTicks > 0)
         {
+            _slowJobs = 0;
             _backoffTicks = _minBackoffTicks;
         }
 
