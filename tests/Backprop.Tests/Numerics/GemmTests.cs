@@ -254,6 +254,37 @@ public class GemmTests
         ((plan.RowTiles - 1) * plan.TileRows).Should().BeLessThan(m);
     }
 
+    [Theory]
+    [InlineData(1024, true)]    // 4 KB between B's rows: every row of a panel in the same L1 set
+    [InlineData(512, true)]     // 2 KB
+    [InlineData(1040, false)]
+    [InlineData(784, false)]
+    [InlineData(128, false)]    // 512 B: eight sets, read in place as before
+    public void RowMajorBWhoseRowStrideAliasesInL1IsPackedWithTheSameBits(int ldb, bool packed)
+    {
+        // Few row tiles (m = 64): B would be read in place, unless its rows fall into too few cache sets.
+        const int M = 64, N = 96, K = 300;
+        var plan = GemmDriver<GemmSimd512<float>, Vector512<float>, float>.CreatePlan(K, false, ldb, false, N, M, N, K, false, false);
+        plan.DirectB.Should().Be(!packed);
+
+        // The same B at a stride read in place gives the same bits: packing changes where B is read from, not the sums.
+        var random = new Random(11);
+        float[] a = Enumerable.Range(0, M * K).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        float[] b = new float[K * ldb], bInPlace = new float[K * 1040];
+        for (int p = 0; p < K; p++)
+        {
+            for (int j = 0; j < N; j++)
+            {
+                b[(p * ldb) + j] = bInPlace[(p * 1040) + j] = (float)(random.NextDouble() - 0.5);
+            }
+        }
+
+        float[] c = new float[M * N], expected = new float[M * N];
+        Gemm.Multiply<float>(a, K, false, b, ldb, false, c, N, M, N, K);
+        Gemm.Multiply<float>(a, K, false, bInPlace, 1040, false, expected, N, M, N, K);
+        c.Select(BitConverter.SingleToInt32Bits).Should().Equal(expected.Select(BitConverter.SingleToInt32Bits));
+    }
+
     [Fact]
     public void InternalEntryPointUsedByTheLayersMatchesThePublicOne()
     {
