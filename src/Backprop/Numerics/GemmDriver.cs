@@ -40,6 +40,11 @@ internal struct GemmPlan
     // Whether A is stored k×m (op(A) = Aᵀ).
     internal bool ATransposed;
 
+    // Whether each part copies its rows of a stored-k×m A, K block by K block, into a buffer laid out tile by tile
+    // (element (i, p) of a tile at p·TileRows + i) before its panels read them: the rows of A are then read from
+    // consecutive memory instead of from rows whose stride makes them share L1 sets (StrideConflicts).
+    internal bool PackA;
+
     // Whether the product runs on GemmColumns (vectors along the rows of C, for few columns): then the row tiles are
     // GemmColumns.TileRows high and there is one panel.
     internal bool Columns;
@@ -139,12 +144,14 @@ internal static class GemmDriver<TOps, TVec, T>
             RowTiles = rowTiles,
             TileRows = (m + rowTiles - 1) / rowTiles,
             DirectB = !transposeB && rowTiles <= DirectMaxRowTiles && !StrideConflicts(ldb),
+            PackA = transposeA && StrideConflicts(lda),
         };
     }
 
     // Whether rows `ld` elements apart fall into so few sets of the L1 cache that a panel read in place evicts itself:
     // a row stride that is a multiple of 2 KB uses at most two of the 64 sets (4 KB per way) for each column line.
-    // 128×1024×1024 NN (B's rows 4 KB apart) ran at 60-66% of the FMA peak reading B in place, 128×1000×1000 at 73-85%.
+    // 128×1024×1024 NN (B's rows 4 KB apart) ran at 60-66% of the FMA peak reading B in place, 128×1000×1000 at 73-85%;
+    // 1024×1024×128 TN (the stored-k×m A's rows 4 KB apart) at 79-82%, 1000×1000×128 at 88-91%.
     internal static bool StrideConflicts(int ld) => (ld * (long)Unsafe.SizeOf<T>()) % StrideConflictBytes == 0;
 
     // See StrideConflicts.
@@ -279,12 +286,22 @@ internal static class GemmDriver<TOps, TVec, T>
         nint ldc = plan.Ldc;
         nint aRow = plan.ARow;
         nint aStep = plan.AStep;
+        ref T packedA = ref plan.PackA ? ref GemmBuffers<T>.GetPackedAReference((endTile - firstTile) * mr * plan.Kc) : ref Unsafe.NullRef<T>();
         for (int kk = 0; kk < k; kk += plan.Kc)
         {
             int kc = Math.Min(plan.Kc, k - kk);
             bool loadC = kk > 0 || plan.Accumulate;
             bool addBias = plan.HasBias && kk + kc == k;
             ref T aBlock = ref Unsafe.Add(ref a, kk * aStep);
+            nint tileARow = aRow, tileAStep = aStep;
+            if (plan.PackA)
+            {
+                // The part's rows of this K block, tile by tile: from here on tile i's A starts at (i − firstRow)·kc.
+                PackTransposedA(ref aBlock, aStep, firstRow, endRow, mr, kc, ref packedA);
+                aBlock = ref Unsafe.Subtract(ref packedA, (nint)firstRow * kc);
+                tileARow = 1;
+                tileAStep = mr;
+            }
             for (int jp = firstPanel; jp < endPanel; jp++)
             {
                 int j0 = jp * wide;
@@ -312,9 +329,9 @@ internal static class GemmDriver<TOps, TVec, T>
                     Tile(
                         width == wide,
                         Math.Min(mr, endRow - i),
-                        ref Unsafe.Add(ref aBlock, i * aRow),
-                        aRow,
-                        aStep,
+                        ref Unsafe.Add(ref aBlock, plan.PackA ? (nint)i * kc : i * aRow),
+                        tileARow,
+                        tileAStep,
                         ref bPanel,
                         bStep,
                         kc,
@@ -324,6 +341,37 @@ internal static class GemmDriver<TOps, TVec, T>
                         loadC,
                         ref biasPanel,
                         addBias);
+                }
+            }
+        }
+    }
+
+    // Copies rows [firstRow, endRow) of op(A) = Aᵀ for one K block (A stored k×m at a stride of lda) tile by tile:
+    // element (i, p) of the tile starting at row i0 goes to packed + (i0 − firstRow)·kc + p·mr + (i − i0), so that the
+    // kernels read it with a row step of 1 and a k step of mr. The same values in the same order: the bits do not change.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackTransposedA(ref T a, nint lda, int firstRow, int endRow, int mr, int kc, ref T packed)
+    {
+        for (int i0 = firstRow; i0 < endRow; i0 += mr)
+        {
+            int rows = Math.Min(mr, endRow - i0);
+            ref T source = ref Unsafe.Add(ref a, i0);
+            ref T target = ref Unsafe.Add(ref packed, (nint)(i0 - firstRow) * kc);
+            if (rows * Unsafe.SizeOf<T>() == 32)
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref Unsafe.As<T, byte>(ref Unsafe.Add(ref source, p * lda))), ref Unsafe.As<T, byte>(ref Unsafe.Add(ref target, p * mr)));
+                }
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        Unsafe.Add(ref target, (p * mr) + r) = Unsafe.Add(ref source, (p * lda) + r);
+                    }
                 }
             }
         }

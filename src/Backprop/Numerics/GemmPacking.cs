@@ -338,29 +338,39 @@ internal static class GemmBuffers<T>
 {
     private const int PaddingBytes = 4096;
 
+    // The calling thread's buffer for panels of B, and for its rows of a packed A.
     [ThreadStatic]
-    private static T[]? _buffer;
+    private static Buffer _panels;
 
     [ThreadStatic]
-    private static int _offset;
+    private static Buffer _packedA;
 
-    [ThreadStatic]
-    private static int _length;
+    // The start of the calling thread's buffer of at least `length` elements for panels of B.
+    internal static ref T GetReference(int length) => ref _panels.Get(length);
 
-    // The start of the calling thread's buffer of at least `length` elements.
-    internal static unsafe ref T GetReference(int length)
+    // The start of the calling thread's buffer of at least `length` elements for rows of A (GemmPlan.PackA).
+    internal static ref T GetPackedAReference(int length) => ref _packedA.Get(length);
+
+    private struct Buffer
     {
-        T[]? buffer = _buffer;
-        if (buffer is null || _length < length)
-        {
-            int padding = PaddingBytes / Unsafe.SizeOf<T>();
-            buffer = GC.AllocateArray<T>(length + (2 * padding) + (64 / Unsafe.SizeOf<T>()), pinned: true);
-            nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
-            _offset = padding + (int)((64 - (address & 63)) & 63) / Unsafe.SizeOf<T>();
-            _length = length;
-            _buffer = buffer;
-        }
+        private T[]? _array;
+        private int _offset;
+        private int _length;
 
-        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buffer), _offset);
+        internal unsafe ref T Get(int length)
+        {
+            T[]? array = _array;
+            if (array is null || _length < length)
+            {
+                int padding = PaddingBytes / Unsafe.SizeOf<T>();
+                array = GC.AllocateArray<T>(length + (2 * padding) + (64 / Unsafe.SizeOf<T>()), pinned: true);
+                nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+                _offset = padding + (int)((64 - (address & 63)) & 63) / Unsafe.SizeOf<T>();
+                _length = length;
+                _array = array;
+            }
+
+            return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(array), _offset);
+        }
     }
 }

@@ -285,6 +285,53 @@ public class GemmTests
         c.Select(BitConverter.SingleToInt32Bits).Should().Equal(expected.Select(BitConverter.SingleToInt32Bits));
     }
 
+    [Theory]
+    [InlineData(1024, true)]    // A stored k×m with its rows 4 KB apart
+    [InlineData(512, true)]
+    [InlineData(1040, false)]
+    [InlineData(200, false)]
+    public void StoredKByMAWhoseRowStrideAliasesInL1IsPackedWithTheSameBits(int lda, bool packed)
+    {
+        // m = 200 (25 tiles of 8, split unevenly by the parts), k = 300 (two K blocks), n = 40 (a wide and a narrow panel).
+        const int M = 200, N = 40, K = 300;
+        GemmDriver<GemmSimd512<double>, Vector512<double>, double>.CreatePlan(lda, true, N, false, N, M, N, K, false, false).PackA.Should().Be(packed);
+        var random = new Random(12);
+        double[] a = new double[K * lda], aInPlace = new double[K * 1040];
+        for (int p = 0; p < K; p++)
+        {
+            for (int i = 0; i < M; i++)
+            {
+                a[(p * lda) + i] = aInPlace[(p * 1040) + i] = random.NextDouble() - 0.5;
+            }
+        }
+
+        double[] b = Enumerable.Range(0, K * N).Select(_ => random.NextDouble() - 0.5).ToArray();
+        foreach (int threads in new[] { 1, 2 })
+        {
+            double[] c = new double[M * N], expected = new double[M * N];
+            Gemm.Multiply<double>(a, lda, true, b, N, false, c, N, M, N, K, maxDegreeOfParallelism: threads);
+            Gemm.Multiply<double>(aInPlace, 1040, true, b, N, false, expected, N, M, N, K, maxDegreeOfParallelism: threads);
+            c.Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits), "on {0} thread(s)", threads);
+        }
+
+        // And the float kernels (8 rows of 4 bytes: the vector copy) against a plain product.
+        float[] af = a.Select(v => (float)v).ToArray(), bf = b.Select(v => (float)v).ToArray(), cf = new float[M * N];
+        Gemm.Multiply<float>(af, lda, true, bf, N, false, cf, N, M, N, K);
+        for (int i = 0; i < M; i++)
+        {
+            for (int j = 0; j < N; j++)
+            {
+                double sum = 0;
+                for (int p = 0; p < K; p++)
+                {
+                    sum += (double)af[(p * lda) + i] * bf[(p * N) + j];
+                }
+
+                cf[(i * N) + j].Should().BeApproximately((float)sum, 1e-4f, "element ({0}, {1})", i, j);
+            }
+        }
+    }
+
     [Fact]
     public void InternalEntryPointUsedByTheLayersMatchesThePublicOne()
     {
