@@ -269,7 +269,12 @@ public sealed class DistributedTrainer<T>
         var o = options ?? new FitOptions();
         string settings = string.Create(CultureInfo.InvariantCulture,
             $"epochs {o.Epochs}, batch {o.BatchSize}, shuffle {o.Shuffle}, seed {o.Seed}, validation fraction {o.ValidationFraction}, buffer {o.ShuffleBufferSize}, max norm {o.MaxGradientNorm}, schedule {o.LearningRateSchedule}, early stopping {o.EarlyStopping is not null}, class weights {o.ClassWeights}");
-        string dataShape = data + (validation is null ? ", no validation" : string.Create(CultureInfo.InvariantCulture, $", validation {validation.Inputs?.RowCount}×{validation.Inputs?.ColumnCount}"));
+        string dataShape = data + (validation switch
+        {
+            null => ", no validation",
+            { IsRowMajor: true } => string.Create(CultureInfo.InvariantCulture, $", validation {validation.RowMajorInputs.Length} values row-major"),
+            _ => string.Create(CultureInfo.InvariantCulture, $", validation {validation.Inputs!.RowCount}×{validation.Inputs.ColumnCount}"),
+        });
         string[] parts = [model.ToString(), dataShape, settings];
         string[] names = ["network (layers, loss, optimizer, epochs done, shards)", "data shape", "training options"];
         Span<long> mine = stackalloc long[parts.Length];

@@ -142,8 +142,10 @@ internal sealed class TrainingSetBuilder<T>(Trainer<T> trainer)
         var data = validation switch
         {
             null => null,
-            { Labels: { } labels } => FromLabels(validation.Inputs, labels, "validation.Inputs", "validation.Labels"),
-            _ => FromTargets(validation.Inputs, validation.Targets!, "validation.Inputs", "validation.Targets"),
+            { IsRowMajor: true, Labels: { } labels } => FromLabels(validation.RowMajorInputs, labels, "validation.RowMajorInputs", "validation.Labels"),
+            { IsRowMajor: true } => FromTargets(validation.RowMajorInputs, validation.RowMajorTargets, "validation.RowMajorInputs", "validation.RowMajorTargets"),
+            { Labels: { } labels } => FromLabels(validation.Inputs!, labels, "validation.Inputs", "validation.Labels"),
+            _ => FromTargets(validation.Inputs!, validation.Targets!, "validation.Inputs", "validation.Targets"),
         };
         return validation?.SampleWeights is { } weights ? WithWeights(data!, weights, "validation.SampleWeights") : data;
     }

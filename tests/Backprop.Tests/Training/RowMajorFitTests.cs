@@ -257,6 +257,68 @@ public class RowMajorFitTests
         BitAssert.SameParameters(expectedNetwork, actualNetwork, "weights after FitAsync on memory");
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Row_major_validation_data_scores_every_epoch_as_the_matrix_does(bool labelled, bool weighted)
+    {
+        // Early stopping that restores the best weights: the validation scores decide the weights the network ends with.
+        var (rows, labels) = Data(80, seed: 6);
+        var (validationRows, validationLabels) = Data(23, seed: 7);
+        double[] validationTargets = OneHotRows(validationLabels);
+        double[]? validationWeights = weighted ? Enumerable.Range(0, 23).Select(i => 0.5 + (i % 3)).ToArray() : null;
+        var options = new FitOptions { Epochs = 6, BatchSize = 8, Seed = 3, EarlyStopping = new EarlyStopping { Patience = 2, RestoreBestWeights = true } };
+        var validationMatrix = Matrix<double>.Build.DenseOfRowMajor(23, Inputs, validationRows);
+        var matrixValidation = labelled
+            ? new ValidationData<double>(validationMatrix, validationLabels) { SampleWeights = validationWeights }
+            : new ValidationData<double>(validationMatrix, Matrix<double>.Build.DenseOfRowMajor(23, Classes, validationTargets)) { SampleWeights = validationWeights };
+        var rowMajorValidation = labelled
+            ? new ValidationData<double>(validationRows, validationLabels) { SampleWeights = validationWeights }
+            : new ValidationData<double>(validationRows, validationTargets.AsMemory()) { SampleWeights = validationWeights };
+        rowMajorValidation.IsRowMajor.Should().BeTrue();
+        rowMajorValidation.Inputs.Should().BeNull();
+
+        var (expectedNetwork, expectedTrainer) = Make(1, wide: false);
+        var expected = expectedTrainer.Fit(rows, labels, options, matrixValidation);
+        var (actualNetwork, actualTrainer) = Make(1, wide: false);
+        var actual = actualTrainer.Fit(rows, labels, options, rowMajorValidation);
+
+        expected.ValidationLoss.Should().HaveCount(expected.EpochsCompleted);
+        SameHistory(expected, actual);
+        BitAssert.SameParameters(expectedNetwork, actualNetwork, "weights restored from the best validation epoch");
+    }
+
+    [Fact]
+    public void Row_major_validation_data_of_the_wrong_shape_is_rejected_naming_it()
+    {
+        var (rows, labels) = Data(40, seed: 8);
+        var (validationRows, validationLabels) = Data(10, seed: 9);
+        var options = new FitOptions { Epochs = 1, BatchSize = 8 };
+        var trainer = Make(1, wide: false).Trainer;
+
+        FluentActions.Invoking(() => trainer.Fit(rows, labels, options, new ValidationData<double>(validationRows.AsMemory(0, (10 * Inputs) - 1), OneHotRows(validationLabels).AsMemory())))
+            .Should().Throw<ArgumentException>().Which.ParamName.Should().Be("validation.RowMajorInputs");
+        FluentActions.Invoking(() => trainer.Fit(rows, labels, options, new ValidationData<double>(validationRows, OneHotRows(validationLabels).AsMemory(0, (10 * Classes) - 1))))
+            .Should().Throw<ArgumentException>().Which.ParamName.Should().Be("validation.RowMajorTargets");
+        FluentActions.Invoking(() => trainer.Fit(rows, labels, options, new ValidationData<double>(validationRows, validationLabels[..9])))
+            .Should().Throw<ArgumentException>().WithMessage("*validation*");
+        FluentActions.Invoking(() => new ValidationData<double>(validationRows, (int[])null!))
+            .Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("labels");
+    }
+
+    private static double[] OneHotRows(int[] labels)
+    {
+        double[] targets = new double[labels.Length * Classes];
+        for (int r = 0; r < labels.Length; r++)
+        {
+            targets[(r * Classes) + labels[r]] = 1;
+        }
+
+        return targets;
+    }
+
     private static void SameResult(EvaluationResult expected, EvaluationResult actual, string what)
     {
         actual.SampleCount.Should().Be(expected.SampleCount, what);
