@@ -293,12 +293,17 @@ internal static class GemmDriver<TOps, TVec, T>
             bool loadC = kk > 0 || plan.Accumulate;
             bool addBias = plan.HasBias && kk + kc == k;
             ref T aBlock = ref Unsafe.Add(ref a, kk * aStep);
-            nint tileARow = aRow, tileAStep = aStep;
+
+            // Where the tile at row i finds its A: aBlock + (i − aFirst)·aTile, read with steps tileARow and tileAStep.
+            nint tileARow = aRow, tileAStep = aStep, aTile = aRow;
+            int aFirst = 0;
             if (plan.PackA)
             {
-                // The part's rows of this K block, tile by tile: from here on tile i's A starts at (i − firstRow)·kc.
+                // The part's rows of this K block, tile by tile: tile i's A starts at packedA + (i − firstRow)·kc.
                 PackTransposedA(ref aBlock, aStep, firstRow, endRow, mr, kc, ref packedA);
-                aBlock = ref Unsafe.Subtract(ref packedA, (nint)firstRow * kc);
+                aBlock = ref packedA;
+                aFirst = firstRow;
+                aTile = kc;
                 tileARow = 1;
                 tileAStep = mr;
             }
@@ -329,7 +334,7 @@ internal static class GemmDriver<TOps, TVec, T>
                     Tile(
                         width == wide,
                         Math.Min(mr, endRow - i),
-                        ref Unsafe.Add(ref aBlock, plan.PackA ? (nint)i * kc : i * aRow),
+                        ref Unsafe.Add(ref aBlock, (i - aFirst) * aTile),
                         tileARow,
                         tileAStep,
                         ref bPanel,

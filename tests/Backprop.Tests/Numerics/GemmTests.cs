@@ -292,8 +292,19 @@ public class GemmTests
     [InlineData(200, false)]
     public void StoredKByMAWhoseRowStrideAliasesInL1IsPackedWithTheSameBits(int lda, bool packed)
     {
-        // m = 200 (25 tiles of 8, split unevenly by the parts), k = 300 (two K blocks), n = 40 (a wide and a narrow panel).
-        const int M = 200, N = 40, K = 300;
+        // m = 200 (25 tiles of 8), k = 300 (two K blocks); n = 40 (a wide and a narrow panel: two threads split the
+        // panels) and n = 16 (one panel of doubles: they split the row tiles, 12 and 13, so each packs rows from its own
+        // first).
+        foreach (int n in new[] { 40, 16 })
+        {
+            AssertPackedAGivesTheSameBits(lda, packed, n);
+        }
+    }
+
+    private static void AssertPackedAGivesTheSameBits(int lda, bool packed, int n)
+    {
+        const int M = 200, K = 300;
+        int N = n;
         GemmDriver<GemmSimd512<double>, Vector512<double>, double>.CreatePlan(lda, true, N, false, N, M, N, K, false, false).PackA.Should().Be(packed);
         var random = new Random(12);
         double[] a = new double[K * lda], aInPlace = new double[K * 1040];
@@ -306,12 +317,14 @@ public class GemmTests
         }
 
         double[] b = Enumerable.Range(0, K * N).Select(_ => random.NextDouble() - 0.5).ToArray();
+        // A context that splits any product, so that two threads always take a part each.
+        using var eager = new ComputeContext(2) { ParallelThresholdFlops = 1 };
         foreach (int threads in new[] { 1, 2 })
         {
             double[] c = new double[M * N], expected = new double[M * N];
-            Gemm.Multiply<double>(a, lda, true, b, N, false, c, N, M, N, K, maxDegreeOfParallelism: threads);
-            Gemm.Multiply<double>(aInPlace, 1040, true, b, N, false, expected, N, M, N, K, maxDegreeOfParallelism: threads);
-            c.Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits), "on {0} thread(s)", threads);
+            Gemm.Multiply<double>(a, lda, true, b, N, false, c, N, M, N, K, maxDegreeOfParallelism: threads, context: eager);
+            Gemm.Multiply<double>(aInPlace, 1040, true, b, N, false, expected, N, M, N, K, maxDegreeOfParallelism: threads, context: eager);
+            c.Select(BitConverter.DoubleToInt64Bits).Should().Equal(expected.Select(BitConverter.DoubleToInt64Bits), "n = {0}, on {1} thread(s)", N, threads);
         }
 
         // And the float kernels (8 rows of 4 bytes: the vector copy) against a plain product.
