@@ -44,7 +44,6 @@ public sealed class ValidationData<T>
     {
         RowMajorInputs = inputs;
         RowMajorTargets = targets;
-        IsRowMajor = true;
     }
 
     /// <summary>Validation samples with class labels, the samples row-major in the caller's memory (read in place); the
@@ -57,7 +56,6 @@ public sealed class ValidationData<T>
     {
         RowMajorInputs = inputs;
         Labels = labels ?? throw new ArgumentNullException(nameof(labels));
-        IsRowMajor = true;
     }
 
     /// <summary>The samples, when given as a matrix; null when given row-major (<see cref="RowMajorInputs"/>).</summary>
@@ -67,7 +65,7 @@ public sealed class ValidationData<T>
     public Matrix<T>? Targets { get; }
 
     /// <summary>Whether the samples (and targets, if any) were given row-major in memory rather than as matrices.</summary>
-    public bool IsRowMajor { get; }
+    public bool IsRowMajor => Inputs is null;
 
     /// <summary>The samples, when given row-major; empty otherwise.</summary>
     public ReadOnlyMemory<T> RowMajorInputs { get; }
