@@ -331,6 +331,7 @@ internal static class GemmDriver<TOps, TVec, T>
                 ref T biasPanel = ref Unsafe.Add(ref bias, j0);
                 for (int i = firstRow; i < endRow; i += mr)
                 {
+                    LinePrefetch.Drain();
                     Tile(
                         width == wide,
                         Math.Min(mr, endRow - i),

@@ -37,6 +37,9 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     private int _stagedCount;
     private bool _pending;
 
+    // The addresses of the next batch's rows, queued for LinePrefetch.
+    private nint[] _rowStarts = [];
+
     public InMemoryFeeder(int inputWidth, int outputWidth, bool shuffle, int seed)
     {
         (_inputWidth, _outputWidth, _shuffle, _seed) = (inputWidth, outputWidth, shuffle, seed);
@@ -54,9 +57,10 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     /// <paramref name="classes"/> and the weights are per row of the set).</summary>
     public void SetRows(ReadOnlyMemory<T> inputs, ReadOnlyMemory<T> targets, int[]? classes, int rows, int[]? index = null)
     {
-        // A batch staged from the previous rows must not be served as one of the new ones.
+        // A batch staged from the previous rows must not be served as one of the new ones, nor their lines requested.
         FinishBackgroundCopy();
         _staged = -1;
+        LinePrefetch.Clear();
         (_inputs, _targets, _classes, _rows, _index) = (inputs, targets, classes, rows, index);
         if (_order.Length < rows)
         {
@@ -195,6 +199,7 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
     public override void Dispose()
     {
         FinishBackgroundCopy();
+        LinePrefetch.Clear();
         base.Dispose();
     }
 
@@ -267,35 +272,51 @@ internal sealed class InMemoryFeeder<T> : BatchFeeder<T>
 
     /// <summary>Asks the CPU to start loading the input rows of the next batch, so that they arrive while this batch
     /// trains: shuffled rows come from anywhere in a large array, and their cache misses would otherwise stall the next
-    /// copy. Only the first <see cref="PrefetchBytesPerRow"/> bytes of each row are requested: the hardware's stream
-    /// prefetcher follows a row once its start is touched, and requesting every line of 64 rows at once stalls the
-    /// training thread itself on full miss buffers (a profile of the float 784-128-10 step at batch 64 showed 6% of its
-    /// time in this method).</summary>
-    /// <remarks>Measured against every line, alternating builds, one thread (seconds an epoch): float64 784-128-10 at
+    /// copy. The first <see cref="PrefetchBytesPerRow"/> bytes of each row are requested at once; on the training thread
+    /// alone (<see cref="GatherMode.Caller"/>) the rest of each row is queued (<see cref="LinePrefetch"/>) and requested a
+    /// few lines at a time between the micro-kernel calls of this batch's products. Requesting every line of 64 rows at
+    /// once stalls the training thread itself on full miss buffers (a profile of the float 784-128-10 step at batch 64
+    /// showed 6% of its time in this method).</summary>
+    /// <remarks>The row addresses are taken inside a fixed block and requested after it: the arrays a network trains on
+    /// are large (they do not move in the large-object heap), and a prefetch of an address that has moved or been
+    /// freed neither faults nor changes a value; it only goes unused.
+    /// <para>Row starts against every line, alternating builds, one thread (seconds an epoch): float64 784-128-10 at
     /// batch 64 (rows of 98 lines) 0.389–0.394 → 0.367–0.379; float 784-128-10 (49 lines) 0.185–0.210 against
-    /// 0.186–0.198 over eight pairs and 784-32-10 at batch 16 0.0888–0.115 against 0.0874–0.117 over six: unchanged.</remarks>
+    /// 0.186–0.198 over eight pairs and 784-32-10 at batch 16 0.0888–0.115 against 0.0874–0.117 over six: unchanged.
+    /// The queued rest against row starts alone: docs/performance.md, "The next batch's lines between tiles".</para></remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void PrefetchNextBatch(int batchRows)
     {
-        if (!Sse.IsSupported)
+        int count = Math.Min(batchRows, _rows - _next);
+        int rowBytes = _inputWidth * sizeof(T);
+        int bytes = Math.Min(rowBytes, PrefetchBytesPerRow);
+        if (_rowStarts.Length < count)
         {
-            return;
+            _rowStarts = new nint[batchRows];
         }
 
-        int count = Math.Min(batchRows, _rows - _next);
-        int bytes = Math.Min(_inputWidth * sizeof(T), PrefetchBytesPerRow);
         fixed (T* inputs = _inputs.Span)
         {
             for (int r = 0; r < count; r++)
             {
                 byte* row = (byte*)(inputs + ((long)DataRow(_next + r) * _inputWidth));
-                for (int offset = 0; offset < bytes; offset += 64)
+                _rowStarts[r] = (nint)row;
+                if (Sse.IsSupported)
                 {
-                    Sse.Prefetch1(row + offset);
-                }
+                    for (int offset = 0; offset < bytes; offset += 64)
+                    {
+                        Sse.Prefetch1(row + offset);
+                    }
 
-                Sse.Prefetch1(row + bytes - 1);
+                    Sse.Prefetch1(row + bytes - 1);
+                }
             }
+        }
+
+        // The rest of each row a few lines at a time while this batch's products run.
+        if (Gather == GatherMode.Caller)
+        {
+            LinePrefetch.Queue(_rowStarts, count, rowBytes, bytes);
         }
     }
 
