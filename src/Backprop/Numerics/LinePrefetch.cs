@@ -50,10 +50,18 @@ internal static class LinePrefetch
     {
         // Spread the lines over the first half of the calls to Drain that the previous queue saw (a training step's
         // tiles): a step of large products has thousands of tiles, whose data the lines would otherwise evict early.
+        // A step with more calls than lines (the wide network's: ≈ 14,000 calls for 5,760 lines) spends far longer in
+        // its products than its gather takes, and its requests would only compete with the products' own loads: nothing
+        // is queued then.
         long lines = count * (long)((rowBytes - firstOffset + LineBytes - 1) / LineBytes);
-        int calls = t_calls / 2;
+        int seen = t_calls, calls = seen / 2;
         t_rate = calls > 0 ? (int)Math.Clamp((lines + calls - 1) / calls, 1, MaxLinesPerCall) : MaxLinesPerCall;
         t_calls = 0;
+        if (seen > lines)
+        {
+            count = 0;
+        }
+
         t_rows = rows;
         t_rowBytes = rowBytes;
         t_offset = firstOffset;

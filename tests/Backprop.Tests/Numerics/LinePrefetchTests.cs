@@ -51,9 +51,10 @@ public class LinePrefetchTests
     }
 
     [Theory]
-    [InlineData(200, 90, 1)]     // 90 lines over 100 calls: one a call
+    [InlineData(150, 90, 2)]     // 90 lines over 75 calls: ⌈90 / 75⌉ a call
     [InlineData(20, 90, 9)]      // over 10 calls: 9 a call
     [InlineData(2, 900, 16)]     // over one call: capped
+    [InlineData(200, 90, 1)]     // more calls than lines: products that dwarf the gather, nothing queued
     public void A_queue_spreads_its_lines_over_half_of_the_calls_the_previous_queue_saw(int previousCalls, int lines, int expectedRate)
     {
         var starts = new nint[lines];
@@ -67,6 +68,7 @@ public class LinePrefetchTests
         // Address 0 upwards: a prefetch never faults, so the queue may name any address.
         LinePrefetch.Queue(starts, lines, 64, 0);
         LinePrefetch.Rate.Should().Be(expectedRate);
+        LinePrefetch.Pending.Should().Be(previousCalls > lines ? 0 : lines);
         LinePrefetch.Clear();
     }
 
