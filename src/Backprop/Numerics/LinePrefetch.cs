@@ -15,6 +15,9 @@ namespace Backprop.Numerics;
 /// rows change.</remarks>
 internal static class LinePrefetch
 {
+    /// <summary>The most lines one call to <see cref="Drain"/> requests: the first queue's rate.</summary>
+    internal const int MaxLinesPerCall = 16;
+
     private const int LineBytes = 64;
 
     // Row starts (addresses) of the queued rows, how many there are, each row's length in bytes, and the next line to
@@ -38,14 +41,22 @@ internal static class LinePrefetch
     [ThreadStatic]
     private static int t_firstOffset;
 
-    /// <summary>Lines requested by this thread since it started (for tests).</summary>
+    // Calls to Drain since the last Queue, and the lines each call requests.
+    [ThreadStatic]
+    private static int t_calls;
+
+    [ThreadStatic]
+    private static int t_rate;
+
+    // Lines requested by this thread since it started (for tests).
     [ThreadStatic]
     private static long t_requested;
 
     /// <summary>Queues the lines of the first <paramref name="count"/> rows in <paramref name="rows"/>, each
     /// <paramref name="rowBytes"/> long, from byte <paramref name="firstOffset"/> of each row on; replaces what was queued.</summary>
-    /// <remarks>The caller keeps the rows' memory pinned while the queue may be drained, and does not change
-    /// <paramref name="rows"/> until it queues again or calls <see cref="Clear"/>.</remarks>
+    /// <remarks>The caller does not change <paramref name="rows"/> until it queues again or calls <see cref="Clear"/>.
+    /// The addresses need not stay valid: a prefetch of memory that has moved or been freed neither faults nor changes a
+    /// value.</remarks>
     internal static void Queue(nint[] rows, int count, int rowBytes, int firstOffset)
     {
         // Spread the lines over the first half of the calls to Drain that the previous queue saw (a training step's
@@ -111,16 +122,6 @@ internal static class LinePrefetch
             DrainCore(t_rate);
         }
     }
-
-    /// <summary>The most lines one call to <see cref="Drain"/> requests: the first queue's rate.</summary>
-    internal const int MaxLinesPerCall = 16;
-
-    // Calls to Drain since the last Queue, and the lines each call requests.
-    [ThreadStatic]
-    private static int t_calls;
-
-    [ThreadStatic]
-    private static int t_rate;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static unsafe void DrainCore(int lines)
