@@ -78,3 +78,30 @@ public class RowKernelsTests
         return max;
     }
 }
+
+/// <summary>Float softmax on short rows exponentiates the whole batch in one call: every row must keep the bits it has
+/// when it is the only row (a float's exponential does not depend on the span it lies in).</summary>
+public class BatchedSoftmaxTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(17)]
+    [InlineData(64)]
+    public void Each_row_of_a_float_batch_has_the_bits_of_that_row_alone(int rows)
+    {
+        var random = new Random(rows);
+        for (int width = 1; width < 32; width++)
+        {
+            float[] z = Enumerable.Range(0, rows * width).Select(_ => (float)((random.NextDouble() * 40) - 20)).ToArray();
+            var batch = new float[z.Length];
+            global::Backprop.Activations.Softmax.Forward<float>(z, batch, width);
+            var alone = new float[width];
+            for (int r = 0; r < rows; r++)
+            {
+                global::Backprop.Activations.Softmax.Forward<float>(z.AsSpan(r * width, width), alone, width);
+                batch.AsSpan(r * width, width).ToArray().Should().Equal(alone, "row {0} of {1}, width {2}", r, rows, width);
+            }
+        }
+    }
+}
