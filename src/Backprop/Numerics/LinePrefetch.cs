@@ -57,6 +57,7 @@ internal static class LinePrefetch
     /// <remarks>The caller does not change <paramref name="rows"/> until it queues again or calls <see cref="Clear"/>.
     /// The addresses need not stay valid: a prefetch of memory that has moved or been freed neither faults nor changes a
     /// value.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Queue(nint[] rows, int count, int rowBytes, int firstOffset)
     {
         // Spread the lines over the first half of the calls to Drain that the previous queue saw (a training step's
@@ -123,7 +124,7 @@ internal static class LinePrefetch
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static unsafe void DrainCore(int lines)
     {
         nint[] rows = t_rows!;
