@@ -47,34 +47,26 @@ public sealed class Softmax : IActivation, IOnnxExportable
         // bits): its order depends on the span's length, and predictions must keep their bits across versions (golden
         // files record outputs). A float's exponential does not depend on the span it lies in, so float rows are shifted
         // first and exponentiated in one call for the whole batch; double's does, and stays per row.
-        if (typeof(T) == typeof(float))
-        {
-            for (int start = 0; start < preActivations.Length; start += width)
-            {
-                var z = preActivations.Slice(start, width);
-                RowKernels.Subtract(z, RowKernels.Max(z), activations.Slice(start, width));
-            }
-
-            SpanKernels.Exp<T>(activations[..preActivations.Length], activations);
-            for (int start = 0; start < preActivations.Length; start += width)
-            {
-                var a = activations.Slice(start, width);
-                T sum = SpanKernels.Sum<T>(a);
-                for (int j = 0; j < a.Length; j++)
-                {
-                    a[j] /= sum;
-                }
-            }
-
-            return;
-        }
-
+        bool wholeBatchExp = typeof(T) == typeof(float);
         for (int start = 0; start < preActivations.Length; start += width)
         {
             var z = preActivations.Slice(start, width);
             var a = activations.Slice(start, width);
             RowKernels.Subtract(z, RowKernels.Max(z), a);
-            SpanKernels.Exp<T>(a, a);
+            if (!wholeBatchExp)
+            {
+                SpanKernels.Exp<T>(a, a);
+            }
+        }
+
+        if (wholeBatchExp)
+        {
+            SpanKernels.Exp<T>(activations[..preActivations.Length], activations);
+        }
+
+        for (int start = 0; start < preActivations.Length; start += width)
+        {
+            var a = activations.Slice(start, width);
             T sum = SpanKernels.Sum<T>(a);
             for (int j = 0; j < a.Length; j++)
             {
