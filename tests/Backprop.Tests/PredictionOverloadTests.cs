@@ -13,8 +13,8 @@ namespace Backprop.Tests;
 /// </summary>
 public class PredictionOverloadTests
 {
-    /// <summary>Shapes that cross the kernels' edges: K over one block (256) and two, widths below, at and above one and
-    /// eight vectors, and batches across the 256-row chunks.</summary>
+    /// <summary>Shapes that cross the kernels' edges: K over one block (the GEMM's longest, <c>KcMax</c>) and two, widths
+    /// below, at and above one and eight vectors, and batches across the 256-row chunks.</summary>
     public static TheoryData<int, int, int, int> Shapes => new()
     {
         { 5, 3, 2, 1 },
@@ -23,6 +23,8 @@ public class PredictionOverloadTests
         { 784, 128, 10, 600 },
         { 257, 129, 33, 3 },
         { 64, 200, 1, 256 },
+        { 1100, 40, 10, 70 },
+        { 2100, 17, 3, 9 },
     };
 
     [Theory]

@@ -10,7 +10,9 @@ namespace Backprop.Tests.Numerics;
 public class GemmColumnsTests
 {
     private static readonly int[] _rows = [1, 2, 5, 15, 16, 17, 31, 32, 33, 47, 64, 65, 100];
-    private static readonly int[] _depths = [1, 2, 3, 15, 16, 17, 31, 128, 257, 300];
+    // The longest K block: depths past one and two of them.
+    private const int Kc = GemmDriver<GemmSimd512<float>, Vector512<float>, float>.KcMax;
+    private static readonly int[] _depths = [1, 2, 3, 15, 16, 17, 31, 128, 257, 300, Kc + 1, (2 * Kc) + 3];
 
     public static TheoryData<bool, bool> Transpositions => new() { { false, false }, { false, true }, { true, false }, { true, true } };
 
@@ -77,7 +79,7 @@ public class GemmColumnsTests
         static void CheckRows<T>(int units, int seed)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            const int Rows = 64, Inputs = 300;
+            const int Rows = 64, Inputs = Kc + 44;
             var random = new Random(seed + units);
             int ld = (units + Gemv.Padding<T>() - 1) / Gemv.Padding<T>() * Gemv.Padding<T>();
             T[] x = Fill<T>(random, Rows * Inputs);
@@ -102,7 +104,7 @@ public class GemmColumnsTests
         }
     }
 
-    // Every m (multiples of 16 and not) × n = 1..17, k cycling through the depths (1, K blocks of 256 and more), with
+    // Every m (multiples of 16 and not) × n = 1..17, k cycling through the depths (1 to two K blocks and more), with
     // accumulate, bias and leading-dimension padding varying: close to the plain product, bit-identical to the
     // row-broadcast kernels, and bit-identical on 1, 2 and 3 threads.
     private static void Sweep<T>(bool transposeA, bool transposeB, double tolerance)

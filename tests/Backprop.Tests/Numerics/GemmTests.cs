@@ -6,10 +6,13 @@ namespace Backprop.Tests.Numerics;
 
 public class GemmTests
 {
+    // The longest K block: shapes with more steps than this run two K blocks or more.
+    private const int Kc = GemmDriver<GemmSimd512<float>, Vector512<float>, float>.KcMax;
+
     private static readonly int[] _floatSizes = [1, 2, 7, 8, 9, 10, 15, 16, 17, 31, 32, 33, 63, 64, 65];
-    private static readonly int[] _floatDepths = [1, 2, 3, 15, 16, 17, 33, 64, 255, 257, 531];
+    private static readonly int[] _floatDepths = [1, 2, 3, 15, 16, 17, 33, 64, 255, 257, 531, Kc + 1];
     private static readonly int[] _doubleSizes = [1, 3, 7, 8, 9, 10, 15, 16, 17, 23, 31, 32, 33];
-    private static readonly int[] _doubleDepths = [1, 2, 7, 8, 9, 16, 17, 129, 257];
+    private static readonly int[] _doubleDepths = [1, 2, 7, 8, 9, 16, 17, 129, 257, Kc + 3];
 
     // Multiplies with a given vector width (the public entry point picks the widest one the machine accelerates).
     private delegate void Multiplier<T>(Problem<T> problem, int maxDegreeOfParallelism)
@@ -57,6 +60,7 @@ public class GemmTests
         { 32, 784, 16, true, false },
         { 10, 32, 16, true, false },
         { 150, 200, 300, true, true },
+        { 150, 200, Kc + 44, true, true },
     };
 
     [Theory]
@@ -94,6 +98,7 @@ public class GemmTests
     [InlineData(97, 389, 131)]
     [InlineData(1000, 7, 300)]
     [InlineData(5, 1000, 600)]
+    [InlineData(37, 100, (2 * Kc) + 37)]
     public void LargeOddShapesAreBitIdenticalForOneAndTwoThreads(int m, int n, int k)
     {
         foreach (bool transposeA in new[] { false, true })
@@ -135,7 +140,7 @@ public class GemmTests
             {
                 foreach (int threads in new[] { 1, 2 })
                 {
-                    var problem = Problem<float>.Random(67, 45, 300, transposeA, transposeB, accumulate: true, withBias: true, padding: 5, seed: 7);
+                    var problem = Problem<float>.Random(67, 45, Kc + 44, transposeA, transposeB, accumulate: true, withBias: true, padding: 5, seed: 7);
                     problem.FillPadding(float.NaN, -12345f);
                     Check(problem, 1e-5, Public<float>(), threads);
                     problem.AssertCPaddingIs(-12345f);
@@ -263,7 +268,7 @@ public class GemmTests
     public void RowMajorBWhoseRowStrideAliasesInL1IsPackedWithTheSameBits(int ldb, bool packed)
     {
         // Few row tiles (m = 64): B would be read in place, unless its rows fall into too few cache sets.
-        const int M = 64, N = 96, K = 300;
+        const int M = 64, N = 96, K = Kc + 44;
         var plan = GemmDriver<GemmSimd512<float>, Vector512<float>, float>.CreatePlan(K, false, ldb, false, N, M, N, K, false, false);
         plan.DirectB.Should().Be(!packed);
 
@@ -292,7 +297,7 @@ public class GemmTests
     [InlineData(200, false)]
     public void StoredKByMAWhoseRowStrideAliasesInL1IsPackedWithTheSameBits(int lda, bool packed)
     {
-        // m = 200 (25 tiles of 8), k = 300 (two K blocks); n = 40 (a wide and a narrow panel: two threads split the
+        // m = 200 (25 tiles of 8), k = Kc + 44 (two K blocks); n = 40 (a wide and a narrow panel: two threads split the
         // panels) and n = 16 (one panel of doubles: they split the row tiles, 12 and 13, so each packs rows from its own
         // first).
         foreach (int n in new[] { 40, 16 })
@@ -303,7 +308,7 @@ public class GemmTests
 
     private static void AssertPackedAGivesTheSameBits(int lda, bool packed, int n)
     {
-        const int M = 200, K = 300;
+        const int M = 200, K = Kc + 44;
         int N = n;
         GemmDriver<GemmSimd512<double>, Vector512<double>, double>.CreatePlan(lda, true, N, false, N, M, N, K, false, false).PackA.Should().Be(packed);
         var random = new Random(12);

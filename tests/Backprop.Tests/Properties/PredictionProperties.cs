@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using Backprop.Numerics;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -43,7 +45,7 @@ public sealed class PredictionProperties
         var widths = new[] { c.Network.Inputs }.Concat(c.Network.Layers.OfType<DenseSpec>().Select(d => d.Units)).ToArray();
         bool parallel = widths.Zip(widths.Skip(1)).Any(p => 2.0 * c.Batch * p.First * p.Second >= 1 << 17);
         return Prop.Classify(true, parallel, "eligible for 2 threads")
-            .Classify(c.Network.Inputs > 256, "K > 256 (two K blocks)");
+            .Classify(c.Network.Inputs > GemmDriver<GemmSimd512<float>, Vector512<float>, float>.KcMax, "two K blocks");
     }
 
     private static void BatchEqualsRows<T>(NetworkCase c)
