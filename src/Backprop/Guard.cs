@@ -14,12 +14,17 @@ internal static class Guard
         int index = IndexOfNonFinite(values);
         if (index >= 0)
         {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture,
-                    $"{paramName} must contain only finite numbers, but the element at row {index / Math.Max(width, 1)}, column {index % Math.Max(width, 1)} is {values[index]}."),
-                paramName);
+            ThrowNonFinite(values, index, width, paramName);
         }
     }
+
+    /// <summary>Throws the exception of <see cref="FiniteValues"/> for the non-finite value at <paramref name="index"/>.</summary>
+    public static void ThrowNonFinite<T>(ReadOnlySpan<T> values, int index, int width, string paramName)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        throw new ArgumentException(
+            string.Create(CultureInfo.InvariantCulture,
+                $"{paramName} must contain only finite numbers, but the element at row {index / Math.Max(width, 1)}, column {index % Math.Max(width, 1)} is {values[index]}."),
+            paramName);
 
     /// <summary>The index of the first NaN or infinity, or −1.</summary>
     public static int IndexOfNonFinite<T>(ReadOnlySpan<T> values)

@@ -38,6 +38,7 @@ public sealed class Network<T>
     private ComputeContext _context = ComputeContext.Shared;
     private int _training;
     private PredictionJob? _predictionJob;
+    private ParallelFiniteCheck<T>? _finiteCheck;
 
     /// <summary>Creates and initialises a network with the default seed (<see cref="DefaultSeed"/>).</summary>
     /// <param name="inputs">The number of values per input sample; at least 1.</param>
@@ -328,7 +329,12 @@ public sealed class Network<T>
             throw new ArgumentException("outputs must not overlap inputs: later rows would be read after earlier outputs overwrote them.", nameof(outputs));
         }
 
-        Guard.FiniteValues(inputs, InputSize, nameof(inputs));
+        int bad = IndexOfNonFiniteInput(inputs, rows);
+        if (bad >= 0)
+        {
+            Guard.ThrowNonFinite(inputs, bad, InputSize, nameof(inputs));
+        }
+
         PredictCore(inputs, false, outputs, outputColumnMajor: false, rows);
     }
 
@@ -611,7 +617,7 @@ public sealed class Network<T>
         }
 
         ReadOnlySpan<T> values = dense.Data.AsSpan(0, rows * InputSize);
-        if (Guard.IndexOfNonFinite(values) >= 0)
+        if (IndexOfNonFiniteInput(values, rows) >= 0)
         {
             // Name the first value in row-major order, as the check of a row-major batch does.
             for (int r = 0; r < rows; r++)
@@ -665,6 +671,23 @@ public sealed class Network<T>
         {
             PredictChunk(inputs, outputs, batch, index, scratch);
         }
+    }
+
+    /// <summary>The index of the first NaN or infinity in a batch of <paramref name="rows"/> inputs, or −1: scanned by the
+    /// threads that will predict the batch when it runs on several (<see cref="PredictCore"/>'s condition) and is long
+    /// enough to pay for a hand-over, else on the caller alone. Either way the whole batch is checked before any output
+    /// is written.</summary>
+    private int IndexOfNonFiniteInput(ReadOnlySpan<T> values, int rows)
+    {
+        int chunks = (rows + PredictionChunkRows - 1) / PredictionChunkRows;
+        int parts = Math.Min(chunks, _context.PartsFor(_maxDegreeOfParallelism));
+        if (parts < 2 || values.Length < ParallelFiniteCheck<T>.MinLength || !_context.WouldSplit((double)FlopsPerSample * rows))
+        {
+            return Guard.IndexOfNonFinite(values);
+        }
+
+        var check = _finiteCheck ??= new ParallelFiniteCheck<T>();
+        return check.IndexOfNonFinite(values, _context.Pool, parts);
     }
 
     /// <summary>The forward cost of one sample through every layer (<see cref="Layer{T}.FlopsPerSample"/>), in floating-point operations.</summary>
