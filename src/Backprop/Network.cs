@@ -660,8 +660,8 @@ public sealed class Network<T>
         }
 
         var batch = new PredictionBatch(inputColumnMajor, outputColumnMajor, rows, Math.Max(1, Math.Min(rows, PredictionChunkRows)));
-        int parts = Math.Min(batch.Chunks, _context.PartsFor(_maxDegreeOfParallelism));
-        if (parts > 1 && _context.WouldSplit((double)FlopsPerSample * rows) && PredictInParallel(inputs, outputs, batch, parts))
+        int parts = PredictionParts(rows);
+        if (parts > 1 && PredictInParallel(inputs, outputs, batch, parts))
         {
             return;
         }
@@ -679,15 +679,24 @@ public sealed class Network<T>
     /// is written.</summary>
     private int IndexOfNonFiniteInput(ReadOnlySpan<T> values, int rows)
     {
-        int chunks = (rows + PredictionChunkRows - 1) / PredictionChunkRows;
-        int parts = Math.Min(chunks, _context.PartsFor(_maxDegreeOfParallelism));
-        if (parts < 2 || values.Length < ParallelFiniteCheck<T>.MinLength || !_context.WouldSplit((double)FlopsPerSample * rows))
+        int parts = PredictionParts(rows);
+        if (parts < 2)
         {
             return Guard.IndexOfNonFinite(values);
         }
 
         var check = _finiteCheck ??= new ParallelFiniteCheck<T>();
         return check.IndexOfNonFinite(values, _context.Pool, parts);
+    }
+
+    /// <summary>How many threads a prediction of <paramref name="rows"/> samples runs on: up to one per chunk of
+    /// <see cref="PredictionChunkRows"/> rows and the threads allowed, when its work passes the context's
+    /// <see cref="ComputeContext.ParallelThresholdFlops"/>; else 1.</summary>
+    private int PredictionParts(int rows)
+    {
+        int chunks = (rows + PredictionChunkRows - 1) / PredictionChunkRows;
+        int parts = Math.Min(chunks, _context.PartsFor(_maxDegreeOfParallelism));
+        return parts > 1 && _context.WouldSplit((double)FlopsPerSample * rows) ? parts : 1;
     }
 
     /// <summary>The forward cost of one sample through every layer (<see cref="Layer{T}.FlopsPerSample"/>), in floating-point operations.</summary>
@@ -725,17 +734,10 @@ public sealed class Network<T>
             job.Begin(input, inputs.Length, output, outputs.Length, batch);
             try
             {
-                pool.Start(job, parts);
-                job.RunPart(0);
-                int part;
-                while ((part = pool.ClaimNext()) > 0)
-                {
-                    job.RunPart(part);
-                }
+                job.RunHeld(pool, parts);
             }
             finally
             {
-                pool.End();
                 job.End();
             }
         }
@@ -856,7 +858,7 @@ public sealed class Network<T>
     /// <summary>The chunks of one batch prediction shared out among the threads of the context's pool: each part claims
     /// chunks from one counter until none is left. An exception in a chunk stops the claiming of later chunks, and the
     /// call rethrows the exception of the earliest chunk that failed, the one a prediction on one thread throws.</summary>
-    private sealed unsafe class PredictionJob(Network<T> network) : ParallelWork
+    private sealed unsafe class PredictionJob(Network<T> network) : PartitionedWork
     {
         private T* _inputs;
         private int _inputsLength;
@@ -893,13 +895,7 @@ public sealed class Network<T>
             }
         }
 
-        internal override bool Execute(int part)
-        {
-            RunPart(part);
-            return true;
-        }
-
-        public void RunPart(int part)
+        protected override void RunPart(int part)
         {
             var inputs = new ReadOnlySpan<T>(_inputs, _inputsLength);
             var outputs = new Span<T>(_outputs, _outputsLength);

@@ -394,8 +394,10 @@ public class PredictionOverloadTests
         recorder.Threads.Should().HaveCount(2, "a worker that wakes within 32 chunks of 1 ms each takes some of them");
     }
 
-    [Fact]
-    public void A_batch_on_two_threads_allocates_nothing_per_call()
+    [Theory]
+    [InlineData(600, false)]
+    [InlineData(3000, true)]   // 150,000 values: the input check is split over the threads too
+    public void A_batch_on_two_threads_allocates_nothing_per_call(int rows, bool splitCheck)
     {
         using var context = new ComputeContext(2) { ParallelThresholdFlops = 1 };
         var network = new Network<float>(50, 2, new Dense<float>(20, Activations.ReLU), new Dense<float>(5, Activations.Softmax))
@@ -403,9 +405,10 @@ public class PredictionOverloadTests
             Context = context,
             MaxDegreeOfParallelism = 2,
         };
-        var inputs = TestData.Random<float>(600, 50, seed: 9).ToRowMajorArray();
-        var outputs = new float[600 * 5];
-        AllocationMeter.SteadyStateBytes(() => network.Predict(inputs, 600, outputs)).Should().Be(0);
+        var inputs = TestData.Random<float>(rows, 50, seed: 9).ToRowMajorArray();
+        (inputs.Length >= Backprop.Numerics.ParallelFiniteCheck<float>.MinLength).Should().Be(splitCheck, "whether the check is split");
+        var outputs = new float[rows * 5];
+        AllocationMeter.SteadyStateBytes(() => network.Predict(inputs, rows, outputs)).Should().Be(0);
     }
 
     [Fact]

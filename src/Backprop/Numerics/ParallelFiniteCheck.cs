@@ -7,7 +7,7 @@ namespace Backprop.Numerics;
 // first part with one holds the first of the span. The same answer as one scan of the whole span; a prediction on
 // several threads no longer checks its whole input on the caller alone before the chunks start.
 // One per network, used only by the holder of the pool (TryAcquire), so that concurrent callers never share it.
-internal sealed unsafe class ParallelFiniteCheck<T> : ParallelWork
+internal sealed unsafe class ParallelFiniteCheck<T> : PartitionedWork
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     // The least span worth a hand-over: 2¹⁶ values (256 KB of floats) take about 4 µs to scan from memory, a hand-over
@@ -36,17 +36,10 @@ internal sealed unsafe class ParallelFiniteCheck<T> : ParallelWork
             _parts = parts;
             try
             {
-                pool.Start(this, parts);
-                RunPart(0);
-                int part;
-                while ((part = pool.ClaimNext()) > 0)
-                {
-                    RunPart(part);
-                }
+                RunHeld(pool, parts);
             }
             finally
             {
-                pool.End();
                 _values = null;
             }
         }
@@ -62,14 +55,8 @@ internal sealed unsafe class ParallelFiniteCheck<T> : ParallelWork
         return -1;
     }
 
-    internal override bool Execute(int part)
-    {
-        RunPart(part);
-        return true;
-    }
-
     // Part p scans [⌊p·n/parts⌋, ⌊(p + 1)·n/parts⌋).
-    private void RunPart(int part)
+    protected override void RunPart(int part)
     {
         long first = (long)_length * part / _parts;
         long end = (long)_length * (part + 1) / _parts;

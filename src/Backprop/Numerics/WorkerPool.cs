@@ -35,6 +35,14 @@ internal abstract class PartitionedWork : ParallelWork
             return;
         }
 
+        RunHeld(pool, parts);
+    }
+
+    // Runs parts [0, parts) on a pool the caller has acquired (TryAcquire), and releases it: part 0 on the caller, the
+    // others on the pool's workers, and any part no worker has claimed on the caller. For a job shared by several
+    // callers, which may set its operands only once it holds the pool.
+    internal void RunHeld(WorkerPool pool, int parts)
+    {
         try
         {
             pool.Start(this, parts);

@@ -104,20 +104,4 @@ public class ParallelFiniteCheckTests
         FluentActions.Invoking(() => network.Predict(matrix)).Should().Throw<ArgumentException>()
             .WithMessage("*row 2100, column 7 is NaN*");
     }
-
-    [Fact]
-    public void A_large_batch_on_two_threads_allocates_nothing_per_call()
-    {
-        using var context = new ComputeContext(2) { ParallelThresholdFlops = 1 };
-        var network = new Network<float>(50, 2, new Dense<float>(20, Activations.ReLU), new Dense<float>(5, Activations.Softmax))
-        {
-            Context = context,
-            MaxDegreeOfParallelism = 2,
-        };
-        const int Rows = 3000;
-        var inputs = TestData.Random<float>(Rows, 50, seed: 9).ToRowMajorArray();
-        inputs.Length.Should().BeGreaterThanOrEqualTo(ParallelFiniteCheck<float>.MinLength, "the check is split");
-        var outputs = new float[Rows * 5];
-        AllocationMeter.SteadyStateBytes(() => network.Predict(inputs, Rows, outputs)).Should().Be(0);
-    }
 }
